@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make               the userland, and the module for the running kernel when
+#                    its headers are installed
+# make modules       the module for KVER (default: the running kernel), or
+#                    against the kernel build tree KDIR
+# make check         every test: unit tests, then the module booted in QEMU
+#                    on each test kernel (installs what it needs)
+# make demo          boots a test VM and shows the module at work
+# make deps          installs the build and test dependencies (root)
+# make dkms-install  installs the module with DKMS for KVER
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+BUILD ?= build
+
+PKG_CONFIG ?= pkg-config
+USERLAND_PKGS := libnl-genl-3.0 libcjson
+CFLAGS ?= -O2 -g
+SF_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wmissing-prototypes -Iinclude/uapi -Iuserland \
+	-DSNAPFREEZE_VERSION='"$(VERSION)"' \
+	$(shell $(PKG_CONFIG) --cflags $(USERLAND_PKGS) 2>/dev/null)
+SF_LIBS = $(shell $(PKG_CONFIG) --libs $(USERLAND_PKGS) 2>/dev/null)
+
+LIB_SRCS := $(filter-out userland/main.c,$(wildcard userland/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+# What DKMS needs to build the module: the sources, never build output.
+DKMS_FILES := Kbuild Makefile dkms.conf include/uapi/linux/snapfreeze.h \
+	$(wildcard kmod/*.c kmod/*.h) kmod/compat/compat.h \
+	kmod/compat/probe.sh $(wildcard kmod/compat/probes/*.c)
+DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
+
+.PHONY: all userland modules module-if-possible clean clean-modules deps \
+	unit check demo dkms-source dkms-build dkms-install
+
+all: userland module-if-possible
+
+userland: $(BUILD)/snapfreeze
+
+$(BUILD)/%.o: %.c $(wildcard userland/*.h) include/uapi/linux/snapfreeze.h
+	@$(PKG_CONFIG) --exists $(USERLAND_PKGS) || { echo "snapfreeze: libnl-genl-3 and cJSON development files are missing: run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsnapfreeze.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/snapfreeze: $(BUILD)/userland/main.o $(BUILD)/libsnapfreeze.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t || exit 1; done
+
+module-if-possible:
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) --no-print-directory modules; \
+	else echo "snapfreeze: no kernel build tree at $(KDIR): module not built (install the headers of $(KVER), or build for another kernel with 'make modules KVER=...')"; fi
+
+modules:
+	@[ -f "$(KDIR)/Makefile" ] || { echo "snapfreeze: $(KDIR): no kernel build tree (install linux-headers-$(KVER), or pass KVER= or KDIR=)" >&2; exit 1; }
+	kmod/compat/probe.sh $(KDIR) kmod/compat/generated/features.h
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean-modules:
+	if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf kmod/compat/generated
+
+clean: clean-modules
+	rm -rf $(BUILD)
+
+deps:
+	tests/deps.sh
+
+check: deps
+	tests/check.sh
+
+demo: deps
+	tests/vm/demo.sh
+
+# DKMS: the source goes to /usr/src/snapfreeze-VERSION, replacing an earlier
+# copy of the same version (and its DKMS builds) so that DKMS always builds
+# what is in this tree.
+dkms-source:
+	@[ "$$(id -u)" = 0 ] || { echo "snapfreeze: DKMS installation needs root" >&2; exit 1; }
+	if dkms status -m snapfreeze -v $(VERSION) | grep -q .; then \
+		dkms remove snapfreeze/$(VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
+	dkms add snapfreeze/$(VERSION)
+
+dkms-build: dkms-source
+	dkms build --force -k $(KVER) snapfreeze/$(VERSION)
+
+dkms-install: dkms-build
+	dkms install --force -k $(KVER) snapfreeze/$(VERSION)

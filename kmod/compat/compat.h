@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels snapfreeze builds for is resolved
+ * here, from the HAVE_* results of probe.sh, so that the rest of the module
+ * is written against the newest kernel API only. Kbuild force-includes this
+ * header into every object.
+ */
+
+#ifndef _SNAPFREEZE_COMPAT_H
+#define _SNAPFREEZE_COMPAT_H
+
+#include "generated/features.h"
+
+#include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <net/genetlink.h>
+
+/*
+ * freeze_super(sb, who, owner) since 6.16; (sb, who) since 6.6, when a
+ * kernel hold and a userspace hold started to coexist. Before that a freeze
+ * is a freeze, and any FITHAW releases it.
+ */
+#if defined(HAVE_FREEZE_SUPER_OWNER) || defined(HAVE_FREEZE_SUPER_HOLDER)
+#define COMPAT_FREEZE_KERNEL_HOLDER true
+#else
+#define COMPAT_FREEZE_KERNEL_HOLDER false
+#endif
+
+#if defined(HAVE_FREEZE_SUPER_OWNER)
+/* The newest API: nothing to translate. */
+#elif defined(HAVE_FREEZE_SUPER_HOLDER)
+#define freeze_super(sb, who, owner) freeze_super(sb, who)
+#define thaw_super(sb, who, owner) thaw_super(sb, who)
+#elif defined(HAVE_FREEZE_SUPER_NOHOLDER)
+enum freeze_holder {
+	FREEZE_HOLDER_KERNEL = (1U << 0),
+	FREEZE_HOLDER_USERSPACE = (1U << 1),
+};
+#define freeze_super(sb, who, owner) freeze_super(sb)
+#define thaw_super(sb, who, owner) thaw_super(sb)
+#else
+#error "snapfreeze: no known freeze_super() in this kernel (see kmod/compat/generated/features.h)"
+#endif
+
+#if defined(HAVE_BDEV_FREEZE)
+/* The newest API: nothing to translate. */
+#elif defined(HAVE_FREEZE_BDEV)
+#define bdev_freeze(bdev) freeze_bdev(bdev)
+#define bdev_thaw(bdev) thaw_bdev(bdev)
+#else
+#error "snapfreeze: neither bdev_freeze() nor freeze_bdev() in this kernel"
+#endif
+
+#ifndef HAVE_GENL_INFO_DUMP
+/* Both return a structure whose ->attrs holds the parsed request. */
+#define genl_info_dump(cb) genl_dumpit_info(cb)
+#endif
+
+#ifndef HAVE_GENL_SET_ERR_MSG_FMT
+/*
+ * The extended ACK has no buffer for a formatted message before 6.2: the
+ * caller still gets the message, without its arguments.
+ */
+#define GENL_SET_ERR_MSG_FMT(info, fmt, args...) GENL_SET_ERR_MSG(info, fmt)
+#endif
+
+#endif /* _SNAPFREEZE_COMPAT_H */

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapfreeze: freezes a set of filesystems as one operation, for
+ * application-consistent snapshots of virtual machines.
+ */
+
+#include "netlink.h"
+
+#include <linux/module.h>
+#include <uapi/linux/snapfreeze.h>
+
+static int __init snapfreeze_init(void)
+{
+	int ret;
+
+	ret = snapfreeze_genl_init();
+	if (ret) {
+		pr_err("cannot register the generic netlink family: %d\n", ret);
+		return ret;
+	}
+
+	pr_info("version %s loaded\n", SNAPFREEZE_VERSION);
+	return 0;
+}
+
+static void __exit snapfreeze_exit(void)
+{
+	snapfreeze_genl_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(snapfreeze_init);
+module_exit(snapfreeze_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Atomic multi-filesystem freeze for consistent VM snapshots");
+MODULE_AUTHOR("The snapfreeze authors");
+MODULE_VERSION(SNAPFREEZE_VERSION);
+MODULE_ALIAS_GENL_FAMILY(SNAPFREEZE_GENL_NAME);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SNAPFREEZE_COMMANDS_H
+#define SNAPFREEZE_COMMANDS_H
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "netlink.h"
+
+/*
+ * A subcommand gets its own argv (argv[0] is its name) and returns an exit
+ * code, or -1 with err filled in.
+ */
+struct sf_command {
+	const char *name;
+	int (*run)(int argc, char **argv, struct sf_error *err);
+	const char *summary;
+};
+
+extern const struct sf_command sf_commands[];
+
+int sf_main(int argc, char **argv, struct sf_error *err);
+
+int cmd_status(int argc, char **argv, struct sf_error *err);
+cJSON *sf_module_status_json(const struct sf_module_status *status);
+
+#endif
