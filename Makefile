@@ -95,8 +95,9 @@ dkms-source:
 	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
 	dkms add snapfreeze/$(VERSION)
 
-dkms-build: dkms-source
+dkms-build:
 	dkms build --force -k $(KVER) snapfreeze/$(VERSION)
 
-dkms-install: dkms-build
+dkms-install: dkms-source
+	$(MAKE) --no-print-directory dkms-build
 	dkms install --force -k $(KVER) snapfreeze/$(VERSION)

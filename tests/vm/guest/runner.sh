@@ -1,0 +1,28 @@
+#!/bin/sh
+# Usage: runner.sh TAP_DEVICE
+#
+# Runs the cases of /tests/cases.list ("TOPIC NAME" lines: function
+# case_NAME in /tests/cases/TOPIC.sh), each in a shell of its own under a
+# timeout, and reports one TAP line per case on TAP_DEVICE, followed by the
+# case's output as diagnostics when it fails.
+tap=$1
+. /tests/env
+
+while read -r topic name; do
+	echo "runner: $topic/$name" >/dev/kmsg
+	timeout -s KILL "$CASE_TIMEOUT" sh -c \
+		". /tests/lib.sh && . /tests/cases/$topic.sh && case_$name" \
+		</dev/null >/tmp/case.log 2>&1
+	status=$?
+	if [ "$status" = 0 ]; then
+		echo "ok - $topic/$name" >"$tap"
+		continue
+	fi
+	if [ "$status" = 137 ]; then
+		echo "not ok - $topic/$name (killed after ${CASE_TIMEOUT}s)" >"$tap"
+	else
+		echo "not ok - $topic/$name (exit status $status)" >"$tap"
+	fi
+	tail -n 40 /tmp/case.log | sed 's/^/# /' >"$tap"
+done </tests/cases.list
+echo "# runner: done" >"$tap"

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Usage: mkinitramfs.sh RELEASE KERNEL_ROOT SNAPFREEZE_KO ENV_FILE OUTPUT
+#
+# Builds the test VM's initramfs (an uncompressed cpio): busybox, the kernel
+# modules the tests need from the unpacked image KERNEL_ROOT, the snapfreeze
+# module SNAPFREEZE_KO as DKMS built it, the snapfreeze binaries with their
+# shared libraries, the guest runner and every test case. ENV_FILE becomes
+# /tests/env.
+set -euo pipefail
+release=$1 kroot=$2 ko=$3 env_file=$4 output=$5
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+kernel_modules="virtio_pci virtio_blk virtio_console ext4 xfs btrfs loop"
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage"
+mkdir -p "$stage"/{bin,sbin,usr/bin,dev,proc,sys,tmp,run,mnt,etc,tests/cases}
+
+cp /bin/busybox "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
+	>"$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+
+# Kernel modules in load order, decompressed: busybox insmod reads plain .ko.
+for module in $kernel_modules; do
+	modprobe -d "$kroot" -S "$release" --show-depends "$module"
+done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
+while read -r path; do
+	rel=${path#"$kroot"}
+	rel=${rel%.xz}
+	mkdir -p "$stage$(dirname "$rel")"
+	case "$path" in
+	*.xz) xz -dc "$path" >"$stage$rel" ;;
+	*) cp "$path" "$stage$rel" ;;
+	esac
+	echo "$rel" >>"$stage/etc/modules.load"
+done
+
+mkdir -p "$stage/lib/modules/$release/updates/dkms"
+cp "$ko" "$stage/lib/modules/$release/updates/dkms/"
+
+# A dynamically linked program and the libraries it loads, at their paths.
+copy_program() {
+	local program=$1 dest=$2 lib
+	cp "$program" "$stage$dest"
+	for lib in $(ldd "$program" | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
+copy_program "$top/build/snapfreeze" /usr/bin/snapfreeze
+copy_program "$(command -v setpriv)" /usr/bin/setpriv
+
+cp "$here/guest/init" "$stage/init"
+cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"
+cp "$env_file" "$stage/tests/env"
+cp "$here"/cases/*.sh "$stage/tests/cases/"
+"$here/list-cases.sh" >"$stage/tests/cases.list"
+
+(cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$output"

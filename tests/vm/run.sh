@@ -1,0 +1,198 @@
+#!/bin/bash
+# Usage: tests/vm/run.sh
+#
+# For each test kernel: builds the module with DKMS against the kernel's
+# headers, boots the kernel in QEMU with that module and runs the cases of
+# tests/vm/cases inside, then checks the kernel log for warnings and oopses.
+# Prints one TAP line per case and per kernel check, "1..N" last; exits 1 if
+# any failed. A boot that hangs is killed and its unreported cases fail.
+#
+# Environment:
+#   SNAPFREEZE_KERNELS          releases to test (default: see kernels.sh)
+#   SNAPFREEZE_VM_CASES         case files to run (default: cases/*.sh)
+#   SNAPFREEZE_VM_KVM=1         use KVM instead of TCG emulation
+#   SNAPFREEZE_VM_BOOT_TIMEOUT  seconds one boot may take (default 300)
+#   SNAPFREEZE_VM_CASE_TIMEOUT  seconds one case may take (default 60)
+#   SNAPFREEZE_VM_CACHE         downloads and run folders (default tests/vm/.cache)
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${SNAPFREEZE_VM_CACHE:-$here/.cache}
+boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
+case_timeout=${SNAPFREEZE_VM_CASE_TIMEOUT:-60}
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+host_channel=org.snapfreeze.host
+number=0
+failed=0
+
+tap() { # tap ok|"not ok" NAME
+	number=$((number + 1))
+	[ "$1" = ok ] || failed=$((failed + 1))
+	echo "$1 $number - $2"
+}
+
+diag() { # diag FILE [LINES]: the end of FILE as TAP diagnostics
+	tail -n "${2:-30}" "$1" 2>/dev/null | sed 's/^/# /'
+}
+
+fail_cases() { # fail_cases RELEASE REASON
+	local topic name
+	while read -r topic name; do
+		tap "not ok" "$1 $topic/$name ($2)"
+	done < <("$here/list-cases.sh")
+}
+
+dkms_build() { # dkms_build RELEASE WORK: DKMS's module path on stdout
+	local ko
+	KBUILD_EXTRA_WARN=1 SNAPFREEZE_WERROR=y \
+		make -C "$top" --no-print-directory dkms-build KVER="$1" \
+		>"$2/dkms.log" 2>&1 || {
+		cat "/var/lib/dkms/snapfreeze/$version/build/make.log" \
+			>>"$2/dkms.log" 2>/dev/null
+		return 1
+	}
+	ko=$(ls "/var/lib/dkms/snapfreeze/$version/$1/$(uname -m)/module/"snapfreeze.ko* 2>/dev/null | head -n 1)
+	[ -n "$ko" ] || { echo "no module in DKMS's tree" >>"$2/dkms.log"; return 1; }
+	cp "$ko" "$2/"
+	echo "$2/$(basename "$ko")"
+}
+
+write_guest_env() { # write_guest_env RELEASE KO FILE
+	cat >"$3" <<-EOF
+	KVER='$1'
+	SNAPFREEZE_VERSION='$version'
+	SNAPFREEZE_KO='/lib/modules/$1/updates/dkms/$(basename "$2")'
+	EXPECT_KO_SHA256='$(sha256sum "$2" | cut -d' ' -f1)'
+	EXPECT_SRCVERSION='$(modinfo -F srcversion "$2")'
+	HOST_CHANNEL='$host_channel'
+	CASE_TIMEOUT='$case_timeout'
+	EOF
+}
+
+make_disks() { # make_disks WORK
+	truncate -s 512M "$1/ext4.img" "$1/xfs.img" "$1/btrfs.img" &&
+		mkfs.ext4 -q -F "$1/ext4.img" &&
+		mkfs.xfs -q -f "$1/xfs.img" &&
+		mkfs.btrfs -q -f "$1/btrfs.img" >/dev/null
+}
+
+boot() { # boot RELEASE KERNEL_ROOT WORK
+	local accel=(-accel tcg -cpu max) sockets status
+	[ "${SNAPFREEZE_VM_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
+	# Unix socket paths are limited to 107 bytes: keep them short.
+	sockets=$(mktemp -d /tmp/snapfreeze-vm.XXXXXX)
+	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		"${accel[@]}" -m 1024 -smp 2 \
+		-kernel "$2/boot/vmlinuz-$1" -initrd "$3/initramfs.cpio" \
+		-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1" \
+		-serial "file:$3/console.log" -serial "file:$3/tap.log" \
+		-drive "file=$3/ext4.img,if=virtio,format=raw" \
+		-drive "file=$3/xfs.img,if=virtio,format=raw" \
+		-drive "file=$3/btrfs.img,if=virtio,format=raw" \
+		-device virtio-serial-pci \
+		-chardev "socket,id=host,path=$sockets/host.sock,server=on,wait=off" \
+		-device "virtserialport,chardev=host,name=$host_channel" \
+		-qmp "unix:$sockets/qmp.sock,server=on,wait=off" \
+		>"$3/qemu.log" 2>&1
+	status=$?
+	rm -rf "$sockets"
+	return $status
+}
+
+report_guest() { # report_guest RELEASE WORK: one line per case, in list order
+	local topic name line reported=" "
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case "$line" in
+		"ok - "*)
+			tap ok "$1 ${line#ok - }"
+			reported+="${line#ok - } " ;;
+		"not ok - "*)
+			tap "not ok" "$1 ${line#not ok - }"
+			line=${line#not ok - }
+			reported+="${line%% *} " ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <"$2/tap.log"
+	while read -r topic name; do
+		[[ $reported == *" $topic/$name "* ]] ||
+			tap "not ok" "$1 $topic/$name (no result: the VM stopped first)"
+	done < <("$here/list-cases.sh")
+}
+
+# Any WARN, oops, BUG or lockdep report fails the kernel, even one that did
+# not panic.
+check_kernel_log() { # check_kernel_log RELEASE WORK
+	local pattern='WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace|possible circular locking|INFO: task .* blocked'
+	if grep -Eq "$pattern" "$2/console.log"; then
+		tap "not ok" "$1 host/kernel_log_clean"
+		grep -E -A 12 "$pattern" "$2/console.log" | head -n 40 | sed 's/^/# /'
+	else
+		tap ok "$1 host/kernel_log_clean"
+	fi
+}
+
+test_kernel() { # test_kernel RELEASE
+	local release=$1 kroot=$cache/kernels/$1/root work=$cache/runs/$1 ko
+	local failed_before=$failed status
+	rm -rf "$work"
+	mkdir -p "$work"
+
+	if ! "$here/fetch-kernel.sh" "$release" "$cache/kernels/$release" >"$work/fetch.log" 2>&1; then
+		diag "$work/fetch.log"
+		fail_cases "$release" "kernel image unavailable"
+		return
+	fi
+	if ko=$(dkms_build "$release" "$work"); then
+		tap ok "$release host/dkms_build"
+	else
+		tap "not ok" "$release host/dkms_build"
+		diag "$work/dkms.log"
+		fail_cases "$release" "no module"
+		return
+	fi
+	if ! { write_guest_env "$release" "$ko" "$work/env" &&
+	       "$here/mkinitramfs.sh" "$release" "$kroot" "$ko" "$work/env" "$work/initramfs.cpio" &&
+	       make_disks "$work"; } >"$work/setup.log" 2>&1; then
+		diag "$work/setup.log"
+		fail_cases "$release" "VM setup failed"
+		return
+	fi
+
+	boot "$release" "$kroot" "$work"
+	status=$?
+	[ "$status" -lt 124 ] || echo "# $release: the VM did not finish within ${boot_timeout}s and was killed"
+	report_guest "$release" "$work"
+	check_kernel_log "$release" "$work"
+
+	if [ "$failed" = "$failed_before" ]; then
+		rm -f "$work"/*.img "$work/initramfs.cpio"
+	else
+		echo "# $release: console log kept in $work/console.log; its end:"
+		diag "$work/console.log" 40
+		diag "$work/qemu.log" 5
+	fi
+}
+
+main() {
+	local kernels release
+	kernels=$("$here/kernels.sh") || exit 1
+	if ! make -C "$top" --no-print-directory userland >"$cache.build.log" 2>&1 ||
+	   ! make -C "$top" --no-print-directory dkms-source >>"$cache.build.log" 2>&1; then
+		diag "$cache.build.log"
+		for release in $kernels; do
+			fail_cases "$release" "build failed"
+		done
+	else
+		for release in $kernels; do
+			test_kernel "$release"
+		done
+	fi
+	echo "1..$number"
+	[ "$failed" = 0 ]
+}
+
+mkdir -p "$cache"
+main
