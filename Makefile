@@ -34,8 +34,11 @@ DKMS_FILES := Kbuild Makefile dkms.conf include/uapi/linux/snapfreeze.h \
 	kmod/compat/probe.sh $(wildcard kmod/compat/probes/*.c)
 DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 
+# Keep the objects of the unit tests between builds.
+.SECONDARY:
+
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
-	unit check demo dkms-source dkms-build dkms-install
+	unit unit-tests check demo dkms-source dkms-build dkms-install
 
 all: userland module-if-possible
 
@@ -55,7 +58,9 @@ $(BUILD)/snapfreeze: $(BUILD)/userland/main.o $(BUILD)/libsnapfreeze.a
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
-unit: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS)
+
+unit: unit-tests
 	@for t in $(UNIT_TESTS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t || exit 1; done
 
 module-if-possible:

@@ -13,6 +13,7 @@
 #   SNAPFREEZE_VM_KVM=1         use KVM instead of TCG emulation
 #   SNAPFREEZE_VM_BOOT_TIMEOUT  seconds one boot may take (default 300)
 #   SNAPFREEZE_VM_CASE_TIMEOUT  seconds one case may take (default 60)
+#   SNAPFREEZE_VM_VERBOSE=1     show the output of passing cases too
 #   SNAPFREEZE_VM_CACHE         downloads and run folders (default tests/vm/.cache)
 set -uo pipefail
 
@@ -67,6 +68,7 @@ write_guest_env() { # write_guest_env RELEASE KO FILE
 	EXPECT_SRCVERSION='$(modinfo -F srcversion "$2")'
 	HOST_CHANNEL='$host_channel'
 	CASE_TIMEOUT='$case_timeout'
+	VERBOSE='${SNAPFREEZE_VM_VERBOSE:-0}'
 	EOF
 }
 
@@ -113,6 +115,7 @@ report_guest() { # report_guest RELEASE WORK: one line per case, in list order
 			tap "not ok" "$1 ${line#not ok - }"
 			line=${line#not ok - }
 			reported+="${line%% *} " ;;
+		"# runner: done") ;;
 		"#"*) echo "$line" ;;
 		esac
 	done <"$2/tap.log"

@@ -4,7 +4,7 @@
 # Runs the cases of /tests/cases.list ("TOPIC NAME" lines: function
 # case_NAME in /tests/cases/TOPIC.sh), each in a shell of its own under a
 # timeout, and reports one TAP line per case on TAP_DEVICE, followed by the
-# case's output as diagnostics when it fails.
+# case's output as diagnostics when it fails (always, when VERBOSE=1).
 tap=$1
 . /tests/env
 
@@ -16,6 +16,7 @@ while read -r topic name; do
 	status=$?
 	if [ "$status" = 0 ]; then
 		echo "ok - $topic/$name" >"$tap"
+		[ "$VERBOSE" = 1 ] && sed 's/^/# /' /tmp/case.log >"$tap"
 		continue
 	fi
 	if [ "$status" = 137 ]; then

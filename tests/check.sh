@@ -1,0 +1,51 @@
+#!/bin/bash
+# Runs every test suite (the unit tests, then the VM tests) and ends with
+# "N passed, N failed". A suite that stops before running all the tests it
+# planned, or fails without reporting a failed test, counts as failed tests.
+# Exits 1 if anything failed or nothing ran.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+passed=0
+failed=0
+
+# run_suite NAME COMMAND...: runs a suite that prints TAP, echoing it, and
+# adds its results to the totals.
+run_suite() {
+	local name=$1 line planned=0 ok=0 not_ok=0 status
+	shift
+	echo "== $name"
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"ok "*) ok=$((ok + 1)) ;;
+		"not ok "*) not_ok=$((not_ok + 1)) ;;
+		1..*) planned=$((planned + ${line#1..})) ;;
+		esac
+	done < <("$@" 2>&1)
+	wait $! 2>/dev/null
+	status=$?
+	if [ $((ok + not_ok)) -lt "$planned" ]; then
+		echo "# $name: $((planned - ok - not_ok)) planned tests did not report"
+		not_ok=$((planned - ok))
+	fi
+	if [ "$status" != 0 ] && [ "$not_ok" = 0 ]; then
+		echo "# $name: exited with status $status"
+		not_ok=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + not_ok))
+}
+
+unit_tests() {
+	local test
+	make -C "$top" --no-print-directory unit-tests || return 1
+	for test in "$top"/build/tests/test_*; do
+		CMOCKA_MESSAGE_OUTPUT=TAP "$test" || return 1
+	done
+}
+
+run_suite "unit tests" unit_tests
+run_suite "VM tests" "$here/vm/run.sh"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The netlink client's parsing of replies and extended ACKs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <linux/snapfreeze.h>
+#include <netlink/genl/genl.h>
+#include <string.h>
+
+#include "netlink.h"
+
+/*
+ * An NLMSG_ERROR message as the kernel's netlink_ack() lays it out: the
+ * error, the echoed request (its header only when capped), then the
+ * extended ACK attributes.
+ */
+struct ack_buffer {
+	union {
+		struct nlmsghdr nlh;
+		char bytes[512];
+	};
+};
+
+static void build_ack(struct ack_buffer *buf, int error, bool capped,
+		      const char *ext_ack)
+{
+	struct nlmsgerr *nlerr;
+	size_t request_payload = 20;
+	size_t offset;
+	struct nlattr *attr;
+
+	memset(buf, 0, sizeof(*buf));
+	nlerr = NLMSG_DATA(&buf->nlh);
+	nlerr->error = error;
+	nlerr->msg.nlmsg_len = NLMSG_LENGTH(request_payload);
+	nlerr->msg.nlmsg_type = 0x20;
+	buf->nlh.nlmsg_type = NLMSG_ERROR;
+	buf->nlh.nlmsg_flags = capped ? NLM_F_CAPPED : 0;
+	offset = sizeof(*nlerr) + (capped ? 0 : request_payload);
+	buf->nlh.nlmsg_len = NLMSG_LENGTH(NLMSG_ALIGN(offset));
+	if (!ext_ack)
+		return;
+
+	buf->nlh.nlmsg_flags |= NLM_F_ACK_TLVS;
+	attr = (struct nlattr *)(buf->bytes + buf->nlh.nlmsg_len);
+	attr->nla_type = NLMSGERR_ATTR_MSG;
+	attr->nla_len = NLA_HDRLEN + strlen(ext_ack) + 1;
+	memcpy((char *)attr + NLA_HDRLEN, ext_ack, strlen(ext_ack) + 1);
+	buf->nlh.nlmsg_len += NLA_ALIGN(attr->nla_len);
+}
+
+static void ext_ack_after_echoed_request(void **state)
+{
+	struct ack_buffer buf;
+	char msg[64];
+
+	(void)state;
+	build_ack(&buf, -EPERM, false, "CAP_SYS_ADMIN is required");
+	assert_true(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
+	assert_string_equal(msg, "CAP_SYS_ADMIN is required");
+}
+
+static void ext_ack_after_capped_request(void **state)
+{
+	struct ack_buffer buf;
+	char msg[64];
+
+	(void)state;
+	build_ack(&buf, -EINVAL, true, "Unsupported attribute");
+	assert_true(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
+	assert_string_equal(msg, "Unsupported attribute");
+}
+
+static void ext_ack_truncated_to_buffer(void **state)
+{
+	struct ack_buffer buf;
+	char msg[8];
+
+	(void)state;
+	build_ack(&buf, -EINVAL, true, "a rather long explanation");
+	assert_true(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
+	assert_string_equal(msg, "a rathe");
+}
+
+static void no_ext_ack_without_tlvs(void **state)
+{
+	struct ack_buffer buf;
+	char msg[64] = "";
+
+	(void)state;
+	build_ack(&buf, -EPERM, false, NULL);
+	assert_false(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
+}
+
+static void no_ext_ack_when_echo_overruns_message(void **state)
+{
+	struct ack_buffer buf;
+	char msg[64] = "";
+	struct nlmsgerr *nlerr;
+
+	(void)state;
+	build_ack(&buf, -EPERM, false, "CAP_SYS_ADMIN is required");
+	nlerr = NLMSG_DATA(&buf.nlh);
+	nlerr->msg.nlmsg_len = 4096;
+	assert_false(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
+}
+
+static struct nl_msg *status_reply(const char *version, bool with_features)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	assert_non_null(msg);
+	assert_non_null(genlmsg_put(msg, 1, 1, 0x20, 0, 0,
+				    SNAPFREEZE_CMD_GET_STATUS,
+				    SNAPFREEZE_GENL_VERSION));
+	if (version)
+		assert_int_equal(nla_put_string(msg, SNAPFREEZE_A_STATUS_VERSION,
+						version), 0);
+	if (with_features)
+		assert_int_equal(nla_put_u32(msg, SNAPFREEZE_A_STATUS_FEATURES,
+					     SNAPFREEZE_FEATURE_KERNEL_HOLDER), 0);
+	return msg;
+}
+
+static void status_reply_parsed(void **state)
+{
+	struct nl_msg *msg = status_reply("1.2.3", true);
+	struct sf_module_status status;
+
+	(void)state;
+	assert_int_equal(sf_nl_parse_status(nlmsg_hdr(msg), &status), 0);
+	assert_string_equal(status.version, "1.2.3");
+	assert_int_equal(status.features, SNAPFREEZE_FEATURE_KERNEL_HOLDER);
+	nlmsg_free(msg);
+}
+
+static void status_reply_without_features_refused(void **state)
+{
+	struct nl_msg *msg = status_reply("1.2.3", false);
+	struct sf_module_status status;
+
+	(void)state;
+	assert_int_equal(sf_nl_parse_status(nlmsg_hdr(msg), &status), -1);
+	nlmsg_free(msg);
+}
+
+static void status_reply_long_version_truncated(void **state)
+{
+	char version[200];
+	struct nl_msg *msg;
+	struct sf_module_status status;
+
+	(void)state;
+	memset(version, 'v', sizeof(version) - 1);
+	version[sizeof(version) - 1] = '\0';
+	msg = status_reply(version, true);
+	assert_int_equal(sf_nl_parse_status(nlmsg_hdr(msg), &status), 0);
+	assert_int_equal(strlen(status.version), sizeof(status.version) - 1);
+	nlmsg_free(msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ext_ack_after_echoed_request),
+		cmocka_unit_test(ext_ack_after_capped_request),
+		cmocka_unit_test(ext_ack_truncated_to_buffer),
+		cmocka_unit_test(no_ext_ack_without_tlvs),
+		cmocka_unit_test(no_ext_ack_when_echo_overruns_message),
+		cmocka_unit_test(status_reply_parsed),
+		cmocka_unit_test(status_reply_without_features_refused),
+		cmocka_unit_test(status_reply_long_version_truncated),
+	};
+
+	return cmocka_run_group_tests_name("netlink", tests, NULL, NULL);
+}
