@@ -9,6 +9,7 @@
 # make demo          boots a test VM and shows the module at work
 # make deps          installs the build and test dependencies (root)
 # make dkms-install  installs the module with DKMS for KVER
+# make checkpatch    the kernel's style checker on the module's sources
 
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 KVER ?= $(shell uname -r)
@@ -38,7 +39,7 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 .SECONDARY:
 
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
-	unit unit-tests check demo dkms-source dkms-build dkms-install
+	unit unit-tests check demo dkms-source dkms-build dkms-install checkpatch
 
 all: userland module-if-possible
 
@@ -71,6 +72,13 @@ modules:
 	@[ -f "$(KDIR)/Makefile" ] || { echo "snapfreeze: $(KDIR): no kernel build tree (install linux-headers-$(KVER), or pass KVER= or KDIR=)" >&2; exit 1; }
 	kmod/compat/probe.sh $(KDIR) kmod/compat/generated/features.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# Debian's headers do not ship checkpatch.pl: point CHECKPATCH at a kernel
+# source tree's copy (e.g. from the linux-source-6.1 package).
+CHECKPATCH ?= $(KDIR)/scripts/checkpatch.pl
+checkpatch:
+	@[ -f "$(CHECKPATCH)" ] || { echo "snapfreeze: $(CHECKPATCH): not found (pass CHECKPATCH=/path/to/linux/scripts/checkpatch.pl)" >&2; exit 1; }
+	perl $(CHECKPATCH) --no-tree --strict --quiet -f $(filter %.c %.h,$(DKMS_FILES))
 
 clean-modules:
 	if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

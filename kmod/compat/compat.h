@@ -36,6 +36,7 @@ enum freeze_holder {
 	FREEZE_HOLDER_KERNEL = (1U << 0),
 	FREEZE_HOLDER_USERSPACE = (1U << 1),
 };
+
 #define freeze_super(sb, who, owner) freeze_super(sb)
 #define thaw_super(sb, who, owner) thaw_super(sb)
 #else

@@ -52,47 +52,37 @@ static void build_ack(struct ack_buffer *buf, int error, bool capped,
 	buf->nlh.nlmsg_len += NLA_ALIGN(attr->nla_len);
 }
 
-static void ext_ack_after_echoed_request(void **state)
+/* Error messages and what a buffer of the given size must receive. */
+static const struct {
+	bool capped;
+	const char *ext_ack; /* NULL: no NLM_F_ACK_TLVS */
+	size_t size;
+	const char *expected; /* NULL: no message found */
+} ext_acks[] = {
+	{ false, "CAP_SYS_ADMIN is required", 64, "CAP_SYS_ADMIN is required" },
+	{ true, "Unsupported attribute", 64, "Unsupported attribute" },
+	{ true, "a rather long explanation", 8, "a rathe" },
+	{ false, NULL, 64, NULL },
+};
+
+static void ext_ack_found_after_request_echo(void **state)
 {
 	struct ack_buffer buf;
 	char msg[64];
+	size_t i;
 
 	(void)state;
-	build_ack(&buf, -EPERM, false, "CAP_SYS_ADMIN is required");
-	assert_true(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
-	assert_string_equal(msg, "CAP_SYS_ADMIN is required");
-}
-
-static void ext_ack_after_capped_request(void **state)
-{
-	struct ack_buffer buf;
-	char msg[64];
-
-	(void)state;
-	build_ack(&buf, -EINVAL, true, "Unsupported attribute");
-	assert_true(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
-	assert_string_equal(msg, "Unsupported attribute");
-}
-
-static void ext_ack_truncated_to_buffer(void **state)
-{
-	struct ack_buffer buf;
-	char msg[8];
-
-	(void)state;
-	build_ack(&buf, -EINVAL, true, "a rather long explanation");
-	assert_true(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
-	assert_string_equal(msg, "a rathe");
-}
-
-static void no_ext_ack_without_tlvs(void **state)
-{
-	struct ack_buffer buf;
-	char msg[64] = "";
-
-	(void)state;
-	build_ack(&buf, -EPERM, false, NULL);
-	assert_false(sf_nl_ext_ack_message(&buf.nlh, msg, sizeof(msg)));
+	for (i = 0; i < sizeof(ext_acks) / sizeof(ext_acks[0]); i++) {
+		build_ack(&buf, -EPERM, ext_acks[i].capped, ext_acks[i].ext_ack);
+		msg[0] = '\0';
+		if (!ext_acks[i].expected) {
+			assert_false(sf_nl_ext_ack_message(&buf.nlh, msg,
+							   ext_acks[i].size));
+			continue;
+		}
+		assert_true(sf_nl_ext_ack_message(&buf.nlh, msg, ext_acks[i].size));
+		assert_string_equal(msg, ext_acks[i].expected);
+	}
 }
 
 static void no_ext_ack_when_echo_overruns_message(void **state)
@@ -165,10 +155,7 @@ static void status_reply_long_version_truncated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ext_ack_after_echoed_request),
-		cmocka_unit_test(ext_ack_after_capped_request),
-		cmocka_unit_test(ext_ack_truncated_to_buffer),
-		cmocka_unit_test(no_ext_ack_without_tlvs),
+		cmocka_unit_test(ext_ack_found_after_request_echo),
 		cmocka_unit_test(no_ext_ack_when_echo_overruns_message),
 		cmocka_unit_test(status_reply_parsed),
 		cmocka_unit_test(status_reply_without_features_refused),

@@ -38,6 +38,7 @@ enum snapfreeze_cmd {
 	SNAPFREEZE_CMD_GET_STATUS,
 	__SNAPFREEZE_CMD_LAST
 };
+
 #define SNAPFREEZE_CMD_MAX (__SNAPFREEZE_CMD_LAST - 1)
 
 /**
@@ -58,6 +59,7 @@ enum snapfreeze_attr {
 	SNAPFREEZE_A_STATUS_FEATURES,
 	__SNAPFREEZE_A_LAST
 };
+
 #define SNAPFREEZE_A_MAX (__SNAPFREEZE_A_LAST - 1)
 
 #endif /* _UAPI_LINUX_SNAPFREEZE_H */

@@ -5,5 +5,5 @@
 void probe(struct genl_info *info);
 void probe(struct genl_info *info)
 {
-	GENL_SET_ERR_MSG_FMT(info, "probe %d", 1);
+	GENL_SET_ERR_MSG_FMT(info, "attribute %d", 1);
 }
