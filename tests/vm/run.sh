@@ -79,7 +79,9 @@ make_disks() { # make_disks WORK
 		mkfs.btrfs -q -f "$1/btrfs.img" >/dev/null
 }
 
-boot() { # boot RELEASE KERNEL_ROOT WORK
+# boot RELEASE KERNEL_ROOT WORK INITRAMFS LOGS: boots with the disks of WORK,
+# leaving console.log, tap.log and qemu.log in LOGS.
+boot() {
 	local accel=(-accel tcg -cpu max) sockets status
 	[ "${SNAPFREEZE_VM_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
 	# Unix socket paths are limited to 107 bytes: keep them short.
@@ -87,9 +89,9 @@ boot() { # boot RELEASE KERNEL_ROOT WORK
 	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		"${accel[@]}" -m 1024 -smp 2 \
-		-kernel "$2/boot/vmlinuz-$1" -initrd "$3/initramfs.cpio" \
+		-kernel "$2/boot/vmlinuz-$1" -initrd "$4" \
 		-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1" \
-		-serial "file:$3/console.log" -serial "file:$3/tap.log" \
+		-serial "file:$5/console.log" -serial "file:$5/tap.log" \
 		-drive "file=$3/ext4.img,if=virtio,format=raw" \
 		-drive "file=$3/xfs.img,if=virtio,format=raw" \
 		-drive "file=$3/btrfs.img,if=virtio,format=raw" \
@@ -97,7 +99,7 @@ boot() { # boot RELEASE KERNEL_ROOT WORK
 		-chardev "socket,id=host,path=$sockets/host.sock,server=on,wait=off" \
 		-device "virtserialport,chardev=host,name=$host_channel" \
 		-qmp "unix:$sockets/qmp.sock,server=on,wait=off" \
-		>"$3/qemu.log" 2>&1
+		>"$5/qemu.log" 2>&1
 	status=$?
 	rm -rf "$sockets"
 	return $status
@@ -137,6 +139,34 @@ check_kernel_log() { # check_kernel_log RELEASE WORK
 	fi
 }
 
+# The harness must be able to fail: a module that WARNs as it loads has to
+# panic its VM, quickly, and be caught in the kernel log.
+check_warn_fails_the_run() { # check_warn_fails_the_run RELEASE KERNEL_ROOT WORK
+	local canary=$3/canary verdict=""
+	rm -rf "$canary"
+	mkdir -p "$canary/stage/bin"
+	cp "$here"/canary/* "$canary/"
+	if ! make -C "/lib/modules/$1/build" M="$canary" modules >"$canary/build.log" 2>&1; then
+		verdict="the canary module did not build"
+	else
+		cp /bin/busybox "$canary/stage/bin/"
+		ln -s busybox "$canary/stage/bin/sh"
+		cp "$canary/init" "$canary/canary.ko" "$canary/stage/"
+		(cd "$canary/stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$canary/initramfs.cpio"
+		boot "$1" "$2" "$3" "$canary/initramfs.cpio" "$canary" ||
+			verdict="the canary VM did not stop by itself"
+		grep -q "still running" "$canary/tap.log" && verdict="the canary's WARN did not panic"
+		grep -q "WARNING:.*canary" "$canary/console.log" || verdict="no WARNING in the canary's console log"
+	fi
+	if [ -z "$verdict" ]; then
+		tap ok "$1 host/warn_fails_the_run"
+	else
+		tap "not ok" "$1 host/warn_fails_the_run ($verdict)"
+		diag "$canary/build.log" 10
+		diag "$canary/console.log" 20
+	fi
+}
+
 test_kernel() { # test_kernel RELEASE
 	local release=$1 kroot=$cache/kernels/$1/root work=$cache/runs/$1 ko
 	local failed_before=$failed status
@@ -164,11 +194,12 @@ test_kernel() { # test_kernel RELEASE
 		return
 	fi
 
-	boot "$release" "$kroot" "$work"
+	boot "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work"
 	status=$?
 	[ "$status" -lt 124 ] || echo "# $release: the VM did not finish within ${boot_timeout}s and was killed"
 	report_guest "$release" "$work"
 	check_kernel_log "$release" "$work"
+	check_warn_fails_the_run "$release" "$kroot" "$work"
 
 	if [ "$failed" = "$failed_before" ]; then
 		rm -f "$work"/*.img "$work/initramfs.cpio"
