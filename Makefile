@@ -23,7 +23,7 @@ SF_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Iinclude/uapi -Iuserland \
 	-DSNAPFREEZE_VERSION='"$(VERSION)"' \
 	$(shell $(PKG_CONFIG) --cflags $(USERLAND_PKGS) 2>/dev/null)
-SF_LIBS = $(shell $(PKG_CONFIG) --libs $(USERLAND_PKGS) 2>/dev/null)
+SF_LIBS = $(shell $(PKG_CONFIG) --libs $(USERLAND_PKGS) 2>/dev/null) -lm
 
 LIB_SRCS := $(filter-out userland/main.c,$(wildcard userland/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

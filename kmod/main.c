@@ -4,28 +4,38 @@
  * application-consistent snapshots of virtual machines.
  */
 
-#include "netlink.h"
-
 #include <linux/module.h>
-#include <uapi/linux/snapfreeze.h>
+
+#include "netlink.h"
+#include "session.h"
 
 static int __init snapfreeze_init(void)
 {
 	int ret;
 
+	ret = sf_sessions_init();
+	if (ret)
+		return ret;
 	ret = snapfreeze_genl_init();
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
-		return ret;
+		goto err_sessions;
 	}
 
 	pr_info("version %s loaded\n", SNAPFREEZE_VERSION);
 	return 0;
+
+err_sessions:
+	sf_sessions_exit();
+	return ret;
 }
 
+/* Nothing stays frozen: every session ends before the family goes away. */
 static void __exit snapfreeze_exit(void)
 {
+	sf_sessions_shutdown();
 	snapfreeze_genl_exit();
+	sf_sessions_exit();
 	pr_info("unloaded\n");
 }
 

@@ -1,23 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "snapfreeze" generic netlink family: the only way userspace talks to
- * the module.
+ * the module, and how it learns that a session's owner went away.
  */
 
 #include "netlink.h"
 
 #include <linux/capability.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 #include <uapi/linux/snapfreeze.h>
+
+#include "session.h"
 
 static struct genl_family snapfreeze_genl_family;
 
 /*
- * Commands that take no attributes still get a policy: with strict
- * validation an all-NLA_UNSPEC table refuses any attribute, with an extended
- * ACK message, instead of silently ignoring it.
+ * With strict validation, an attribute a command does not list in its
+ * policy (NLA_UNSPEC) is refused with an extended ACK message.
  */
 static const struct nla_policy snapfreeze_no_attrs_policy[SNAPFREEZE_A_MAX + 1] = { };
+
+static const struct nla_policy snapfreeze_target_policy[SNAPFREEZE_TARGET_A_MAX + 1] = {
+	[SNAPFREEZE_TARGET_A_PATH] = { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+};
+
+static const struct nla_policy snapfreeze_freeze_policy[SNAPFREEZE_A_MAX + 1] = {
+	[SNAPFREEZE_A_TARGETS] = NLA_POLICY_NESTED_ARRAY(snapfreeze_target_policy),
+	[SNAPFREEZE_A_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SNAPFREEZE_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __SNAPFREEZE_F_ALL),
+};
+
+static const struct nla_policy snapfreeze_thaw_policy[SNAPFREEZE_A_MAX + 1] = {
+	[SNAPFREEZE_A_SESSION_ID] = { .type = NLA_U64 },
+	[SNAPFREEZE_A_THAW_ALL] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy snapfreeze_get_session_policy[SNAPFREEZE_A_MAX + 1] = {
+	[SNAPFREEZE_A_SESSION_ID] = { .type = NLA_U64 },
+};
 
 /*
  * GENL_ADMIN_PERM checks CAP_NET_ADMIN, but what this family controls is
@@ -27,11 +49,11 @@ static const struct nla_policy snapfreeze_no_attrs_policy[SNAPFREEZE_A_MAX + 1] 
  * host's filesystems.
  */
 static int snapfreeze_require_sys_admin(struct sk_buff *skb,
-					struct genl_info *info)
+					struct netlink_ext_ack *extack)
 {
 	if (netlink_capable(skb, CAP_SYS_ADMIN))
 		return 0;
-	GENL_SET_ERR_MSG(info, "CAP_SYS_ADMIN is required");
+	NL_SET_ERR_MSG(extack, "CAP_SYS_ADMIN is required");
 	return -EPERM;
 }
 
@@ -46,7 +68,7 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	ret = snapfreeze_require_sys_admin(skb, info);
+	ret = snapfreeze_require_sys_admin(skb, info->extack);
 	if (ret)
 		return ret;
 
@@ -58,12 +80,398 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 				SNAPFREEZE_CMD_GET_STATUS);
 	if (!hdr ||
 	    nla_put_string(msg, SNAPFREEZE_A_STATUS_VERSION, SNAPFREEZE_VERSION) ||
-	    nla_put_u32(msg, SNAPFREEZE_A_STATUS_FEATURES, snapfreeze_features())) {
+	    nla_put_u32(msg, SNAPFREEZE_A_STATUS_FEATURES, snapfreeze_features()) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_STATUS_DEFAULT_TIMEOUT_MS,
+			READ_ONCE(sf_default_timeout_ms)) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_STATUS_MAX_TIMEOUT_MS,
+			READ_ONCE(sf_max_timeout_ms)) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_STATUS_MAX_TARGETS,
+			READ_ONCE(sf_max_targets)) ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_STATUS_SESSIONS,
+			      atomic64_read(&sf_stats.sessions), SNAPFREEZE_A_PAD) ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_STATUS_WATCHDOG_THAWS,
+			      atomic64_read(&sf_stats.watchdog_thaws),
+			      SNAPFREEZE_A_PAD) ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_STATUS_OWNER_THAWS,
+			      atomic64_read(&sf_stats.owner_thaws),
+			      SNAPFREEZE_A_PAD) ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS,
+			      atomic64_read(&sf_stats.longest_freeze_ns),
+			      SNAPFREEZE_A_PAD)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+}
+
+/* Room for sf_fill_session() and the event attributes. */
+static size_t sf_session_msg_size(const struct sf_session *session)
+{
+	size_t size = nla_total_size(4) * 6 +		/* u32 attributes */
+		      nla_total_size_64bit(8) * 5 +	/* u64 attributes */
+		      nla_total_size(0);		/* targets */
+	unsigned int i;
+
+	for (i = 0; i < session->n_targets; i++) {
+		const struct sf_target *target = &session->targets[i];
+
+		size += nla_total_size(0) +
+			nla_total_size(strlen(target->path) + 1) +
+			nla_total_size(strlen(sf_target_fstype(target)) + 1) +
+			nla_total_size(4) * 3 + nla_total_size_64bit(8);
+	}
+	return size;
+}
+
+static int sf_fill_target(struct sk_buff *msg, const struct sf_target *target,
+			  int index)
+{
+	struct nlattr *nest = nla_nest_start(msg, index);
+
+	if (!nest ||
+	    nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, target->path) ||
+	    nla_put_u32(msg, SNAPFREEZE_TARGET_A_DEV, new_encode_dev(target->dev)) ||
+	    nla_put_string(msg, SNAPFREEZE_TARGET_A_FSTYPE,
+			   sf_target_fstype(target)) ||
+	    nla_put_u32(msg, SNAPFREEZE_TARGET_A_LEVEL, target->level) ||
+	    (target->freeze_end &&
+	     nla_put_u64_64bit(msg, SNAPFREEZE_TARGET_A_FREEZE_NS,
+			       ktime_to_ns(ktime_sub(target->freeze_end,
+						     target->freeze_start)),
+			       SNAPFREEZE_TARGET_A_PAD)) ||
+	    (target->thaw_error &&
+	     nla_put_s32(msg, SNAPFREEZE_TARGET_A_THAW_ERROR, target->thaw_error)))
+		goto cancel;
+	nla_nest_end(msg, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(msg, nest);
+	return -EMSGSIZE;
+}
+
+/* Under session->lock, into a message sized by sf_session_msg_size(). */
+static int sf_fill_session(struct sk_buff *msg, struct sf_session *session)
+{
+	struct nlattr *targets;
+	unsigned int i;
+
+	lockdep_assert_held(&session->lock);
+	if (nla_put_u64_64bit(msg, SNAPFREEZE_A_SESSION_ID, session->id,
+			      SNAPFREEZE_A_PAD) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_STATE, session->state) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_FLAGS, session->flags) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_OWNER_PID, session->owner_pid) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, session->timeout_ms) ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_TIME_LEFT_MS,
+			      sf_session_time_left_ms(session), SNAPFREEZE_A_PAD))
+		return -EMSGSIZE;
+	if (session->frozen_at &&
+	    (nla_put_u64_64bit(msg, SNAPFREEZE_A_FREEZE_NS,
+			       ktime_to_ns(ktime_sub(session->frozen_at,
+						     session->requested_at)),
+			       SNAPFREEZE_A_PAD) ||
+	     nla_put_u64_64bit(msg, SNAPFREEZE_A_SPREAD_NS,
+			       sf_session_spread_ns(session), SNAPFREEZE_A_PAD)))
+		return -EMSGSIZE;
+	if (session->state == SNAPFREEZE_STATE_THAWED &&
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_FROZEN_NS,
+			      sf_session_frozen_ns(session), SNAPFREEZE_A_PAD))
+		return -EMSGSIZE;
+
+	targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
+	if (!targets)
+		return -EMSGSIZE;
+	for (i = 0; i < session->n_targets; i++) {
+		if (sf_fill_target(msg, &session->targets[i], i)) {
+			nla_nest_cancel(msg, targets);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(msg, targets);
+	return 0;
+}
+
+static int sf_reply_session(struct sk_buff *msg, struct genl_info *info,
+			    struct sf_session *session, u8 cmd)
+{
+	void *hdr;
+	int ret;
+
+	hdr = genlmsg_put_reply(msg, info, &snapfreeze_genl_family, 0, cmd);
+	mutex_lock(&session->lock);
+	ret = hdr ? sf_fill_session(msg, session) : -EMSGSIZE;
+	mutex_unlock(&session->lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static struct sk_buff *sf_session_msg_new(const struct sf_session *session)
+{
+	return genlmsg_new(sf_session_msg_size(session), GFP_KERNEL);
+}
+
+static u32 sf_freeze_timeout_ms(struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[SNAPFREEZE_A_TIMEOUT_MS];
+
+	return attr ? nla_get_u32(attr) : READ_ONCE(sf_default_timeout_ms);
+}
+
+/* The request's limits, checked before any target is looked at. */
+static int sf_check_freeze_limits(struct genl_info *info,
+				  unsigned int n_targets, u32 timeout_ms)
+{
+	unsigned int max_targets = READ_ONCE(sf_max_targets);
+	u32 max_timeout_ms = READ_ONCE(sf_max_timeout_ms);
+
+	if (!n_targets) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SNAPFREEZE_A_TARGETS],
+				    "no targets");
+		return -EINVAL;
+	}
+	if (n_targets > max_targets) {
+		compat_set_err_msg_fmt(info->extack,
+				       "more targets than the max_targets module parameter allows",
+				       "%u targets, more than max_targets (%u)",
+				       n_targets, max_targets);
+		NL_SET_BAD_ATTR(info->extack, info->attrs[SNAPFREEZE_A_TARGETS]);
+		return -E2BIG;
+	}
+	if (!timeout_ms) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the default_timeout_ms module parameter is 0: give a timeout");
+		return -EINVAL;
+	}
+	if (timeout_ms > max_timeout_ms) {
+		compat_set_err_msg_fmt(info->extack,
+				       "timeout above the max_timeout_ms module parameter",
+				       "timeout of %u ms above max_timeout_ms (%u)",
+				       timeout_ms, max_timeout_ms);
+		NL_SET_BAD_ATTR(info->extack, info->attrs[SNAPFREEZE_A_TIMEOUT_MS]);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/* Resolves every target; fills target_attrs, for naming them in errors. */
+static int sf_resolve_targets(struct sf_session *session, struct genl_info *info,
+			      const struct nlattr **target_attrs)
+{
+	struct nlattr *tb[SNAPFREEZE_TARGET_A_MAX + 1];
+	unsigned int i = 0, j;
+	struct nlattr *attr;
+	int rem, ret;
+
+	nla_for_each_nested(attr, info->attrs[SNAPFREEZE_A_TARGETS], rem) {
+		ret = nla_parse_nested(tb, SNAPFREEZE_TARGET_A_MAX, attr,
+				       snapfreeze_target_policy, info->extack);
+		if (ret)
+			return ret;
+		if (!tb[SNAPFREEZE_TARGET_A_PATH]) {
+			NL_SET_ERR_ATTR_MISS(info->extack, attr,
+					     SNAPFREEZE_TARGET_A_PATH);
+			NL_SET_ERR_MSG(info->extack, "a target has no path");
+			return -EINVAL;
+		}
+		target_attrs[i] = tb[SNAPFREEZE_TARGET_A_PATH];
+		ret = sf_target_resolve(&session->targets[i], target_attrs[i],
+					info->extack);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++) {
+			if (session->targets[j].sb == session->targets[i].sb) {
+				NL_SET_ERR_MSG_ATTR(info->extack, target_attrs[i],
+						    "on the same filesystem as another target");
+				return -EINVAL;
+			}
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int snapfreeze_freeze(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 timeout_ms = sf_freeze_timeout_ms(info);
+	const struct nlattr **target_attrs = NULL;
+	struct sf_session *session = NULL;
+	struct sk_buff *reply = NULL;
+	unsigned int n_targets = 0;
+	struct nlattr *attr;
+	int rem, ret;
+
+	ret = snapfreeze_require_sys_admin(skb, info->extack);
+	if (ret)
+		return ret;
+	if (GENL_REQ_ATTR_CHECK(info, SNAPFREEZE_A_TARGETS))
+		return -EINVAL;
+	nla_for_each_nested(attr, info->attrs[SNAPFREEZE_A_TARGETS], rem)
+		n_targets++;
+	ret = sf_check_freeze_limits(info, n_targets, timeout_ms);
+	if (ret)
+		return ret;
+
+	session = sf_session_alloc(n_targets);
+	target_attrs = kcalloc(n_targets, sizeof(*target_attrs), GFP_KERNEL);
+	if (!session || !target_attrs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	session->timeout_ms = timeout_ms;
+	if (info->attrs[SNAPFREEZE_A_FLAGS])
+		session->flags = nla_get_u32(info->attrs[SNAPFREEZE_A_FLAGS]);
+	session->owner_portid = info->snd_portid;
+	session->owner_pid = task_tgid_nr(current);
+
+	ret = sf_resolve_targets(session, info, target_attrs);
+	if (ret)
+		goto out;
+	/* Allocated before freezing: nothing may fail once frozen. */
+	reply = sf_session_msg_new(session);
+	if (!reply) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = sf_session_freeze(session, target_attrs, info->extack);
+	if (ret)
+		goto out;
+
+	snapfreeze_genl_notify(session, SNAPFREEZE_EVENT_FROZEN);
+	ret = sf_reply_session(reply, info, session, SNAPFREEZE_CMD_FREEZE);
+	reply = NULL;
+	if (ret)
+		sf_session_thaw(session, SNAPFREEZE_REASON_ERROR);
+out:
+	nlmsg_free(reply);
+	kfree(target_attrs);
+	if (session)
+		sf_session_put(session);
+	return ret;
+}
+
+static int snapfreeze_thaw_all(struct genl_info *info)
+{
+	unsigned int count = sf_sessions_thaw_all(SNAPFREEZE_REASON_REQUEST);
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(nla_total_size(4), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &snapfreeze_genl_family, 0,
+				SNAPFREEZE_CMD_THAW);
+	if (!hdr || nla_put_u32(msg, SNAPFREEZE_A_SESSION_COUNT, count)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static struct sf_session *sf_find_requested(struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[SNAPFREEZE_A_SESSION_ID];
+	struct sf_session *session = sf_session_find(nla_get_u64(attr));
+
+	if (!session)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such session");
+	return session;
+}
+
+static int snapfreeze_thaw(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sf_session *session;
+	struct sk_buff *reply;
+	int ret;
+
+	ret = snapfreeze_require_sys_admin(skb, info->extack);
+	if (ret)
+		return ret;
+	if (info->attrs[SNAPFREEZE_A_THAW_ALL]) {
+		if (info->attrs[SNAPFREEZE_A_SESSION_ID]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "give a session id or ask to thaw all, not both");
+			return -EINVAL;
+		}
+		return snapfreeze_thaw_all(info);
+	}
+	if (GENL_REQ_ATTR_CHECK(info, SNAPFREEZE_A_SESSION_ID))
+		return -EINVAL;
+
+	session = sf_find_requested(info);
+	if (!session)
+		return -ENOENT;
+	/* Thaw even if there is no memory for the reply. */
+	reply = sf_session_msg_new(session);
+	ret = sf_session_thaw(session, SNAPFREEZE_REASON_REQUEST);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "the session has ended already");
+		nlmsg_free(reply);
+	} else if (!reply) {
+		ret = -ENOMEM;
+	} else {
+		ret = sf_reply_session(reply, info, session, SNAPFREEZE_CMD_THAW);
+	}
+	sf_session_put(session);
+	return ret;
+}
+
+static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sf_session *session;
+	struct sk_buff *reply;
+	int ret;
+
+	ret = snapfreeze_require_sys_admin(skb, info->extack);
+	if (ret)
+		return ret;
+	if (GENL_REQ_ATTR_CHECK(info, SNAPFREEZE_A_SESSION_ID))
+		return -EINVAL;
+	session = sf_find_requested(info);
+	if (!session)
+		return -ENOENT;
+	reply = sf_session_msg_new(session);
+	ret = reply ? sf_reply_session(reply, info, session,
+				       SNAPFREEZE_CMD_GET_SESSION) : -ENOMEM;
+	sf_session_put(session);
+	return ret;
+}
+
+static int snapfreeze_dump_sessions(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct sf_session *session;
+	u64 next = cb->args[0];
+	void *hdr;
+	int ret;
+
+	ret = snapfreeze_require_sys_admin(cb->skb, cb->extack);
+	if (ret)
+		return ret;
+	while ((session = sf_session_next(next))) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &snapfreeze_genl_family,
+				  NLM_F_MULTI, SNAPFREEZE_CMD_GET_SESSION);
+		mutex_lock(&session->lock);
+		ret = hdr ? sf_fill_session(skb, session) : -EMSGSIZE;
+		mutex_unlock(&session->lock);
+		if (ret) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			sf_session_put(session);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		next = session->id + 1;
+		sf_session_put(session);
+	}
+	cb->args[0] = next;
+	return skb->len;
 }
 
 static const struct genl_ops snapfreeze_genl_ops[] = {
@@ -74,22 +482,118 @@ static const struct genl_ops snapfreeze_genl_ops[] = {
 		.maxattr = SNAPFREEZE_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},
+	{
+		.cmd = SNAPFREEZE_CMD_FREEZE,
+		.doit = snapfreeze_freeze,
+		.policy = snapfreeze_freeze_policy,
+		.maxattr = SNAPFREEZE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SNAPFREEZE_CMD_THAW,
+		.doit = snapfreeze_thaw,
+		.policy = snapfreeze_thaw_policy,
+		.maxattr = SNAPFREEZE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SNAPFREEZE_CMD_GET_SESSION,
+		.doit = snapfreeze_get_session,
+		.dumpit = snapfreeze_dump_sessions,
+		.policy = snapfreeze_get_session_policy,
+		.maxattr = SNAPFREEZE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
 };
 
+/* Events name paths and processes: only for those who could freeze. */
+static const struct genl_multicast_group snapfreeze_mcgrps[] = {
+	{ .name = SNAPFREEZE_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
+};
+
+/*
+ * The family serialises nothing itself (parallel_ops): a freeze can take
+ * seconds, and the generic netlink lock would stall every other family.
+ */
 static struct genl_family snapfreeze_genl_family = {
 	.name = SNAPFREEZE_GENL_NAME,
 	.version = SNAPFREEZE_GENL_VERSION,
 	.module = THIS_MODULE,
+	.parallel_ops = true,
 	.ops = snapfreeze_genl_ops,
 	.n_ops = ARRAY_SIZE(snapfreeze_genl_ops),
+	.mcgrps = snapfreeze_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(snapfreeze_mcgrps),
+};
+
+void snapfreeze_genl_notify(struct sf_session *session,
+			    enum snapfreeze_event event)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (!genl_has_listeners(&snapfreeze_genl_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(sf_session_msg_size(session) + 2 * nla_total_size(4),
+			  GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &snapfreeze_genl_family, 0,
+			  SNAPFREEZE_CMD_EVENT);
+	mutex_lock(&session->lock);
+	ret = !hdr || sf_fill_session(msg, session) ||
+	      nla_put_u32(msg, SNAPFREEZE_A_EVENT, event) ||
+	      (event == SNAPFREEZE_EVENT_THAWED &&
+	       nla_put_u32(msg, SNAPFREEZE_A_REASON, session->end_reason));
+	mutex_unlock(&session->lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&snapfreeze_genl_family, msg, 0, 0, GFP_KERNEL);
+}
+
+/*
+ * A session that is not detached belongs to the generic netlink socket that
+ * created it: when that socket is released (its process exited, or was
+ * killed), the session ends.
+ */
+static int snapfreeze_netlink_event(struct notifier_block *nb,
+				    unsigned long event, void *ptr)
+{
+	struct netlink_notify *notify = ptr;
+
+	if (event == NETLINK_URELEASE && notify->protocol == NETLINK_GENERIC &&
+	    net_eq(notify->net, &init_net))
+		sf_sessions_owner_gone(notify->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block snapfreeze_netlink_notifier = {
+	.notifier_call = snapfreeze_netlink_event,
 };
 
 int __init snapfreeze_genl_init(void)
 {
-	return genl_register_family(&snapfreeze_genl_family);
+	int ret;
+
+	ret = genl_register_family(&snapfreeze_genl_family);
+	if (ret)
+		return ret;
+	ret = netlink_register_notifier(&snapfreeze_netlink_notifier);
+	if (ret)
+		goto err_family;
+	return 0;
+
+err_family:
+	genl_unregister_family(&snapfreeze_genl_family);
+	return ret;
 }
 
 void snapfreeze_genl_exit(void)
 {
+	netlink_unregister_notifier(&snapfreeze_netlink_notifier);
 	genl_unregister_family(&snapfreeze_genl_family);
 }

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 
 const struct sf_command sf_commands[] = {
-	{ "status", cmd_status, "show the kernel module's version and features" },
+	{ "freeze", cmd_freeze, "freeze filesystems as one session" },
+	{ "thaw", cmd_thaw, "end a session, or all of them" },
+	{ "status", cmd_status, "show the kernel module and its sessions" },
+	{ "watch", cmd_watch, "print the module's events as they come" },
 	{ NULL, NULL, NULL },
 };
 
@@ -23,7 +30,34 @@ static void print_usage(FILE *out)
 	      "Run 'snapfreeze COMMAND --help' for the options of a command.\n"
 	      "\n"
 	      "Exit codes: 0 success, 1 failure, 2 usage error,\n"
-	      "3 kernel module not loaded, 4 permission denied.\n", out);
+	      "3 kernel module not loaded, 4 permission denied,\n"
+	      "5 the freeze ended before it was released (watchdog, unload).\n", out);
+}
+
+int sf_option_error(struct sf_error *err, const char *command, char **argv,
+		    int opt)
+{
+	if (opt == ':')
+		return sf_fail(err, SF_EXIT_USAGE,
+			       "%s: option '%s' needs a value", command,
+			       argv[optind - 1]);
+	return sf_fail(err, SF_EXIT_USAGE,
+		       "%s: unknown option '%s' (see: snapfreeze %s --help)",
+		       command, argv[optind - 1], command);
+}
+
+int sf_parse_seconds(const char *text, uint32_t *ms)
+{
+	double seconds;
+	char *end;
+
+	errno = 0;
+	seconds = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(seconds) ||
+	    seconds * 1000 < 1 || seconds * 1000 > UINT32_MAX)
+		return -1;
+	*ms = (uint32_t)llround(seconds * 1000);
+	return 0;
 }
 
 int sf_main(int argc, char **argv, struct sf_error *err)

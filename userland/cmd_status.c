@@ -5,12 +5,14 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "output.h"
 
 static const char status_usage[] =
 	"Usage: snapfreeze status [--json]\n"
 	"\n"
-	"Show the loaded snapfreeze kernel module: its version and what the\n"
-	"running kernel lets it do.\n"
+	"Show the loaded snapfreeze kernel module (its version, what the\n"
+	"running kernel lets it do, its limits and counters) and its live\n"
+	"sessions.\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json   print one JSON object instead of text\n"
@@ -34,7 +36,15 @@ cJSON *sf_module_status_json(const struct sf_module_status *status)
 	size_t i;
 
 	if (!root || !cJSON_AddStringToObject(root, "version", status->version) ||
-	    !(features = cJSON_AddArrayToObject(root, "features")))
+	    !(features = cJSON_AddArrayToObject(root, "features")) ||
+	    !cJSON_AddNumberToObject(root, "default_timeout_ms", status->default_timeout_ms) ||
+	    !cJSON_AddNumberToObject(root, "max_timeout_ms", status->max_timeout_ms) ||
+	    !cJSON_AddNumberToObject(root, "max_targets", status->max_targets) ||
+	    !cJSON_AddNumberToObject(root, "sessions_since_load", (double)status->sessions) ||
+	    !cJSON_AddNumberToObject(root, "watchdog_thaws", (double)status->watchdog_thaws) ||
+	    !cJSON_AddNumberToObject(root, "owner_thaws", (double)status->owner_thaws) ||
+	    !cJSON_AddNumberToObject(root, "longest_freeze_ns",
+				     (double)status->longest_freeze_ns))
 		goto fail;
 	for (i = 0; i < N_MODULE_FEATURES; i++) {
 		if ((status->features & module_features[i].bit) &&
@@ -48,21 +58,49 @@ fail:
 	return NULL;
 }
 
-static int print_status_json(const struct sf_module_status *status,
+static int add_session_json(const struct sf_session_info *session, void *arg)
+{
+	cJSON *json = sf_session_json(session);
+
+	if (!json || !cJSON_AddItemToArray(arg, json)) {
+		cJSON_Delete(json);
+		return -1;
+	}
+	return 0;
+}
+
+static int print_session_text(const struct sf_session_info *session, void *arg)
+{
+	(void)arg;
+	sf_session_print(stdout, session);
+	return 0;
+}
+
+static int print_status_json(struct sf_nl *nl,
+			     const struct sf_module_status *status,
 			     struct sf_error *err)
 {
 	cJSON *json = sf_module_status_json(status);
-	char *text = json ? cJSON_Print(json) : NULL;
+	cJSON *sessions = json ? cJSON_AddArrayToObject(json, "sessions") : NULL;
+	int ret;
 
-	cJSON_Delete(json);
-	if (!text)
+	if (!sessions) {
+		cJSON_Delete(json);
 		return sf_fail(err, SF_EXIT_FAILURE, "status: out of memory");
-	puts(text);
-	free(text);
-	return SF_EXIT_OK;
+	}
+	ret = sf_nl_list_sessions(nl, add_session_json, sessions, err);
+	if (ret > 0)
+		ret = sf_fail(err, SF_EXIT_FAILURE, "status: out of memory");
+	if (ret) {
+		cJSON_Delete(json);
+		return -1;
+	}
+	return sf_print_json(json, err);
 }
 
-static int print_status_text(const struct sf_module_status *status)
+static int print_status_text(struct sf_nl *nl,
+			     const struct sf_module_status *status,
+			     struct sf_error *err)
 {
 	size_t i;
 
@@ -72,7 +110,16 @@ static int print_status_text(const struct sf_module_status *status)
 		       status->features & module_features[i].bit ? "yes, " : "no",
 		       status->features & module_features[i].bit ?
 			       module_features[i].meaning : "");
-	return SF_EXIT_OK;
+	printf("timeouts: default %u ms, maximum %u ms; at most %u targets a session\n",
+	       status->default_timeout_ms, status->max_timeout_ms,
+	       status->max_targets);
+	printf("sessions: %llu since load, %llu ended by the watchdog, %llu by their owner's exit; longest freeze %.3f ms\n",
+	       (unsigned long long)status->sessions,
+	       (unsigned long long)status->watchdog_thaws,
+	       (unsigned long long)status->owner_thaws,
+	       status->longest_freeze_ns / 1e6);
+	return sf_nl_list_sessions(nl, print_session_text, NULL, err) ? -1 :
+									 SF_EXIT_OK;
 }
 
 int cmd_status(int argc, char **argv, struct sf_error *err)
@@ -85,11 +132,11 @@ int cmd_status(int argc, char **argv, struct sf_error *err)
 	struct sf_module_status status;
 	struct sf_nl *nl;
 	bool json = false;
-	int opt;
+	int opt, ret;
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
@@ -98,9 +145,7 @@ int cmd_status(int argc, char **argv, struct sf_error *err)
 			fputs(status_usage, stdout);
 			return SF_EXIT_OK;
 		default:
-			return sf_fail(err, SF_EXIT_USAGE,
-				       "status: unknown option '%s' (see: snapfreeze status --help)",
-				       argv[optind - 1]);
+			return sf_option_error(err, "status", argv, opt);
 		}
 	}
 	if (optind < argc)
@@ -110,10 +155,10 @@ int cmd_status(int argc, char **argv, struct sf_error *err)
 	nl = sf_nl_open(err);
 	if (!nl)
 		return -1;
-	if (sf_nl_get_status(nl, &status, err)) {
-		sf_nl_close(nl);
-		return -1;
-	}
+	ret = sf_nl_get_status(nl, &status, err);
+	if (!ret)
+		ret = json ? print_status_json(nl, &status, err) :
+			     print_status_text(nl, &status, err);
 	sf_nl_close(nl);
-	return json ? print_status_json(&status, err) : print_status_text(&status);
+	return ret;
 }

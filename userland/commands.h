@@ -3,6 +3,7 @@
 #define SNAPFREEZE_COMMANDS_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "netlink.h"
@@ -21,7 +22,16 @@ extern const struct sf_command sf_commands[];
 
 int sf_main(int argc, char **argv, struct sf_error *err);
 
+/* For subcommands: getopt_long's '?' or ':' turned into a usage error. */
+int sf_option_error(struct sf_error *err, const char *command, char **argv,
+		    int opt);
+/* "2", "0.5": seconds, to milliseconds, at least 1 ms. */
+int sf_parse_seconds(const char *text, uint32_t *ms);
+
 int cmd_status(int argc, char **argv, struct sf_error *err);
+int cmd_freeze(int argc, char **argv, struct sf_error *err);
+int cmd_thaw(int argc, char **argv, struct sf_error *err);
+int cmd_watch(int argc, char **argv, struct sf_error *err);
 cJSON *sf_module_status_json(const struct sf_module_status *status);
 
 #endif

@@ -12,6 +12,7 @@ enum sf_exit {
 	SF_EXIT_USAGE = 2,
 	SF_EXIT_NO_MODULE = 3,
 	SF_EXIT_PERMISSION = 4,
+	SF_EXIT_FREEZE_LOST = 5,
 };
 
 /*

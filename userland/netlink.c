@@ -25,7 +25,8 @@ struct sf_nl_exchange {
 	void *arg;
 	bool done;
 	bool malformed;
-	int kernel_error; /* negative errno, 0 for success */
+	int kernel_error;	/* negative errno, 0 for success */
+	long bad_offset;	/* of the attribute the kernel refused, or -1 */
 	char ext_ack[256];
 };
 
@@ -83,10 +84,15 @@ void sf_nl_close(struct sf_nl *nl)
 	free(nl);
 }
 
-bool sf_nl_ext_ack_message(const struct nlmsghdr *nlh, char *buf, size_t size)
+int sf_nl_fd(const struct sf_nl *nl)
+{
+	return nl_socket_get_fd(nl->sock);
+}
+
+static bool sf_nl_ext_ack_attrs(const struct nlmsghdr *nlh,
+				struct nlattr **tb)
 {
 	const struct nlmsgerr *nlerr = NLMSG_DATA(nlh);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	size_t offset = sizeof(*nlerr);
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
@@ -101,16 +107,31 @@ bool sf_nl_ext_ack_message(const struct nlmsghdr *nlh, char *buf, size_t size)
 	offset = NLMSG_LENGTH(NLMSG_ALIGN(offset));
 	if (offset > nlh->nlmsg_len)
 		return false;
+	return nla_parse(tb, NLMSGERR_ATTR_MAX,
+			 (struct nlattr *)((char *)nlh + offset),
+			 (int)(nlh->nlmsg_len - offset), NULL) == 0;
+}
 
-	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
-		      (struct nlattr *)((char *)nlh + offset),
-		      (int)(nlh->nlmsg_len - offset), NULL) < 0 ||
-	    !tb[NLMSGERR_ATTR_MSG])
+bool sf_nl_ext_ack_message(const struct nlmsghdr *nlh, char *buf, size_t size)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (!sf_nl_ext_ack_attrs(nlh, tb) || !tb[NLMSGERR_ATTR_MSG])
 		return false;
 	snprintf(buf, size, "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
 		 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 	/* The kernel counts the terminating NUL in the attribute. */
 	return buf[0] != '\0';
+}
+
+long sf_nl_ext_ack_offset(const struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (!sf_nl_ext_ack_attrs(nlh, tb) || !tb[NLMSGERR_ATTR_OFFS] ||
+	    nla_len(tb[NLMSGERR_ATTR_OFFS]) < (int)sizeof(uint32_t))
+		return -1;
+	return nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
 }
 
 static int sf_nl_on_valid(struct nl_msg *msg, void *arg)
@@ -122,7 +143,7 @@ static int sf_nl_on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int sf_nl_on_ack(struct nl_msg *msg, void *arg)
+static int sf_nl_on_done(struct nl_msg *msg, void *arg)
 {
 	struct sf_nl_exchange *ex = arg;
 
@@ -141,54 +162,73 @@ static int sf_nl_on_error(struct sockaddr_nl *nla, struct nlmsgerr *nlerr,
 	(void)nla;
 	ex->done = true;
 	ex->kernel_error = nlerr->error;
+	ex->bad_offset = sf_nl_ext_ack_offset(nlh);
 	sf_nl_ext_ack_message(nlh, ex->ext_ack, sizeof(ex->ext_ack));
 	return NL_STOP;
 }
 
-static int sf_nl_kernel_error(const struct sf_nl_exchange *ex,
-			      const char *what, struct sf_error *err)
+/* "WHAT: [SUBJECT: ]why (errno text)", exit code from the errno. */
+static int sf_nl_kernel_error(const struct sf_nl_exchange *ex, const char *what,
+			      const char *subject, struct sf_error *err)
 {
 	enum sf_exit code = ex->kernel_error == -EPERM ? SF_EXIT_PERMISSION :
 							 SF_EXIT_FAILURE;
 	const char *reason = strerror(-ex->kernel_error);
+	const char *sep = subject ? ": " : "";
 
+	if (!subject)
+		subject = "";
 	if (ex->ext_ack[0])
-		return sf_fail(err, code, "%s: %s (%s)", what, ex->ext_ack,
-			       reason);
+		return sf_fail(err, code, "%s: %s%s%s (%s)", what, subject, sep,
+			       ex->ext_ack, reason);
 	if (code == SF_EXIT_PERMISSION)
 		return sf_fail(err, code,
 			       "%s: %s (CAP_NET_ADMIN and CAP_SYS_ADMIN are required)",
 			       what, reason);
-	return sf_fail(err, code, "%s: %s", what, reason);
+	return sf_fail(err, code, "%s: %s%s%s", what, subject, sep, reason);
 }
 
-/* Sends one request without attributes and collects its reply. */
-static int sf_nl_request(struct sf_nl *nl, uint8_t cmd,
-			 struct sf_nl_exchange *ex, const char *what,
-			 struct sf_error *err)
+static struct nl_msg *sf_nl_msg_new(const struct sf_nl *nl, uint8_t cmd,
+				    int flags, size_t payload)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_HDRLEN + GENL_HDRLEN +
+					      payload + 256);
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+				flags, cmd, SNAPFREEZE_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/*
+ * Sends msg (and frees it), then collects replies until the ACK, the end
+ * of a dump or an error.
+ */
+static int sf_nl_transact(struct sf_nl *nl, struct nl_msg *msg,
+			  struct sf_nl_exchange *ex, const char *what,
+			  struct sf_error *err)
+{
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int ret = -NLE_NOMEM;
 
-	if (!msg || !cb ||
-	    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, 0, cmd,
-			 SNAPFREEZE_GENL_VERSION))
+	ex->bad_offset = -1;
+	if (!msg || !cb)
 		goto out;
-
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, sf_nl_on_valid, ex);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, sf_nl_on_ack, ex);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, sf_nl_on_done, ex);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, sf_nl_on_done, ex);
 	nl_cb_err(cb, NL_CB_CUSTOM, sf_nl_on_error, ex);
 
 	ret = nl_send_auto(nl->sock, msg);
 	while (ret >= 0 && !ex->done)
 		ret = nl_recvmsgs(nl->sock, cb);
-
 out:
 	nl_cb_put(cb);
 	nlmsg_free(msg);
 	if (ex->kernel_error)
-		return sf_nl_kernel_error(ex, what, err);
+		return sf_nl_kernel_error(ex, what, NULL, err);
 	if (ret < 0)
 		return sf_fail(err, SF_EXIT_FAILURE, "%s: netlink: %s", what,
 			       nl_geterror(ret));
@@ -199,12 +239,29 @@ out:
 	return 0;
 }
 
+static uint32_t sf_u32(const struct nlattr *attr)
+{
+	return attr ? nla_get_u32((struct nlattr *)attr) : 0;
+}
+
+static uint64_t sf_u64(const struct nlattr *attr)
+{
+	return attr ? nla_get_u64((struct nlattr *)attr) : 0;
+}
+
 int sf_nl_parse_status(const struct nlmsghdr *nlh,
 		       struct sf_module_status *status)
 {
 	static struct nla_policy policy[SNAPFREEZE_A_MAX + 1] = {
 		[SNAPFREEZE_A_STATUS_VERSION] = { .type = NLA_STRING },
 		[SNAPFREEZE_A_STATUS_FEATURES] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_STATUS_DEFAULT_TIMEOUT_MS] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_STATUS_MAX_TIMEOUT_MS] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_STATUS_MAX_TARGETS] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_STATUS_SESSIONS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_STATUS_WATCHDOG_THAWS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_STATUS_OWNER_THAWS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[SNAPFREEZE_A_MAX + 1];
 
@@ -214,7 +271,14 @@ int sf_nl_parse_status(const struct nlmsghdr *nlh,
 		return -1;
 	nla_strlcpy(status->version, tb[SNAPFREEZE_A_STATUS_VERSION],
 		    sizeof(status->version));
-	status->features = nla_get_u32(tb[SNAPFREEZE_A_STATUS_FEATURES]);
+	status->features = sf_u32(tb[SNAPFREEZE_A_STATUS_FEATURES]);
+	status->default_timeout_ms = sf_u32(tb[SNAPFREEZE_A_STATUS_DEFAULT_TIMEOUT_MS]);
+	status->max_timeout_ms = sf_u32(tb[SNAPFREEZE_A_STATUS_MAX_TIMEOUT_MS]);
+	status->max_targets = sf_u32(tb[SNAPFREEZE_A_STATUS_MAX_TARGETS]);
+	status->sessions = sf_u64(tb[SNAPFREEZE_A_STATUS_SESSIONS]);
+	status->watchdog_thaws = sf_u64(tb[SNAPFREEZE_A_STATUS_WATCHDOG_THAWS]);
+	status->owner_thaws = sf_u64(tb[SNAPFREEZE_A_STATUS_OWNER_THAWS]);
+	status->longest_freeze_ns = sf_u64(tb[SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS]);
 	return 0;
 }
 
@@ -232,10 +296,320 @@ int sf_nl_get_status(struct sf_nl *nl, struct sf_module_status *status,
 	};
 
 	memset(status, 0, sizeof(*status));
-	if (sf_nl_request(nl, SNAPFREEZE_CMD_GET_STATUS, &ex, "status", err))
+	if (sf_nl_transact(nl, sf_nl_msg_new(nl, SNAPFREEZE_CMD_GET_STATUS, 0, 0),
+			   &ex, "status", err))
 		return -1;
 	if (!status->version[0])
 		return sf_fail(err, SF_EXIT_FAILURE,
 			       "status: the snapfreeze module sent no status");
 	return 0;
+}
+
+void sf_session_info_free(struct sf_session_info *session)
+{
+	size_t i;
+
+	for (i = 0; i < session->n_targets; i++)
+		free(session->targets[i].path);
+	free(session->targets);
+	memset(session, 0, sizeof(*session));
+}
+
+static int sf_nl_parse_target(struct nlattr *attr, struct sf_target_info *target)
+{
+	static struct nla_policy policy[SNAPFREEZE_TARGET_A_MAX + 1] = {
+		[SNAPFREEZE_TARGET_A_PATH] = { .type = NLA_STRING },
+		[SNAPFREEZE_TARGET_A_DEV] = { .type = NLA_U32 },
+		[SNAPFREEZE_TARGET_A_FSTYPE] = { .type = NLA_STRING },
+		[SNAPFREEZE_TARGET_A_LEVEL] = { .type = NLA_U32 },
+		[SNAPFREEZE_TARGET_A_FREEZE_NS] = { .type = NLA_U64 },
+		[SNAPFREEZE_TARGET_A_THAW_ERROR] = { .type = NLA_U32 },
+	};
+	struct nlattr *tb[SNAPFREEZE_TARGET_A_MAX + 1];
+
+	if (nla_parse_nested(tb, SNAPFREEZE_TARGET_A_MAX, attr, policy) < 0 ||
+	    !tb[SNAPFREEZE_TARGET_A_PATH])
+		return -1;
+	target->path = strndup(nla_data(tb[SNAPFREEZE_TARGET_A_PATH]),
+			       nla_len(tb[SNAPFREEZE_TARGET_A_PATH]));
+	if (!target->path)
+		return -1;
+	target->dev = sf_u32(tb[SNAPFREEZE_TARGET_A_DEV]);
+	if (tb[SNAPFREEZE_TARGET_A_FSTYPE])
+		nla_strlcpy(target->fstype, tb[SNAPFREEZE_TARGET_A_FSTYPE],
+			    sizeof(target->fstype));
+	target->level = sf_u32(tb[SNAPFREEZE_TARGET_A_LEVEL]);
+	target->freeze_ns = sf_u64(tb[SNAPFREEZE_TARGET_A_FREEZE_NS]);
+	target->thaw_error = (int32_t)sf_u32(tb[SNAPFREEZE_TARGET_A_THAW_ERROR]);
+	return 0;
+}
+
+static int sf_nl_parse_targets(struct nlattr *targets,
+			       struct sf_session_info *session)
+{
+	struct nlattr *attr;
+	size_t count = 0;
+	int rem;
+
+	nla_for_each_nested(attr, targets, rem)
+		count++;
+	session->targets = calloc(count ? count : 1, sizeof(*session->targets));
+	if (!session->targets)
+		return -1;
+	nla_for_each_nested(attr, targets, rem) {
+		if (sf_nl_parse_target(attr, &session->targets[session->n_targets]))
+			return -1;
+		session->n_targets++;
+	}
+	return 0;
+}
+
+int sf_nl_parse_session(const struct nlmsghdr *nlh,
+			struct sf_session_info *session)
+{
+	static struct nla_policy policy[SNAPFREEZE_A_MAX + 1] = {
+		[SNAPFREEZE_A_SESSION_ID] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_STATE] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_FLAGS] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_OWNER_PID] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_TIMEOUT_MS] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_TIME_LEFT_MS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_FREEZE_NS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_SPREAD_NS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_FROZEN_NS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_TARGETS] = { .type = NLA_NESTED },
+		[SNAPFREEZE_A_EVENT] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_REASON] = { .type = NLA_U32 },
+	};
+	struct nlattr *tb[SNAPFREEZE_A_MAX + 1];
+
+	sf_session_info_free(session);
+	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, SNAPFREEZE_A_MAX,
+			  policy) < 0 ||
+	    !tb[SNAPFREEZE_A_SESSION_ID] || !tb[SNAPFREEZE_A_STATE])
+		return -1;
+	session->id = sf_u64(tb[SNAPFREEZE_A_SESSION_ID]);
+	session->state = sf_u32(tb[SNAPFREEZE_A_STATE]);
+	session->flags = sf_u32(tb[SNAPFREEZE_A_FLAGS]);
+	session->owner_pid = sf_u32(tb[SNAPFREEZE_A_OWNER_PID]);
+	session->timeout_ms = sf_u32(tb[SNAPFREEZE_A_TIMEOUT_MS]);
+	session->time_left_ms = sf_u64(tb[SNAPFREEZE_A_TIME_LEFT_MS]);
+	session->freeze_ns = sf_u64(tb[SNAPFREEZE_A_FREEZE_NS]);
+	session->spread_ns = sf_u64(tb[SNAPFREEZE_A_SPREAD_NS]);
+	session->frozen_ns = sf_u64(tb[SNAPFREEZE_A_FROZEN_NS]);
+	session->event = sf_u32(tb[SNAPFREEZE_A_EVENT]);
+	session->reason = sf_u32(tb[SNAPFREEZE_A_REASON]);
+	if (tb[SNAPFREEZE_A_TARGETS] &&
+	    sf_nl_parse_targets(tb[SNAPFREEZE_A_TARGETS], session)) {
+		sf_session_info_free(session);
+		return -1;
+	}
+	return 0;
+}
+
+static int sf_nl_parse_session_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return sf_nl_parse_session(nlh, arg);
+}
+
+/* Builds FREEZE, noting where each path lands to name it in errors. */
+static struct nl_msg *sf_nl_freeze_msg(const struct sf_nl *nl,
+				       const struct sf_freeze_request *request,
+				       long *path_offsets)
+{
+	size_t payload = 64, i;
+	struct nlattr *targets, *target;
+	struct nl_msg *msg;
+
+	for (i = 0; i < request->n_paths; i++)
+		payload += 16 + NLA_ALIGN(strlen(request->paths[i]) + 1);
+	msg = sf_nl_msg_new(nl, SNAPFREEZE_CMD_FREEZE, 0, payload);
+	if (!msg)
+		return NULL;
+	if ((request->timeout_ms &&
+	     nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, request->timeout_ms)) ||
+	    (request->flags && nla_put_u32(msg, SNAPFREEZE_A_FLAGS, request->flags)) ||
+	    !(targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS)))
+		goto fail;
+	for (i = 0; i < request->n_paths; i++) {
+		if (!(target = nla_nest_start(msg, (int)i)))
+			goto fail;
+		path_offsets[i] = nlmsg_hdr(msg)->nlmsg_len;
+		if (nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, request->paths[i]))
+			goto fail;
+		nla_nest_end(msg, target);
+	}
+	nla_nest_end(msg, targets);
+	return msg;
+fail:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
+		 struct sf_session_info *session, struct sf_error *err)
+{
+	struct sf_nl_exchange ex = {
+		.parse = sf_nl_parse_session_cb,
+		.arg = session,
+	};
+	long *path_offsets = calloc(request->n_paths + 1, sizeof(long));
+	int ret;
+	size_t i;
+
+	memset(session, 0, sizeof(*session));
+	if (!path_offsets)
+		return sf_fail(err, SF_EXIT_FAILURE, "freeze: out of memory");
+	ret = sf_nl_transact(nl, sf_nl_freeze_msg(nl, request, path_offsets),
+			     &ex, "freeze", err);
+	for (i = 0; ret && ex.kernel_error && i < request->n_paths; i++)
+		if (path_offsets[i] == ex.bad_offset)
+			sf_nl_kernel_error(&ex, "freeze", request->paths[i], err);
+	free(path_offsets);
+	if (!ret && !session->id)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "freeze: the snapfreeze module sent no session");
+	return ret;
+}
+
+int sf_nl_thaw(struct sf_nl *nl, uint64_t id, struct sf_session_info *session,
+	       struct sf_error *err)
+{
+	struct sf_nl_exchange ex = {
+		.parse = sf_nl_parse_session_cb,
+		.arg = session,
+	};
+	struct nl_msg *msg = sf_nl_msg_new(nl, SNAPFREEZE_CMD_THAW, 0, 16);
+
+	memset(session, 0, sizeof(*session));
+	if (msg && nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, id)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return sf_nl_transact(nl, msg, &ex, "thaw", err);
+}
+
+static int sf_nl_parse_count(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[SNAPFREEZE_A_MAX + 1];
+
+	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, SNAPFREEZE_A_MAX, NULL) < 0 ||
+	    !tb[SNAPFREEZE_A_SESSION_COUNT])
+		return -1;
+	*(uint32_t *)arg = nla_get_u32(tb[SNAPFREEZE_A_SESSION_COUNT]);
+	return 0;
+}
+
+int sf_nl_thaw_all(struct sf_nl *nl, uint32_t *count, struct sf_error *err)
+{
+	struct sf_nl_exchange ex = {
+		.parse = sf_nl_parse_count,
+		.arg = count,
+	};
+	struct nl_msg *msg = sf_nl_msg_new(nl, SNAPFREEZE_CMD_THAW, 0, 8);
+
+	*count = 0;
+	if (msg && nla_put_flag(msg, SNAPFREEZE_A_THAW_ALL)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return sf_nl_transact(nl, msg, &ex, "thaw", err);
+}
+
+/* Hands each session of a dump or an event batch to a caller's function. */
+struct sf_nl_each_session {
+	sf_session_fn fn;
+	void *arg;
+	int status;
+};
+
+static int sf_nl_each_session_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct sf_nl_each_session *each = arg;
+	struct sf_session_info session = { 0 };
+
+	if (sf_nl_parse_session(nlh, &session))
+		return -1;
+	if (!each->status)
+		each->status = each->fn(&session, each->arg);
+	sf_session_info_free(&session);
+	return 0;
+}
+
+int sf_nl_list_sessions(struct sf_nl *nl, sf_session_fn fn, void *arg,
+			struct sf_error *err)
+{
+	struct sf_nl_each_session each = { .fn = fn, .arg = arg };
+	struct sf_nl_exchange ex = {
+		.parse = sf_nl_each_session_cb,
+		.arg = &each,
+	};
+
+	if (sf_nl_transact(nl, sf_nl_msg_new(nl, SNAPFREEZE_CMD_GET_SESSION,
+					     NLM_F_DUMP, 0),
+			   &ex, "status", err))
+		return -1;
+	return each.status;
+}
+
+struct sf_nl *sf_nl_open_events(struct sf_error *err)
+{
+	struct sf_nl *nl = sf_nl_open(err);
+	int group, ret;
+
+	if (!nl)
+		return NULL;
+	group = genl_ctrl_resolve_grp(nl->sock, SNAPFREEZE_GENL_NAME,
+				      SNAPFREEZE_MCGRP_EVENTS);
+	if (group < 0) {
+		sf_fail(err, SF_EXIT_FAILURE,
+			"cannot resolve the module's events group: %s",
+			nl_geterror(group));
+		goto fail;
+	}
+	ret = nl_socket_add_membership(nl->sock, group);
+	if (ret < 0) {
+		sf_fail(err, ret == -NLE_PERM ? SF_EXIT_PERMISSION : SF_EXIT_FAILURE,
+			"cannot join the module's events: %s%s", nl_geterror(ret),
+			ret == -NLE_PERM ? " (CAP_SYS_ADMIN is required)" : "");
+		goto fail;
+	}
+	return nl;
+fail:
+	sf_nl_close(nl);
+	return NULL;
+}
+
+/* Events are not replies: they carry no sequence number of ours. */
+static int sf_nl_any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+int sf_nl_read_events(struct sf_nl *nl, sf_session_fn fn, void *arg,
+		      struct sf_error *err)
+{
+	struct sf_nl_each_session each = { .fn = fn, .arg = arg };
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct sf_nl_exchange ex = {
+		.parse = sf_nl_each_session_cb,
+		.arg = &each,
+	};
+	int ret;
+
+	if (!cb)
+		return sf_fail(err, SF_EXIT_FAILURE, "events: out of memory");
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, sf_nl_on_valid, &ex);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, sf_nl_any_seq, NULL);
+	ret = nl_recvmsgs(nl->sock, cb);
+	nl_cb_put(cb);
+	if (ret < 0)
+		return sf_fail(err, SF_EXIT_FAILURE, "events: netlink: %s",
+			       nl_geterror(ret));
+	if (ex.malformed)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "events: malformed event from the snapfreeze module");
+	return each.status;
 }

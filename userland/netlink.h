@@ -11,25 +11,85 @@
 
 /*
  * The one place that speaks generic netlink to the snapfreeze module: it owns
- * the socket, resolves the family, builds requests and turns replies and
+ * the sockets, resolves the family, builds requests and turns replies and
  * extended ACKs into plain structures and sf_error messages.
  */
 struct sf_nl;
 
 struct sf_module_status {
 	char version[64];
-	uint32_t features; /* enum snapfreeze_feature */
+	uint32_t features;		/* enum snapfreeze_feature */
+	uint32_t default_timeout_ms;
+	uint32_t max_timeout_ms;
+	uint32_t max_targets;
+	uint64_t sessions;
+	uint64_t watchdog_thaws;
+	uint64_t owner_thaws;
+	uint64_t longest_freeze_ns;
 };
+
+struct sf_target_info {
+	char *path;
+	uint32_t dev;			/* new_encode_dev() */
+	char fstype[32];
+	uint32_t level;
+	uint64_t freeze_ns;
+	int32_t thaw_error;		/* negative errno */
+};
+
+/* A session as the module describes it; zero where it said nothing. */
+struct sf_session_info {
+	uint64_t id;
+	uint32_t state;			/* enum snapfreeze_state */
+	uint32_t flags;			/* enum snapfreeze_freeze_flag */
+	uint32_t owner_pid;
+	uint32_t timeout_ms;
+	uint64_t time_left_ms;
+	uint64_t freeze_ns;
+	uint64_t spread_ns;
+	uint64_t frozen_ns;
+	uint32_t event;			/* events only: enum snapfreeze_event */
+	uint32_t reason;		/* enum snapfreeze_reason */
+	size_t n_targets;
+	struct sf_target_info *targets;
+};
+
+struct sf_freeze_request {
+	const char *const *paths;
+	size_t n_paths;
+	uint32_t timeout_ms;		/* 0: the module's default */
+	uint32_t flags;
+};
+
+typedef int (*sf_session_fn)(const struct sf_session_info *session, void *arg);
 
 struct sf_nl *sf_nl_open(struct sf_error *err);
 void sf_nl_close(struct sf_nl *nl);
 int sf_nl_get_status(struct sf_nl *nl, struct sf_module_status *status,
 		     struct sf_error *err);
+int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
+		 struct sf_session_info *session, struct sf_error *err);
+int sf_nl_thaw(struct sf_nl *nl, uint64_t id, struct sf_session_info *session,
+	       struct sf_error *err);
+int sf_nl_thaw_all(struct sf_nl *nl, uint32_t *count, struct sf_error *err);
+int sf_nl_list_sessions(struct sf_nl *nl, sf_session_fn fn, void *arg,
+			struct sf_error *err);
+
+/* Events: a socket of its own, joined to the module's events group. */
+struct sf_nl *sf_nl_open_events(struct sf_error *err);
+int sf_nl_fd(const struct sf_nl *nl);
+int sf_nl_read_events(struct sf_nl *nl, sf_session_fn fn, void *arg,
+		      struct sf_error *err);
+
+void sf_session_info_free(struct sf_session_info *session);
 
 /* Exposed for the unit tests. */
 int sf_nl_parse_status(const struct nlmsghdr *nlh,
 		       struct sf_module_status *status);
+int sf_nl_parse_session(const struct nlmsghdr *nlh,
+			struct sf_session_info *session);
 bool sf_nl_ext_ack_message(const struct nlmsghdr *nlh, char *buf,
 			   size_t size);
+long sf_nl_ext_ack_offset(const struct nlmsghdr *nlh);
 
 #endif

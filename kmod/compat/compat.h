@@ -57,12 +57,16 @@ enum freeze_holder {
 #define genl_info_dump(cb) genl_dumpit_info(cb)
 #endif
 
-#ifndef HAVE_GENL_SET_ERR_MSG_FMT
 /*
- * The extended ACK has no buffer for a formatted message before 6.2: the
- * caller still gets the message, without its arguments.
+ * Before 6.2 the extended ACK has no buffer for a formatted message: such
+ * kernels get the plain message, which must make sense on its own.
  */
-#define GENL_SET_ERR_MSG_FMT(info, fmt, args...) GENL_SET_ERR_MSG(info, fmt)
+#ifdef HAVE_GENL_SET_ERR_MSG_FMT
+#define compat_set_err_msg_fmt(extack, plain, fmt, args...) \
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##args)
+#else
+#define compat_set_err_msg_fmt(extack, plain, fmt, args...) \
+	NL_SET_ERR_MSG(extack, plain)
 #endif
 
 #endif /* _SNAPFREEZE_COMPAT_H */

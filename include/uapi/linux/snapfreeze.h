@@ -5,25 +5,112 @@
  * Documentation
  * =============
  *
- * The snapfreeze module is driven over generic netlink, in the family named
- * SNAPFREEZE_GENL_NAME, version SNAPFREEZE_GENL_VERSION. Every command needs
- * CAP_NET_ADMIN (checked by generic netlink) and CAP_SYS_ADMIN (checked by
- * the module, because freezing a filesystem is a CAP_SYS_ADMIN operation).
- * Refusals carry an extended ACK message; set NETLINK_EXT_ACK on the socket
- * to receive it.
+ * The snapfreeze module freezes a set of filesystems as one session, over
+ * generic netlink, in the family named SNAPFREEZE_GENL_NAME, version
+ * SNAPFREEZE_GENL_VERSION. Every command needs CAP_NET_ADMIN (checked by
+ * generic netlink) and CAP_SYS_ADMIN (checked by the module, because
+ * freezing a filesystem is a CAP_SYS_ADMIN operation). Refusals carry an
+ * extended ACK message naming what was wrong; set NETLINK_EXT_ACK on the
+ * socket to receive it. Attributes a command does not take are refused.
+ *
+ * A session freezes all its targets or none. A watchdog, armed before the
+ * first filesystem is frozen, thaws the session when its timeout passes.
+ * Unless the session is detached, it also ends as soon as the netlink
+ * socket that created it is closed (the owner exited or was killed).
  *
  * SNAPFREEZE_CMD_GET_STATUS
  * -------------------------
  *
- *   Takes no attributes. Replies with one message of the same command:
+ *   Takes no attributes. Replies with:
  *
- *     SNAPFREEZE_A_STATUS_VERSION: NLA_NUL_STRING, the module's version,
- *                                  e.g. "0.1.0"
- *     SNAPFREEZE_A_STATUS_FEATURES: NLA_U32, a bitmask of
- *                                   enum snapfreeze_feature describing what
- *                                   the running kernel lets the module do
+ *     SNAPFREEZE_A_STATUS_VERSION: NLA_NUL_STRING, the module's version
+ *     SNAPFREEZE_A_STATUS_FEATURES: NLA_U32, enum snapfreeze_feature bits
+ *     SNAPFREEZE_A_STATUS_DEFAULT_TIMEOUT_MS: NLA_U32, module parameter
+ *     SNAPFREEZE_A_STATUS_MAX_TIMEOUT_MS: NLA_U32, module parameter
+ *     SNAPFREEZE_A_STATUS_MAX_TARGETS: NLA_U32, module parameter
+ *     SNAPFREEZE_A_STATUS_SESSIONS: NLA_U64, sessions created since load
+ *     SNAPFREEZE_A_STATUS_WATCHDOG_THAWS: NLA_U64, sessions the watchdog ended
+ *     SNAPFREEZE_A_STATUS_OWNER_THAWS: NLA_U64, sessions ended because
+ *                                      their owner's socket closed
+ *     SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS: NLA_U64, the longest time a
+ *                                            filesystem stayed frozen
  *
- * Attribute numbers and command numbers are never reused or renumbered; new
+ * SNAPFREEZE_CMD_FREEZE
+ * ---------------------
+ *
+ *   SNAPFREEZE_A_TARGETS: NLA_NESTED, required, 1 to max_targets entries:
+ *     0: NLA_NESTED
+ *       SNAPFREEZE_TARGET_A_PATH: NLA_NUL_STRING, required, a path on a
+ *                                 mounted filesystem (its mount point, or
+ *                                 any file or directory in it)
+ *     1: NLA_NESTED
+ *       ...
+ *   SNAPFREEZE_A_TIMEOUT_MS: NLA_U32, optional, at least 1 and at most
+ *                            max_timeout_ms; default default_timeout_ms
+ *   SNAPFREEZE_A_FLAGS: NLA_U32, optional, enum snapfreeze_freeze_flag bits
+ *
+ *   The targets are frozen concurrently, so that they all stop admitting
+ *   writes at nearly the same instant. A filesystem on a loop device is
+ *   frozen before, and thawed after, the other targets, which may hold its
+ *   image. Fails, leaving nothing frozen, if a target is not found, is a
+ *   block device rather than a path on a mounted filesystem, does not
+ *   support freezing, is frozen already, is on the same filesystem as
+ *   another target, or belongs to another session. Replies with the
+ *   session, as SNAPFREEZE_CMD_GET_SESSION does.
+ *
+ * SNAPFREEZE_CMD_THAW
+ * -------------------
+ *
+ *   SNAPFREEZE_A_SESSION_ID: NLA_U64, the session to end, or
+ *   SNAPFREEZE_A_THAW_ALL: NLA_FLAG, end every session.
+ *
+ *   With a session id, replies with that session as it ended (see below),
+ *   including SNAPFREEZE_A_FROZEN_NS. With SNAPFREEZE_A_THAW_ALL, replies
+ *   with SNAPFREEZE_A_SESSION_COUNT, the number of sessions ended.
+ *
+ * SNAPFREEZE_CMD_GET_SESSION
+ * --------------------------
+ *
+ *   SNAPFREEZE_A_SESSION_ID: NLA_U64, required for a doit; a dump lists
+ *   every live session. Each session is described by:
+ *
+ *     SNAPFREEZE_A_SESSION_ID: NLA_U64
+ *     SNAPFREEZE_A_STATE: NLA_U32, enum snapfreeze_state
+ *     SNAPFREEZE_A_FLAGS: NLA_U32, as requested
+ *     SNAPFREEZE_A_OWNER_PID: NLA_U32, the process that created it
+ *     SNAPFREEZE_A_TIMEOUT_MS: NLA_U32, the watchdog's timeout
+ *     SNAPFREEZE_A_TIME_LEFT_MS: NLA_U64, until the watchdog thaws it
+ *     SNAPFREEZE_A_FREEZE_NS: NLA_U64, from the request to every target
+ *                             frozen (once frozen)
+ *     SNAPFREEZE_A_SPREAD_NS: NLA_U64, from the first target to the last
+ *                             one starting to refuse writes (once frozen)
+ *     SNAPFREEZE_A_FROZEN_NS: NLA_U64, how long the targets stayed frozen
+ *                             (once ended: THAW replies and THAWED events)
+ *     SNAPFREEZE_A_TARGETS: NLA_NESTED, one entry per target:
+ *       0: NLA_NESTED
+ *         SNAPFREEZE_TARGET_A_PATH: NLA_NUL_STRING, as requested
+ *         SNAPFREEZE_TARGET_A_DEV: NLA_U32, the filesystem's device,
+ *                                  encoded as by new_encode_dev()
+ *         SNAPFREEZE_TARGET_A_FSTYPE: NLA_NUL_STRING, e.g. "ext4"
+ *         SNAPFREEZE_TARGET_A_LEVEL: NLA_U32, freeze order: level 0 first
+ *         SNAPFREEZE_TARGET_A_FREEZE_NS: NLA_U64, how long its freeze took
+ *         SNAPFREEZE_TARGET_A_THAW_ERROR: NLA_S32, a negative errno if the
+ *                                         kernel refused to thaw it
+ *       1: NLA_NESTED
+ *         ...
+ *
+ * Events: multicast group SNAPFREEZE_MCGRP_EVENTS
+ * -----------------------------------------------
+ *
+ *   SNAPFREEZE_CMD_EVENT messages, sent when a session becomes frozen and
+ *   when it ends, describe the session as above, plus:
+ *
+ *     SNAPFREEZE_A_EVENT: NLA_U32, enum snapfreeze_event
+ *     SNAPFREEZE_A_REASON: NLA_U32, enum snapfreeze_reason (THAWED only)
+ *
+ *   Joining the group needs CAP_SYS_ADMIN.
+ *
+ * Attribute, command and value numbers are never reused or renumbered; new
  * ones are appended before the __SNAPFREEZE_*_LAST markers.
  */
 
@@ -32,10 +119,15 @@
 
 #define SNAPFREEZE_GENL_NAME "snapfreeze"
 #define SNAPFREEZE_GENL_VERSION 1
+#define SNAPFREEZE_MCGRP_EVENTS "events"
 
 enum snapfreeze_cmd {
 	SNAPFREEZE_CMD_UNSPEC,
 	SNAPFREEZE_CMD_GET_STATUS,
+	SNAPFREEZE_CMD_FREEZE,
+	SNAPFREEZE_CMD_THAW,
+	SNAPFREEZE_CMD_GET_SESSION,
+	SNAPFREEZE_CMD_EVENT,
 	__SNAPFREEZE_CMD_LAST
 };
 
@@ -46,20 +138,94 @@ enum snapfreeze_cmd {
  * @SNAPFREEZE_FEATURE_KERNEL_HOLDER: filesystems are frozen as a kernel
  *	holder, which a userspace FITHAW or an emergency thaw (SysRq-j) cannot
  *	release. Without it (kernels before 6.6) the freeze is shared with
- *	userspace and a FITHAW from any CAP_SYS_ADMIN process thaws it.
+ *	userspace and a FITHAW from any CAP_SYS_ADMIN process thaws it; the
+ *	session then reports a thaw error for that target when it ends.
  */
 enum snapfreeze_feature {
 	SNAPFREEZE_FEATURE_KERNEL_HOLDER = 1U << 0,
 	__SNAPFREEZE_FEATURE_ALL = SNAPFREEZE_FEATURE_KERNEL_HOLDER
 };
 
+/**
+ * enum snapfreeze_freeze_flag - SNAPFREEZE_A_FLAGS of a FREEZE request
+ * @SNAPFREEZE_F_DETACHED: the session does not end when the requesting
+ *	socket closes; only THAW or the watchdog end it.
+ */
+enum snapfreeze_freeze_flag {
+	SNAPFREEZE_F_DETACHED = 1U << 0,
+	__SNAPFREEZE_F_ALL = SNAPFREEZE_F_DETACHED
+};
+
+enum snapfreeze_state {
+	SNAPFREEZE_STATE_FREEZING = 1,
+	SNAPFREEZE_STATE_FROZEN,
+	SNAPFREEZE_STATE_THAWED,
+};
+
+enum snapfreeze_event {
+	SNAPFREEZE_EVENT_FROZEN = 1,
+	SNAPFREEZE_EVENT_THAWED,
+};
+
+/**
+ * enum snapfreeze_reason - why a session ended
+ * @SNAPFREEZE_REASON_REQUEST: a THAW request
+ * @SNAPFREEZE_REASON_WATCHDOG: its timeout passed
+ * @SNAPFREEZE_REASON_OWNER_GONE: the socket that created it closed
+ * @SNAPFREEZE_REASON_MODULE_UNLOAD: the module was unloaded
+ * @SNAPFREEZE_REASON_ERROR: a target could not be frozen
+ */
+enum snapfreeze_reason {
+	SNAPFREEZE_REASON_REQUEST = 1,
+	SNAPFREEZE_REASON_WATCHDOG,
+	SNAPFREEZE_REASON_OWNER_GONE,
+	SNAPFREEZE_REASON_MODULE_UNLOAD,
+	SNAPFREEZE_REASON_ERROR,
+};
+
 enum snapfreeze_attr {
 	SNAPFREEZE_A_UNSPEC,
 	SNAPFREEZE_A_STATUS_VERSION,
 	SNAPFREEZE_A_STATUS_FEATURES,
+	SNAPFREEZE_A_PAD,
+	SNAPFREEZE_A_STATUS_DEFAULT_TIMEOUT_MS,
+	SNAPFREEZE_A_STATUS_MAX_TIMEOUT_MS,
+	SNAPFREEZE_A_STATUS_MAX_TARGETS,
+	SNAPFREEZE_A_STATUS_SESSIONS,
+	SNAPFREEZE_A_STATUS_WATCHDOG_THAWS,
+	SNAPFREEZE_A_STATUS_OWNER_THAWS,
+	SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS,
+	SNAPFREEZE_A_SESSION_ID,
+	SNAPFREEZE_A_TARGETS,
+	SNAPFREEZE_A_TIMEOUT_MS,
+	SNAPFREEZE_A_FLAGS,
+	SNAPFREEZE_A_THAW_ALL,
+	SNAPFREEZE_A_SESSION_COUNT,
+	SNAPFREEZE_A_STATE,
+	SNAPFREEZE_A_OWNER_PID,
+	SNAPFREEZE_A_TIME_LEFT_MS,
+	SNAPFREEZE_A_FREEZE_NS,
+	SNAPFREEZE_A_SPREAD_NS,
+	SNAPFREEZE_A_FROZEN_NS,
+	SNAPFREEZE_A_EVENT,
+	SNAPFREEZE_A_REASON,
 	__SNAPFREEZE_A_LAST
 };
 
 #define SNAPFREEZE_A_MAX (__SNAPFREEZE_A_LAST - 1)
+
+enum snapfreeze_target_attr {
+	SNAPFREEZE_TARGET_A_UNSPEC,
+	SNAPFREEZE_TARGET_A_PATH,
+	SNAPFREEZE_TARGET_A_DEV,
+	SNAPFREEZE_TARGET_A_FSTYPE,
+	SNAPFREEZE_TARGET_A_LEVEL,
+	SNAPFREEZE_TARGET_A_PAD,
+	SNAPFREEZE_TARGET_A_FREEZE_NS,
+	SNAPFREEZE_TARGET_A_THAW_ERROR,
+	__SNAPFREEZE_TARGET_A_LAST
+};
+
+#define SNAPFREEZE_TARGET_A_MAX (__SNAPFREEZE_TARGET_A_LAST - 1)
 
 #endif /* _UAPI_LINUX_SNAPFREEZE_H */

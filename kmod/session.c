@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sessions: freezing their targets concurrently, the watchdog that thaws
+ * them, and every other way a session ends (THAW, owner gone, unload).
+ */
+
+#include "session.h"
+
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "netlink.h"
+
+unsigned int sf_default_timeout_ms = 60000;
+module_param_named(default_timeout_ms, sf_default_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(default_timeout_ms,
+		 "Watchdog timeout of a session that asks for none (ms, default 60000)");
+
+unsigned int sf_max_timeout_ms = 600000;
+module_param_named(max_timeout_ms, sf_max_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(max_timeout_ms,
+		 "Longest watchdog timeout a session may ask for (ms, default 600000)");
+
+unsigned int sf_max_targets = 64;
+module_param_named(max_targets, sf_max_targets, uint, 0644);
+MODULE_PARM_DESC(max_targets, "Most filesystems in one session (default 64)");
+
+struct sf_stats sf_stats;
+
+/*
+ * Unbound, so a freeze never waits for another one's worker, and with a
+ * rescuer, so the watchdog runs even when memory is short: a frozen
+ * filesystem can hold up writeback, and with it reclaim.
+ */
+static struct workqueue_struct *sf_wq;
+
+static DEFINE_MUTEX(sf_sessions_lock);
+static LIST_HEAD(sf_sessions);
+static u64 sf_last_id;
+static bool sf_shutting_down;
+
+#define SF_LEVELS 2
+
+static void sf_session_release_work(struct work_struct *work)
+{
+	struct sf_session *session =
+		container_of(work, struct sf_session, release_work);
+	unsigned int i;
+
+	cancel_delayed_work_sync(&session->watchdog);
+	for (i = 0; i < session->n_targets; i++)
+		sf_target_release(&session->targets[i]);
+	kfree(session);
+}
+
+static void sf_session_release(struct kref *ref)
+{
+	struct sf_session *session = container_of(ref, struct sf_session, ref);
+
+	/* The watchdog itself may drop the last reference. */
+	queue_work(sf_wq, &session->release_work);
+}
+
+void sf_session_put(struct sf_session *session)
+{
+	kref_put(&session->ref, sf_session_release);
+}
+
+static void sf_note_frozen_ns(u64 ns)
+{
+	s64 longest = atomic64_read(&sf_stats.longest_freeze_ns);
+
+	while (ns > longest) {
+		s64 seen = atomic64_cmpxchg(&sf_stats.longest_freeze_ns,
+					    longest, ns);
+		if (seen == longest)
+			break;
+		longest = seen;
+	}
+}
+
+/*
+ * Thaws in decreasing level order: the filesystems that may hold loop
+ * images first, then the loop-backed ones, the reverse of freezing.
+ */
+static void sf_session_thaw_targets(struct sf_session *session)
+{
+	unsigned int level, i;
+
+	lockdep_assert_held(&session->lock);
+	for (level = SF_LEVELS; level-- > 0;) {
+		for (i = 0; i < session->n_targets; i++) {
+			struct sf_target *target = &session->targets[i];
+
+			if (!target->frozen || target->level != level)
+				continue;
+			target->thaw_error = sf_target_thaw(target);
+			target->thawed_at = ktime_get();
+			target->frozen = false;
+			sf_note_frozen_ns(ktime_to_ns(ktime_sub(target->thawed_at,
+								target->freeze_end)));
+			if (target->thaw_error)
+				pr_warn("session %llu: %s: thaw failed: %d\n",
+					session->id, target->path,
+					target->thaw_error);
+		}
+	}
+}
+
+/* Under session->lock; the caller then calls sf_session_finish(). */
+static void sf_session_end(struct sf_session *session,
+			   enum snapfreeze_reason reason)
+{
+	lockdep_assert_held(&session->lock);
+	sf_session_thaw_targets(session);
+	session->state = SNAPFREEZE_STATE_THAWED;
+	session->end_reason = reason;
+	session->thawed_at = ktime_get();
+
+	mutex_lock(&sf_sessions_lock);
+	list_del_init(&session->node);
+	mutex_unlock(&sf_sessions_lock);
+
+	if (reason == SNAPFREEZE_REASON_WATCHDOG)
+		atomic64_inc(&sf_stats.watchdog_thaws);
+	else if (reason == SNAPFREEZE_REASON_OWNER_GONE)
+		atomic64_inc(&sf_stats.owner_thaws);
+}
+
+/*
+ * Outside session->lock: the event allocates memory, which is only safe
+ * once nothing of ours is frozen.
+ */
+static void sf_session_finish(struct sf_session *session)
+{
+	snapfreeze_genl_notify(session, SNAPFREEZE_EVENT_THAWED);
+	cancel_delayed_work(&session->watchdog);
+	sf_session_put(session);	/* the list's reference */
+}
+
+/* Ends the session whatever its state; false if it had ended already. */
+static bool sf_session_teardown(struct sf_session *session,
+				enum snapfreeze_reason reason)
+{
+	mutex_lock(&session->lock);
+	switch (session->state) {
+	case SNAPFREEZE_STATE_FREEZING:
+		/*
+		 * Freezes still running thaw as soon as they return, and the
+		 * FREEZE request then ends the session with this reason.
+		 */
+		if (!session->end_reason)
+			session->end_reason = reason;
+		sf_session_thaw_targets(session);
+		mutex_unlock(&session->lock);
+		return true;
+	case SNAPFREEZE_STATE_FROZEN:
+		sf_session_end(session, reason);
+		mutex_unlock(&session->lock);
+		sf_session_finish(session);
+		return true;
+	default:
+		mutex_unlock(&session->lock);
+		return false;
+	}
+}
+
+static void sf_session_watchdog(struct work_struct *work)
+{
+	struct sf_session *session =
+		container_of(to_delayed_work(work), struct sf_session, watchdog);
+	int reason = atomic_read(&session->teardown_reason);
+
+	sf_session_teardown(session, reason ?: SNAPFREEZE_REASON_WATCHDOG);
+}
+
+static void sf_target_freeze_work(struct work_struct *work)
+{
+	struct sf_target *target =
+		container_of(work, struct sf_target, freeze_work);
+	struct sf_session *session = target->session;
+	ktime_t start, end;
+	int ret;
+
+	start = ktime_get();
+	ret = sf_target_freeze(target);
+	end = ktime_get();
+
+	mutex_lock(&session->lock);
+	target->freeze_start = start;
+	target->freeze_end = end;
+	target->freeze_error = ret;
+	target->frozen = !ret;
+	/* Torn down while this freeze ran: undo it at once. */
+	if (target->frozen && session->end_reason)
+		sf_session_thaw_targets(session);
+	mutex_unlock(&session->lock);
+
+	if (atomic_dec_and_test(&session->freezes_pending))
+		wake_up(&session->freezes_done);
+	sf_session_put(session);
+}
+
+struct sf_session *sf_session_alloc(unsigned int n_targets)
+{
+	struct sf_session *session;
+	unsigned int i;
+
+	session = kzalloc(struct_size(session, targets, n_targets), GFP_KERNEL);
+	if (!session)
+		return NULL;
+	kref_init(&session->ref);
+	INIT_LIST_HEAD(&session->node);
+	mutex_init(&session->lock);
+	INIT_DELAYED_WORK(&session->watchdog, sf_session_watchdog);
+	INIT_WORK(&session->release_work, sf_session_release_work);
+	init_waitqueue_head(&session->freezes_done);
+	session->state = SNAPFREEZE_STATE_FREEZING;
+	session->n_targets = n_targets;
+	for (i = 0; i < n_targets; i++) {
+		session->targets[i].session = session;
+		INIT_WORK(&session->targets[i].freeze_work,
+			  sf_target_freeze_work);
+	}
+	return session;
+}
+
+static bool sf_sb_in_a_session(struct super_block *sb)
+{
+	struct sf_session *other;
+	unsigned int i;
+
+	lockdep_assert_held(&sf_sessions_lock);
+	list_for_each_entry(other, &sf_sessions, node)
+		for (i = 0; i < other->n_targets; i++)
+			if (other->targets[i].sb == sb)
+				return true;
+	return false;
+}
+
+static int sf_session_register(struct sf_session *session,
+			       const struct nlattr **target_attrs,
+			       struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&sf_sessions_lock);
+	if (sf_shutting_down) {
+		NL_SET_ERR_MSG(extack, "the module is being unloaded");
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+	for (i = 0; i < session->n_targets; i++) {
+		struct super_block *sb = session->targets[i].sb;
+
+		if (sf_sb_in_a_session(sb)) {
+			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
+					    "the filesystem is part of another session");
+			ret = -EBUSY;
+			goto out;
+		}
+		if (READ_ONCE(sb->s_writers.frozen) != SB_UNFROZEN) {
+			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
+					    "the filesystem is frozen already");
+			ret = -EBUSY;
+			goto out;
+		}
+	}
+	session->id = ++sf_last_id;
+	kref_get(&session->ref);
+	list_add_tail(&session->node, &sf_sessions);
+	atomic64_inc(&sf_stats.sessions);
+out:
+	mutex_unlock(&sf_sessions_lock);
+	return ret;
+}
+
+static void sf_session_freeze_level(struct sf_session *session,
+				    unsigned int level)
+{
+	unsigned int i;
+
+	atomic_set(&session->freezes_pending, 1);
+	for (i = 0; i < session->n_targets; i++) {
+		if (session->targets[i].level != level)
+			continue;
+		kref_get(&session->ref);
+		atomic_inc(&session->freezes_pending);
+		queue_work(sf_wq, &session->targets[i].freeze_work);
+	}
+	atomic_dec(&session->freezes_pending);
+	wait_event(session->freezes_done,
+		   !atomic_read(&session->freezes_pending));
+}
+
+/* Under session->lock: why the freeze cannot complete, if it cannot. */
+static int sf_session_freeze_error(struct sf_session *session,
+				   const struct nlattr **target_attrs,
+				   struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+
+	for (i = 0; i < session->n_targets; i++) {
+		if (session->targets[i].freeze_error) {
+			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
+					    "the filesystem could not be frozen");
+			return session->targets[i].freeze_error;
+		}
+	}
+	switch (session->end_reason) {
+	case SNAPFREEZE_REASON_WATCHDOG:
+		NL_SET_ERR_MSG(extack,
+			       "the timeout passed before every target was frozen");
+		return -ETIMEDOUT;
+	case SNAPFREEZE_REASON_MODULE_UNLOAD:
+		NL_SET_ERR_MSG(extack, "the module is being unloaded");
+		return -ESHUTDOWN;
+	case SNAPFREEZE_REASON_REQUEST:
+		NL_SET_ERR_MSG(extack,
+			       "a THAW request ended the session before every target was frozen");
+		return -ECANCELED;
+	default:
+		return 0;
+	}
+}
+
+int sf_session_freeze(struct sf_session *session,
+		      const struct nlattr **target_attrs,
+		      struct netlink_ext_ack *extack)
+{
+	unsigned int level;
+	int ret;
+
+	ret = sf_session_register(session, target_attrs, extack);
+	if (ret)
+		return ret;
+
+	/* Armed before the first freeze: even a freeze that hangs is bounded. */
+	session->requested_at = ktime_get();
+	session->deadline = ktime_add_ms(session->requested_at,
+					 session->timeout_ms);
+	queue_delayed_work(sf_wq, &session->watchdog,
+			   msecs_to_jiffies(session->timeout_ms));
+
+	/* The last check and the state change are one step under the lock. */
+	for (level = 0; level < SF_LEVELS; level++) {
+		sf_session_freeze_level(session, level);
+		mutex_lock(&session->lock);
+		ret = sf_session_freeze_error(session, target_attrs, extack);
+		if (ret || level == SF_LEVELS - 1)
+			break;
+		mutex_unlock(&session->lock);
+	}
+	if (ret) {
+		sf_session_end(session, session->end_reason ?:
+					SNAPFREEZE_REASON_ERROR);
+		mutex_unlock(&session->lock);
+		sf_session_finish(session);
+		return ret;
+	}
+	session->state = SNAPFREEZE_STATE_FROZEN;
+	session->frozen_at = ktime_get();
+	mutex_unlock(&session->lock);
+	return 0;
+}
+
+int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason)
+{
+	return sf_session_teardown(session, reason) ? 0 : -ESRCH;
+}
+
+struct sf_session *sf_session_next(u64 min_id)
+{
+	struct sf_session *session, *found = NULL;
+
+	mutex_lock(&sf_sessions_lock);
+	list_for_each_entry(session, &sf_sessions, node) {
+		if (session->id >= min_id) {
+			kref_get(&session->ref);
+			found = session;
+			break;
+		}
+	}
+	mutex_unlock(&sf_sessions_lock);
+	return found;
+}
+
+struct sf_session *sf_session_find(u64 id)
+{
+	struct sf_session *session = sf_session_next(id);
+
+	if (session && session->id != id) {
+		sf_session_put(session);
+		return NULL;
+	}
+	return session;
+}
+
+/* These read state without session->lock: a report, not a decision. */
+u64 sf_session_time_left_ms(const struct sf_session *session)
+{
+	s64 left;
+
+	if (READ_ONCE(session->state) == SNAPFREEZE_STATE_THAWED)
+		return 0;
+	left = ktime_ms_delta(session->deadline, ktime_get());
+	return left > 0 ? left : 0;
+}
+
+u64 sf_session_frozen_ns(const struct sf_session *session)
+{
+	u64 longest = 0;
+	unsigned int i;
+
+	for (i = 0; i < session->n_targets; i++) {
+		const struct sf_target *target = &session->targets[i];
+		s64 ns;
+
+		if (target->freeze_error || !target->thawed_at)
+			continue;
+		ns = ktime_to_ns(ktime_sub(target->thawed_at, target->freeze_end));
+		longest = max_t(u64, longest, ns);
+	}
+	return longest;
+}
+
+u64 sf_session_spread_ns(const struct sf_session *session)
+{
+	ktime_t first = KTIME_MAX, last = 0;
+	unsigned int i;
+
+	for (i = 0; i < session->n_targets; i++) {
+		first = min(first, session->targets[i].freeze_start);
+		last = max(last, session->targets[i].freeze_start);
+	}
+	return session->n_targets ? ktime_to_ns(ktime_sub(last, first)) : 0;
+}
+
+unsigned int sf_sessions_thaw_all(enum snapfreeze_reason reason)
+{
+	struct sf_session *session;
+	unsigned int count = 0;
+	u64 next = 0;
+
+	while ((session = sf_session_next(next))) {
+		next = session->id + 1;
+		count += sf_session_teardown(session, reason);
+		sf_session_put(session);
+	}
+	return count;
+}
+
+/*
+ * From the netlink notifier, in the context of the process closing the
+ * socket: the thaw itself runs on the workqueue, right away.
+ */
+void sf_sessions_owner_gone(u32 portid)
+{
+	struct sf_session *session;
+
+	mutex_lock(&sf_sessions_lock);
+	list_for_each_entry(session, &sf_sessions, node) {
+		if ((session->flags & SNAPFREEZE_F_DETACHED) ||
+		    session->owner_portid != portid)
+			continue;
+		atomic_set(&session->teardown_reason,
+			   SNAPFREEZE_REASON_OWNER_GONE);
+		mod_delayed_work(sf_wq, &session->watchdog, 0);
+	}
+	mutex_unlock(&sf_sessions_lock);
+}
+
+int __init sf_sessions_init(void)
+{
+	sf_wq = alloc_workqueue("snapfreeze", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return sf_wq ? 0 : -ENOMEM;
+}
+
+/*
+ * Before the family goes away: refuse new sessions, end the frozen ones
+ * (those still freezing end when their request returns, which unregistering
+ * the family waits for).
+ */
+void sf_sessions_shutdown(void)
+{
+	mutex_lock(&sf_sessions_lock);
+	sf_shutting_down = true;
+	mutex_unlock(&sf_sessions_lock);
+	sf_sessions_thaw_all(SNAPFREEZE_REASON_MODULE_UNLOAD);
+}
+
+/* After the family is gone: every session has ended; free them. */
+void sf_sessions_exit(void)
+{
+	destroy_workqueue(sf_wq);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _SNAPFREEZE_SESSION_H
+#define _SNAPFREEZE_SESSION_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/snapfreeze.h>
+
+#include "target.h"
+
+extern unsigned int sf_default_timeout_ms;
+extern unsigned int sf_max_timeout_ms;
+extern unsigned int sf_max_targets;
+
+struct sf_stats {
+	atomic64_t sessions;
+	atomic64_t watchdog_thaws;
+	atomic64_t owner_thaws;
+	atomic64_t longest_freeze_ns;
+};
+
+extern struct sf_stats sf_stats;
+
+/*
+ * A set of targets frozen together. References: the creator's, one while it
+ * is listed (live), one per freeze work in flight. The last one frees it
+ * from a work item, after cancelling the watchdog.
+ */
+struct sf_session {
+	u64 id;
+	struct list_head node;		/* under sf_sessions_lock */
+	struct kref ref;
+	u32 flags;			/* enum snapfreeze_freeze_flag */
+	u32 owner_portid;
+	pid_t owner_pid;
+	u32 timeout_ms;
+	ktime_t requested_at;
+	ktime_t deadline;
+	/* Ends the session at its deadline, or at once on teardown. */
+	struct delayed_work watchdog;
+	atomic_t teardown_reason;	/* 0: the deadline passed */
+	struct work_struct release_work;
+	atomic_t freezes_pending;
+	wait_queue_head_t freezes_done;
+
+	/*
+	 * Serialises freezing, thawing and state changes; never held while
+	 * waiting for a freeze to finish.
+	 */
+	struct mutex lock;
+	enum snapfreeze_state state;
+	enum snapfreeze_reason end_reason;	/* set while freezing: abort */
+	ktime_t frozen_at;
+	ktime_t thawed_at;
+
+	unsigned int n_targets;
+	struct sf_target targets[];
+};
+
+struct sf_session *sf_session_alloc(unsigned int n_targets);
+void sf_session_put(struct sf_session *session);
+int sf_session_freeze(struct sf_session *session,
+		      const struct nlattr **target_attrs,
+		      struct netlink_ext_ack *extack);
+int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason);
+struct sf_session *sf_session_find(u64 id);
+struct sf_session *sf_session_next(u64 min_id);
+u64 sf_session_time_left_ms(const struct sf_session *session);
+u64 sf_session_frozen_ns(const struct sf_session *session);
+u64 sf_session_spread_ns(const struct sf_session *session);
+
+unsigned int sf_sessions_thaw_all(enum snapfreeze_reason reason);
+void sf_sessions_owner_gone(u32 portid);
+int sf_sessions_init(void);
+void sf_sessions_shutdown(void);
+void sf_sessions_exit(void);
+
+#endif /* _SNAPFREEZE_SESSION_H */

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Resolving what userspace asked to freeze into superblocks, and freezing
+ * and thawing one of them.
+ */
+
+#include "target.h"
+
+#include <linux/major.h>
+#include <linux/namei.h>
+#include <linux/slab.h>
+
+/*
+ * Refusals mark the path attribute: userspace names the target from it,
+ * on every kernel, formatted extended ACK messages or not.
+ */
+int sf_target_resolve(struct sf_target *target, const struct nlattr *attr,
+		      struct netlink_ext_ack *extack)
+{
+	const char *path = nla_data(attr);
+	struct super_block *sb;
+	struct path resolved;
+	int ret;
+
+	ret = kern_path(path, LOOKUP_FOLLOW, &resolved);
+	if (ret) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "cannot resolve the path");
+		return ret;
+	}
+	/*
+	 * A device node resolves to the filesystem holding /dev, not to the
+	 * filesystem on that device, which would then be frozen instead.
+	 */
+	if (S_ISBLK(d_inode(resolved.dentry)->i_mode)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a block device: give the mount point of its filesystem");
+		ret = -EINVAL;
+		goto out;
+	}
+	sb = resolved.mnt->mnt_sb;
+	if (!sb->s_op->freeze_fs && !sb->s_op->freeze_super) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the filesystem does not support freezing");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+
+	target->path = kstrdup(path, GFP_KERNEL);
+	if (!target->path) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/*
+	 * The mount we hold keeps the superblock active, so the count cannot
+	 * be zero here. Our own active reference keeps the filesystem alive
+	 * if it is unmounted while frozen, until the session ends.
+	 */
+	atomic_inc(&sb->s_active);
+	target->sb = sb;
+	target->dev = sb->s_dev;
+	/* A filesystem on a loop device may have its image on another target. */
+	target->level = MAJOR(sb->s_dev) == LOOP_MAJOR ? 0 : 1;
+out:
+	path_put(&resolved);
+	return ret;
+}
+
+void sf_target_release(struct sf_target *target)
+{
+	if (target->sb)
+		deactivate_super(target->sb);
+	kfree(target->path);
+}
+
+const char *sf_target_fstype(const struct sf_target *target)
+{
+	return target->sb->s_type->name;
+}
+
+int sf_target_freeze(struct sf_target *target)
+{
+	return freeze_super(target->sb, FREEZE_HOLDER_KERNEL, NULL);
+}
+
+int sf_target_thaw(struct sf_target *target)
+{
+	return thaw_super(target->sb, FREEZE_HOLDER_KERNEL, NULL);
+}

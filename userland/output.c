@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "output.h"
+
+#include <linux/snapfreeze.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[] = {
+	[SNAPFREEZE_STATE_FREEZING] = "freezing",
+	[SNAPFREEZE_STATE_FROZEN] = "frozen",
+	[SNAPFREEZE_STATE_THAWED] = "thawed",
+};
+
+static const char *const reason_names[] = {
+	[SNAPFREEZE_REASON_REQUEST] = "request",
+	[SNAPFREEZE_REASON_WATCHDOG] = "watchdog",
+	[SNAPFREEZE_REASON_OWNER_GONE] = "owner-gone",
+	[SNAPFREEZE_REASON_MODULE_UNLOAD] = "module-unload",
+	[SNAPFREEZE_REASON_ERROR] = "error",
+};
+
+static const char *const event_names[] = {
+	[SNAPFREEZE_EVENT_FROZEN] = "frozen",
+	[SNAPFREEZE_EVENT_THAWED] = "thawed",
+};
+
+#define NAME(table, value) \
+	((value) < sizeof(table) / sizeof(table[0]) && table[value] ? \
+	 table[value] : "unknown")
+
+const char *sf_state_name(uint32_t state)
+{
+	return NAME(state_names, state);
+}
+
+const char *sf_reason_name(uint32_t reason)
+{
+	return NAME(reason_names, reason);
+}
+
+/* new_encode_dev() undone: "major:minor". */
+static void format_dev(uint32_t dev, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u:%u", (dev & 0xfff00) >> 8,
+		 (dev & 0xff) | ((dev >> 12) & 0xfff00));
+}
+
+static cJSON *target_json(const struct sf_target_info *target)
+{
+	cJSON *json = cJSON_CreateObject();
+	char dev[24];
+
+	format_dev(target->dev, dev, sizeof(dev));
+	if (!json || !cJSON_AddStringToObject(json, "path", target->path) ||
+	    !cJSON_AddStringToObject(json, "dev", dev) ||
+	    !cJSON_AddStringToObject(json, "fstype", target->fstype) ||
+	    !cJSON_AddNumberToObject(json, "level", target->level) ||
+	    !cJSON_AddNumberToObject(json, "freeze_ns", (double)target->freeze_ns) ||
+	    (target->thaw_error &&
+	     !cJSON_AddStringToObject(json, "thaw_error",
+				      strerror(-target->thaw_error)))) {
+		cJSON_Delete(json);
+		return NULL;
+	}
+	return json;
+}
+
+cJSON *sf_session_json(const struct sf_session_info *session)
+{
+	cJSON *json = cJSON_CreateObject();
+	cJSON *targets;
+	size_t i;
+
+	if (!json ||
+	    (session->event &&
+	     !cJSON_AddStringToObject(json, "event", NAME(event_names, session->event))) ||
+	    !cJSON_AddNumberToObject(json, "id", (double)session->id) ||
+	    !cJSON_AddStringToObject(json, "state", sf_state_name(session->state)) ||
+	    !cJSON_AddBoolToObject(json, "detached",
+				   session->flags & SNAPFREEZE_F_DETACHED) ||
+	    !cJSON_AddNumberToObject(json, "owner_pid", session->owner_pid) ||
+	    !cJSON_AddNumberToObject(json, "timeout_ms", session->timeout_ms) ||
+	    !cJSON_AddNumberToObject(json, "time_left_ms", (double)session->time_left_ms) ||
+	    !cJSON_AddNumberToObject(json, "freeze_ns", (double)session->freeze_ns) ||
+	    !cJSON_AddNumberToObject(json, "spread_ns", (double)session->spread_ns) ||
+	    !cJSON_AddNumberToObject(json, "frozen_ns", (double)session->frozen_ns) ||
+	    (session->reason &&
+	     !cJSON_AddStringToObject(json, "reason", sf_reason_name(session->reason))) ||
+	    !(targets = cJSON_AddArrayToObject(json, "targets")))
+		goto fail;
+	for (i = 0; i < session->n_targets; i++) {
+		cJSON *target = target_json(&session->targets[i]);
+
+		if (!target || !cJSON_AddItemToArray(targets, target)) {
+			cJSON_Delete(target);
+			goto fail;
+		}
+	}
+	return json;
+fail:
+	cJSON_Delete(json);
+	return NULL;
+}
+
+void sf_session_print(FILE *out, const struct sf_session_info *session)
+{
+	char dev[24];
+	size_t i;
+
+	fprintf(out, "session %llu: %s%s", (unsigned long long)session->id,
+		sf_state_name(session->state),
+		session->reason ? " by " : "");
+	if (session->reason)
+		fputs(sf_reason_name(session->reason), out);
+	fprintf(out, " (%s, owner pid %u, timeout %u ms",
+		session->flags & SNAPFREEZE_F_DETACHED ? "detached" : "attached",
+		session->owner_pid, session->timeout_ms);
+	if (session->state != SNAPFREEZE_STATE_THAWED)
+		fprintf(out, ", %llu ms left",
+			(unsigned long long)session->time_left_ms);
+	fputs(")\n", out);
+	for (i = 0; i < session->n_targets; i++) {
+		const struct sf_target_info *target = &session->targets[i];
+
+		format_dev(target->dev, dev, sizeof(dev));
+		fprintf(out, "  %s  %s  dev %s  frozen in %.3f ms%s%s\n",
+			target->path, target->fstype, dev,
+			target->freeze_ns / 1e6,
+			target->thaw_error ? "  thaw failed: " : "",
+			target->thaw_error ? strerror(-target->thaw_error) : "");
+	}
+	if (session->freeze_ns)
+		fprintf(out, "  all frozen %.3f ms after the request, writes stopped within %.3f ms of each other\n",
+			session->freeze_ns / 1e6, session->spread_ns / 1e6);
+	if (session->frozen_ns)
+		fprintf(out, "  stayed frozen %.3f ms\n", session->frozen_ns / 1e6);
+}
+
+int sf_print_json(cJSON *json, struct sf_error *err)
+{
+	char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+
+	cJSON_Delete(json);
+	if (!text)
+		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	puts(text);
+	fflush(stdout);
+	free(text);
+	return SF_EXIT_OK;
+}
+
+int sf_session_output(const struct sf_session_info *session, bool json,
+		      struct sf_error *err)
+{
+	if (json)
+		return sf_print_json(sf_session_json(session), err);
+	sf_session_print(stdout, session);
+	fflush(stdout);
+	return SF_EXIT_OK;
+}

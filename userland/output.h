@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SNAPFREEZE_OUTPUT_H
+#define SNAPFREEZE_OUTPUT_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "netlink.h"
+
+/*
+ * Text and JSON renderings of what the module reports, both from the same
+ * structures. JSON is one object per line.
+ */
+cJSON *sf_session_json(const struct sf_session_info *session);
+void sf_session_print(FILE *out, const struct sf_session_info *session);
+int sf_print_json(cJSON *json, struct sf_error *err);
+int sf_session_output(const struct sf_session_info *session, bool json,
+		      struct sf_error *err);
+const char *sf_state_name(uint32_t state);
+const char *sf_reason_name(uint32_t reason);
+
+#endif
