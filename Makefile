@@ -39,7 +39,7 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 .SECONDARY:
 
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
-	unit unit-tests check demo dkms-source dkms-build dkms-install checkpatch
+	unit unit-tests vm-tools check demo dkms-source dkms-build dkms-install checkpatch
 
 all: userland module-if-possible
 
@@ -58,6 +58,14 @@ $(BUILD)/snapfreeze: $(BUILD)/userland/main.o $(BUILD)/libsnapfreeze.a
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+# Test tools run inside the VM.
+VM_TOOLS := $(BUILD)/tests/badmsg
+
+$(BUILD)/tests/badmsg: $(BUILD)/tests/vm/tools/badmsg.o $(BUILD)/libsnapfreeze.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+
+vm-tools: $(VM_TOOLS)
 
 unit-tests: $(UNIT_TESTS)
 

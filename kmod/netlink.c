@@ -57,6 +57,18 @@ static int snapfreeze_require_sys_admin(struct sk_buff *skb,
 	return -EPERM;
 }
 
+/*
+ * GENL_REQ_ATTR_CHECK() marks the missing attribute; this also says which,
+ * in words. A macro: NL_SET_ERR_MSG() takes a string literal.
+ */
+#define SF_REQUIRE_ATTR(info, type, msg) ({			\
+	struct genl_info *__sf_info = (info);			\
+	bool __missing = GENL_REQ_ATTR_CHECK(__sf_info, type);	\
+	if (__missing)						\
+		NL_SET_ERR_MSG(__sf_info->extack, msg);		\
+	!__missing;						\
+})
+
 static u32 snapfreeze_features(void)
 {
 	return COMPAT_FREEZE_KERNEL_HOLDER ? SNAPFREEZE_FEATURE_KERNEL_HOLDER : 0;
@@ -108,7 +120,7 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 /* Room for sf_fill_session() and the event attributes. */
 static size_t sf_session_msg_size(const struct sf_session *session)
 {
-	size_t size = nla_total_size(4) * 6 +		/* u32 attributes */
+	size_t size = nla_total_size(4) * 7 +		/* u32 attributes */
 		      nla_total_size_64bit(8) * 5 +	/* u64 attributes */
 		      nla_total_size(0);		/* targets */
 	unsigned int i;
@@ -175,8 +187,9 @@ static int sf_fill_session(struct sk_buff *msg, struct sf_session *session)
 			       sf_session_spread_ns(session), SNAPFREEZE_A_PAD)))
 		return -EMSGSIZE;
 	if (session->state == SNAPFREEZE_STATE_THAWED &&
-	    nla_put_u64_64bit(msg, SNAPFREEZE_A_FROZEN_NS,
-			      sf_session_frozen_ns(session), SNAPFREEZE_A_PAD))
+	    (nla_put_u64_64bit(msg, SNAPFREEZE_A_FROZEN_NS,
+			       sf_session_frozen_ns(session), SNAPFREEZE_A_PAD) ||
+	     nla_put_u32(msg, SNAPFREEZE_A_REASON, session->end_reason)))
 		return -EMSGSIZE;
 
 	targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
@@ -308,7 +321,7 @@ static int snapfreeze_freeze(struct sk_buff *skb, struct genl_info *info)
 	ret = snapfreeze_require_sys_admin(skb, info->extack);
 	if (ret)
 		return ret;
-	if (GENL_REQ_ATTR_CHECK(info, SNAPFREEZE_A_TARGETS))
+	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_TARGETS, "no targets given"))
 		return -EINVAL;
 	nla_for_each_nested(attr, info->attrs[SNAPFREEZE_A_TARGETS], rem)
 		n_targets++;
@@ -400,7 +413,8 @@ static int snapfreeze_thaw(struct sk_buff *skb, struct genl_info *info)
 		}
 		return snapfreeze_thaw_all(info);
 	}
-	if (GENL_REQ_ATTR_CHECK(info, SNAPFREEZE_A_SESSION_ID))
+	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_SESSION_ID,
+			     "give a session id, or ask to thaw all"))
 		return -EINVAL;
 
 	session = sf_find_requested(info);
@@ -430,7 +444,7 @@ static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
 	ret = snapfreeze_require_sys_admin(skb, info->extack);
 	if (ret)
 		return ret;
-	if (GENL_REQ_ATTR_CHECK(info, SNAPFREEZE_A_SESSION_ID))
+	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_SESSION_ID, "no session id given"))
 		return -EINVAL;
 	session = sf_find_requested(info);
 	if (!session)
@@ -535,7 +549,7 @@ void snapfreeze_genl_notify(struct sf_session *session,
 
 	if (!genl_has_listeners(&snapfreeze_genl_family, &init_net, 0))
 		return;
-	msg = genlmsg_new(sf_session_msg_size(session) + 2 * nla_total_size(4),
+	msg = genlmsg_new(sf_session_msg_size(session) + nla_total_size(4),
 			  GFP_KERNEL);
 	if (!msg)
 		return;
@@ -543,9 +557,7 @@ void snapfreeze_genl_notify(struct sf_session *session,
 			  SNAPFREEZE_CMD_EVENT);
 	mutex_lock(&session->lock);
 	ret = !hdr || sf_fill_session(msg, session) ||
-	      nla_put_u32(msg, SNAPFREEZE_A_EVENT, event) ||
-	      (event == SNAPFREEZE_EVENT_THAWED &&
-	       nla_put_u32(msg, SNAPFREEZE_A_REASON, session->end_reason));
+	      nla_put_u32(msg, SNAPFREEZE_A_EVENT, event);
 	mutex_unlock(&session->lock);
 	if (ret) {
 		nlmsg_free(msg);

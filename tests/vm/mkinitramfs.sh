@@ -52,6 +52,7 @@ copy_program() {
 }
 copy_program "$top/build/snapfreeze" /usr/bin/snapfreeze
 copy_program "$(command -v setpriv)" /usr/bin/setpriv
+copy_program "$top/build/tests/badmsg" /usr/bin/badmsg
 
 cp "$here/guest/init" "$stage/init"
 cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"

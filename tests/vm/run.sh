@@ -213,7 +213,7 @@ test_kernel() { # test_kernel RELEASE
 main() {
 	local kernels release
 	kernels=$("$here/kernels.sh") || exit 1
-	if ! make -C "$top" --no-print-directory userland >"$cache/build.log" 2>&1 ||
+	if ! make -C "$top" --no-print-directory userland vm-tools >"$cache/build.log" 2>&1 ||
 	   ! make -C "$top" --no-print-directory dkms-source >>"$cache/build.log" 2>&1; then
 		diag "$cache/build.log"
 		for release in $kernels; do

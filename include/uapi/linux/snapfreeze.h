@@ -86,6 +86,7 @@
  *                             one starting to refuse writes (once frozen)
  *     SNAPFREEZE_A_FROZEN_NS: NLA_U64, how long the targets stayed frozen
  *                             (once ended: THAW replies and THAWED events)
+ *     SNAPFREEZE_A_REASON: NLA_U32, enum snapfreeze_reason (once ended)
  *     SNAPFREEZE_A_TARGETS: NLA_NESTED, one entry per target:
  *       0: NLA_NESTED
  *         SNAPFREEZE_TARGET_A_PATH: NLA_NUL_STRING, as requested
@@ -106,7 +107,6 @@
  *   when it ends, describe the session as above, plus:
  *
  *     SNAPFREEZE_A_EVENT: NLA_U32, enum snapfreeze_event
- *     SNAPFREEZE_A_REASON: NLA_U32, enum snapfreeze_reason (THAWED only)
  *
  *   Joining the group needs CAP_SYS_ADMIN.
  *

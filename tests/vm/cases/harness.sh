@@ -1,14 +1,10 @@
 # The VM the host prepared: what later tests rely on is really there.
 
 case_disks_attached() {
+	mount_disks
 	for disk in vda:ext4 vdb:xfs vdc:btrfs; do
-		dev=/dev/${disk%:*}
-		fstype=${disk#*:}
-		mkdir -p /mnt/check
-		mount -t "$fstype" -o ro "$dev" /mnt/check || fail "mount $dev as $fstype"
-		mounted=$(awk '$2 == "/mnt/check" { print $3 }' /proc/mounts)
-		umount /mnt/check
-		expect_eq "$mounted" "$fstype" "filesystem on $dev"
+		expect_eq "$(awk -v dev="/dev/${disk%:*}" '$1 == dev { print $3 }' /proc/mounts)" \
+			"${disk#*:}" "filesystem on /dev/${disk%:*}"
 	done
 }
 

@@ -51,3 +51,73 @@ run() {
 	[ -z "$out" ] || printf '%s\n' "$out" >&2
 	[ -z "$err" ] || printf '%s\n' "$err" >&2
 }
+
+# The three test disks mounted at /mnt/ext4, /mnt/xfs and /mnt/btrfs.
+mount_disks() {
+	for disk in vda:ext4 vdb:xfs vdc:btrfs; do
+		fstype=${disk#*:}
+		mkdir -p "/mnt/$fstype"
+		grep -q " /mnt/$fstype " /proc/mounts ||
+			mount -t "$fstype" "/dev/${disk%:*}" "/mnt/$fstype" ||
+			fail "mount /dev/${disk%:*} on /mnt/$fstype"
+	done
+}
+
+# wait_until SECONDS CMD...: polls CMD every 20 ms until it succeeds;
+# fails once SECONDS have passed.
+wait_until() {
+	tries=$(($1 * 50))
+	shift
+	until "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		usleep 20000
+	done
+}
+
+process_state() {
+	awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null
+}
+
+# In uninterruptible sleep: how a write to a frozen filesystem waits.
+blocked() {
+	[ "$(process_state "$1")" = D ]
+}
+
+gone() {
+	case "$(process_state "$1")" in
+	"" | Z) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# start_writer FILE TEXT: appends a line to FILE in the background, its pid
+# in $writer.
+start_writer() {
+	(echo "$2" >>"$1") &
+	writer=$!
+}
+
+# expect_writable MOUNT: a write there completes at once.
+expect_writable() {
+	start_writer "$1/.writable" x
+	wait_until 5 gone "$writer" || fail "$1: a write did not complete: still frozen?"
+}
+
+# json_number JSON KEY: the number after "KEY": (a key that occurs once).
+json_number() {
+	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -n 1
+}
+
+# start_watcher N: "snapfreeze watch --json --count N" in the background,
+# writing /tmp/events; returns once it listens. Its pid in $watcher.
+start_watcher() {
+	rm -f /tmp/events /tmp/watch.err
+	snapfreeze watch --json --count "$1" >/tmp/events 2>/tmp/watch.err &
+	watcher=$!
+	wait_until 10 grep -q watching /tmp/watch.err || fail "snapfreeze watch did not start"
+}
+
+expect_no_sessions() {
+	expect_match "$(snapfreeze status --json)" '"sessions":\[\]' "sessions left"
+}

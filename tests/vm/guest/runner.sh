@@ -8,12 +8,24 @@
 tap=$1
 . /tests/env
 
+# Whatever a case left running (a writer, a freeze holding its session)
+# must not reach into the next case.
+kill_strays() {
+	for dir in /proc/[0-9]*; do
+		pid=${dir#/proc/}
+		[ "$pid" = 1 ] || [ "$pid" = $$ ] && continue
+		# Kernel threads have no command line.
+		[ -s "$dir/cmdline" ] && kill -9 "$pid" 2>/dev/null
+	done
+}
+
 while read -r topic name; do
 	echo "runner: $topic/$name" >/dev/kmsg
 	timeout -s KILL "$CASE_TIMEOUT" sh -c \
 		". /tests/lib.sh && . /tests/cases/$topic.sh && case_$name" \
 		</dev/null >/tmp/case.log 2>&1
 	status=$?
+	kill_strays
 	if [ "$status" = 0 ]; then
 		echo "ok - $topic/$name" >"$tap"
 		[ "$VERBOSE" = 1 ] && sed 's/^/# /' /tmp/case.log >"$tap"

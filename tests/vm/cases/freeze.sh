@@ -1,0 +1,208 @@
+# The freeze engine: what a frozen filesystem does, all or nothing, and every
+# way a session ends.
+
+case_write_blocks_until_thaw() {
+	load_module
+	mount_disks
+	for fs in ext4 xfs btrfs; do
+		echo before >"/mnt/$fs/data" && sync
+		run snapfreeze freeze --detach --json --timeout 30 "/mnt/$fs"
+		expect_eq "$status" 0 "freeze /mnt/$fs"
+		id=$(json_number "$out" id)
+		start_writer "/mnt/$fs/data" after
+		wait_until 10 blocked "$writer" ||
+			fail "$fs: a write to the frozen filesystem did not block"
+		expect_eq "$(cat "/mnt/$fs/data")" before "$fs: content while frozen"
+		run snapfreeze thaw "$id"
+		expect_eq "$status" 0 "thaw session $id"
+		wait_until 10 gone "$writer" || fail "$fs: the write did not complete after thaw"
+		expect_eq "$(tr '\n' ' ' <"/mnt/$fs/data")" "before after " \
+			"$fs: content after thaw"
+	done
+}
+
+case_three_filesystems_in_one_session() {
+	load_module
+	mount_disks
+	run snapfreeze freeze --detach --json --timeout 30 /mnt/ext4 /mnt/xfs /mnt/btrfs
+	expect_eq "$status" 0 "freeze three filesystems"
+	id=$(json_number "$out" id)
+	expect_match "$out" '"state":"frozen"' "session state"
+	expect_match "$out" '"fstype":"ext4".*"fstype":"xfs".*"fstype":"btrfs"' "targets"
+	expect_match "$out" '"spread_ns":[0-9]+' "spread reported"
+	writers=
+	for fs in ext4 xfs btrfs; do
+		start_writer "/mnt/$fs/multi" x
+		wait_until 10 blocked "$writer" || fail "$fs: a write did not block"
+		writers="$writers $writer"
+	done
+	run snapfreeze thaw --json "$id"
+	expect_match "$out" '"state":"thawed".*"frozen_ns":[1-9]' "thaw reply"
+	for writer in $writers; do
+		wait_until 10 gone "$writer" || fail "a write did not complete after thaw"
+	done
+}
+
+case_bad_target_leaves_all_thawed() {
+	load_module
+	mount_disks
+	run snapfreeze freeze --detach /mnt/ext4 /mnt/xfs /nonexistent /mnt/btrfs
+	expect_eq "$status" 1 "freeze with a missing target"
+	expect_match "$err" "freeze: /nonexistent: cannot resolve the path" "message"
+	mkdir -p /mnt/tmp
+	grep -q " /mnt/tmp " /proc/mounts || mount -t tmpfs tmpfs /mnt/tmp
+	run snapfreeze freeze --detach /mnt/ext4 /mnt/tmp
+	expect_eq "$status" 1 "freeze with tmpfs"
+	expect_match "$err" "/mnt/tmp: the filesystem does not support freezing" "message"
+	run snapfreeze freeze --detach /mnt/ext4 /dev/vdb
+	expect_eq "$status" 1 "freeze with a block device"
+	expect_match "$err" "/dev/vdb: a block device: give the mount point" "message"
+	# Frozen by someone else (FIFREEZE), found when the session registers.
+	fsfreeze --freeze /mnt/btrfs || fail "fsfreeze --freeze /mnt/btrfs"
+	run snapfreeze freeze --detach /mnt/ext4 /mnt/xfs /mnt/btrfs
+	fsfreeze --unfreeze /mnt/btrfs
+	expect_eq "$status" 1 "freeze with a filesystem frozen already"
+	expect_match "$err" "/mnt/btrfs: the filesystem is frozen already" "message"
+	expect_no_sessions
+	for fs in ext4 xfs btrfs; do
+		expect_writable "/mnt/$fs"
+	done
+}
+
+case_watchdog_thaws_by_itself() {
+	load_module
+	mount_disks
+	before=$(json_number "$(snapfreeze status --json)" watchdog_thaws)
+	start_watcher 2
+	run snapfreeze freeze --detach --json --timeout 2 /mnt/ext4
+	expect_eq "$status" 0 "freeze for 2 s"
+	start_writer /mnt/ext4/watchdog x
+	wait_until 5 blocked "$writer" || fail "a write did not block"
+	wait_until 10 gone "$writer" || fail "the write did not resume: no watchdog thaw"
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	expect_match "$(cat /tmp/events)" '"event":"thawed".*"reason":"watchdog"' "event"
+	expect_no_sessions
+	expect_eq "$(json_number "$(snapfreeze status --json)" watchdog_thaws)" \
+		"$((before + 1))" "watchdog_thaws counter"
+}
+
+case_owner_killed_thaws_within_a_second() {
+	load_module
+	mount_disks
+	start_watcher 2
+	mkfifo /tmp/hold
+	exec 3<>/tmp/hold
+	snapfreeze freeze --json --timeout 60 /mnt/xfs </tmp/hold >/tmp/owner.out 2>&1 3>&- &
+	owner=$!
+	wait_until 10 grep -q '"state":"frozen"' /tmp/owner.out || fail "not frozen"
+	start_writer /mnt/xfs/owner x
+	wait_until 5 blocked "$writer" || fail "a write did not block"
+	kill -9 "$owner"
+	wait_until 1 gone "$writer" || fail "still frozen a second after SIGKILL"
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	expect_match "$(cat /tmp/events)" '"reason":"owner-gone"' "event"
+	exec 3>&-
+	rm -f /tmp/hold
+}
+
+case_attached_freeze_released_at_end_of_input() {
+	load_module
+	mount_disks
+	mkfifo /tmp/hold
+	exec 3<>/tmp/hold
+	snapfreeze freeze --json /mnt/btrfs </tmp/hold >/tmp/attached.out 2>&1 3>&- &
+	pid=$!
+	wait_until 10 grep -q '"state":"frozen"' /tmp/attached.out || fail "not frozen"
+	exec 3>&-
+	wait_until 10 gone "$pid" || fail "did not exit at the end of its input"
+	wait "$pid"
+	expect_eq "$?" 0 "exit status"
+	expect_match "$(cat /tmp/attached.out)" '"state":"thawed".*"reason":"request"' "output"
+	expect_writable /mnt/btrfs
+	rm -f /tmp/hold
+}
+
+case_attached_freeze_reports_the_watchdog() {
+	load_module
+	mount_disks
+	mkfifo /tmp/hold
+	exec 3<>/tmp/hold
+	snapfreeze freeze --timeout 1 /mnt/ext4 </tmp/hold >/tmp/attached.out 2>/tmp/attached.err 3>&- &
+	pid=$!
+	wait_until 10 gone "$pid" || fail "did not exit when the watchdog thawed"
+	wait "$pid"
+	expect_eq "$?" 5 "exit status"
+	expect_match "$(cat /tmp/attached.err)" "ended before it was released: watchdog" "message"
+	exec 3>&-
+	rm -f /tmp/hold
+	expect_writable /mnt/ext4
+}
+
+case_detached_session_outlives_its_creator() {
+	load_module
+	mount_disks
+	run snapfreeze freeze --detach --json --timeout 30 /mnt/btrfs
+	expect_eq "$status" 0 "freeze --detach"
+	id=$(json_number "$out" id)
+	expect_match "$(snapfreeze status --json)" "\"id\":$id,\"state\":\"frozen\",\"detached\":true" \
+		"session after its creator exited"
+	start_writer /mnt/btrfs/detached x
+	wait_until 5 blocked "$writer" || fail "a write did not block"
+	run snapfreeze thaw "$id"
+	expect_eq "$status" 0 "thaw"
+	wait_until 10 gone "$writer" || fail "the write did not complete after thaw"
+}
+
+case_overlapping_sessions_refused() {
+	load_module
+	mount_disks
+	run snapfreeze freeze --detach --timeout 30 /mnt/ext4
+	expect_eq "$status" 0 "first session"
+	run snapfreeze freeze --detach /mnt/xfs /mnt/ext4/lost+found
+	expect_eq "$status" 1 "overlapping session"
+	expect_match "$err" "/mnt/ext4/lost\+found: the filesystem is part of another session" "message"
+	run snapfreeze freeze --detach /mnt/xfs /mnt/btrfs /mnt/btrfs/
+	expect_eq "$status" 1 "one filesystem twice"
+	expect_match "$err" "/mnt/btrfs/: on the same filesystem as another target" "message"
+	expect_writable /mnt/xfs
+	run snapfreeze thaw --all
+	expect_eq "$out" "thawed 1 session" "thaw --all"
+	expect_no_sessions
+}
+
+case_unload_while_frozen_thaws() {
+	load_module
+	mount_disks
+	start_watcher 2
+	run snapfreeze freeze --detach --timeout 60 /mnt/ext4 /mnt/xfs
+	expect_eq "$status" 0 "freeze"
+	start_writer /mnt/ext4/unload x
+	ext4_writer=$writer
+	start_writer /mnt/xfs/unload x
+	wait_until 5 blocked "$ext4_writer" || fail "a write did not block"
+	unload_module
+	wait_until 10 gone "$ext4_writer" || fail "ext4 still frozen after unload"
+	wait_until 10 gone "$writer" || fail "xfs still frozen after unload"
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	expect_match "$(cat /tmp/events)" '"reason":"module-unload"' "event"
+}
+
+# A loop device's filesystem writes through to its image on another target:
+# it must be frozen first and thawed last, or the freeze deadlocks.
+case_loop_image_on_a_frozen_target() {
+	load_module
+	mount_disks
+	truncate -s 64M /mnt/ext4/image
+	mke2fs -F /mnt/ext4/image >/dev/null || fail "mke2fs"
+	mkdir -p /mnt/loop
+	mount -t ext4 -o loop /mnt/ext4/image /mnt/loop || fail "mount the image"
+	dd if=/dev/zero of=/mnt/loop/dirty bs=1M count=8 2>/dev/null
+	run snapfreeze freeze --detach --json --timeout 30 /mnt/ext4 /mnt/loop
+	expect_eq "$status" 0 "freeze the image and its host"
+	expect_match "$out" '"path":"/mnt/loop","dev":"7:[0-9]+","fstype":"ext4","level":0' \
+		"the loop-backed filesystem first"
+	run snapfreeze thaw --all
+	expect_eq "$status" 0 "thaw"
+	umount /mnt/loop
+	rm /mnt/ext4/image
+}

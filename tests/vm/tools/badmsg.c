@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * badmsg: sends the snapfreeze module requests that no well-behaved client
+ * builds, one per scenario, and prints how the module answered, one line
+ * each: "SCENARIO ERRNO MESSAGE" (ERRNO 0 if it accepted the request).
+ *
+ * Usage: badmsg
+ */
+#include <errno.h>
+#include <linux/snapfreeze.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "netlink.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static int put_targets(struct nl_msg *msg, int count, const char *path)
+{
+	struct nlattr *targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
+	int i;
+
+	for (i = 0; targets && i < count; i++) {
+		struct nlattr *target = nla_nest_start(msg, i);
+
+		if (!target || nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, path))
+			return -1;
+		nla_nest_end(msg, target);
+	}
+	return targets ? nla_nest_end(msg, targets) : -1;
+}
+
+static int missing_targets(struct nl_msg *msg)
+{
+	return nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, 1000);
+}
+
+static int timeout_wrong_type(struct nl_msg *msg)
+{
+	return put_targets(msg, 1, "/") ||
+	       nla_put_u8(msg, SNAPFREEZE_A_TIMEOUT_MS, 5);
+}
+
+static int zero_timeout(struct nl_msg *msg)
+{
+	return put_targets(msg, 1, "/") ||
+	       nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, 0);
+}
+
+static int unknown_flags(struct nl_msg *msg)
+{
+	return put_targets(msg, 1, "/") ||
+	       nla_put_u32(msg, SNAPFREEZE_A_FLAGS, 0x80);
+}
+
+static int unknown_attribute(struct nl_msg *msg)
+{
+	return put_targets(msg, 1, "/") ||
+	       nla_put_u32(msg, SNAPFREEZE_A_MAX + 10, 1);
+}
+
+static int reply_only_attribute(struct nl_msg *msg)
+{
+	return put_targets(msg, 1, "/") ||
+	       nla_put_u32(msg, SNAPFREEZE_A_STATE, SNAPFREEZE_STATE_FROZEN);
+}
+
+static int path_unterminated(struct nl_msg *msg)
+{
+	struct nlattr *targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
+	struct nlattr *target = nla_nest_start(msg, 0);
+
+	if (!targets || !target ||
+	    nla_put(msg, SNAPFREEZE_TARGET_A_PATH, 4, "/mnt"))
+		return -1;
+	nla_nest_end(msg, target);
+	return nla_nest_end(msg, targets);
+}
+
+static int path_too_long(struct nl_msg *msg)
+{
+	static char path[5000];
+
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	return put_targets(msg, 1, path);
+}
+
+/* By hand: libnl's nla_nest_end() drops an empty nest. */
+static int no_targets(struct nl_msg *msg)
+{
+	return nla_put(msg, SNAPFREEZE_A_TARGETS | NLA_F_NESTED, 0, NULL);
+}
+
+static int too_many_targets(struct nl_msg *msg)
+{
+	return put_targets(msg, 1000, "/");
+}
+
+static int target_without_path(struct nl_msg *msg)
+{
+	struct nlattr *targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
+
+	if (!targets || nla_put(msg, NLA_F_NESTED, 0, NULL))
+		return -1;
+	return nla_nest_end(msg, targets);
+}
+
+static int no_attributes(struct nl_msg *msg)
+{
+	(void)msg;
+	return 0;
+}
+
+static int unknown_session(struct nl_msg *msg)
+{
+	return nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, 987654321);
+}
+
+static int session_and_all(struct nl_msg *msg)
+{
+	return nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, 1) ||
+	       nla_put_flag(msg, SNAPFREEZE_A_THAW_ALL);
+}
+
+static int status_with_attribute(struct nl_msg *msg)
+{
+	return nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, 1000);
+}
+
+static const struct {
+	const char *name;
+	uint8_t cmd;
+	int (*build)(struct nl_msg *msg);
+} scenarios[] = {
+	{ "freeze_missing_targets", SNAPFREEZE_CMD_FREEZE, missing_targets },
+	{ "freeze_timeout_wrong_type", SNAPFREEZE_CMD_FREEZE, timeout_wrong_type },
+	{ "freeze_zero_timeout", SNAPFREEZE_CMD_FREEZE, zero_timeout },
+	{ "freeze_unknown_flags", SNAPFREEZE_CMD_FREEZE, unknown_flags },
+	{ "freeze_unknown_attribute", SNAPFREEZE_CMD_FREEZE, unknown_attribute },
+	{ "freeze_reply_only_attribute", SNAPFREEZE_CMD_FREEZE, reply_only_attribute },
+	{ "freeze_path_unterminated", SNAPFREEZE_CMD_FREEZE, path_unterminated },
+	{ "freeze_path_too_long", SNAPFREEZE_CMD_FREEZE, path_too_long },
+	{ "freeze_no_targets", SNAPFREEZE_CMD_FREEZE, no_targets },
+	{ "freeze_too_many_targets", SNAPFREEZE_CMD_FREEZE, too_many_targets },
+	{ "freeze_target_without_path", SNAPFREEZE_CMD_FREEZE, target_without_path },
+	{ "thaw_no_attributes", SNAPFREEZE_CMD_THAW, no_attributes },
+	{ "thaw_unknown_session", SNAPFREEZE_CMD_THAW, unknown_session },
+	{ "thaw_session_and_all", SNAPFREEZE_CMD_THAW, session_and_all },
+	{ "get_session_no_attributes", SNAPFREEZE_CMD_GET_SESSION, no_attributes },
+	{ "status_with_attribute", SNAPFREEZE_CMD_GET_STATUS, status_with_attribute },
+};
+
+struct answer {
+	bool done;
+	int error;
+	char message[256];
+};
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	((struct answer *)arg)->done = true;
+	return NL_STOP;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *nlerr, void *arg)
+{
+	struct answer *answer = arg;
+
+	(void)nla;
+	answer->done = true;
+	answer->error = nlerr->error;
+	sf_nl_ext_ack_message((struct nlmsghdr *)((char *)nlerr - NLMSG_HDRLEN),
+			      answer->message, sizeof(answer->message));
+	return NL_STOP;
+}
+
+int main(void)
+{
+	struct timeval timeout = { .tv_sec = 10 };
+	struct nl_sock *sock = nl_socket_alloc();
+	int family, one = 1, ret = 0;
+	size_t i;
+
+	if (!sock || genl_connect(sock) ||
+	    (family = genl_ctrl_resolve(sock, SNAPFREEZE_GENL_NAME)) < 0) {
+		fprintf(stderr, "badmsg: cannot reach the snapfreeze family\n");
+		return 1;
+	}
+	setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
+	setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+		   sizeof(timeout));
+
+	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		struct nl_msg *msg = nlmsg_alloc_size(65536);
+		struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+		struct answer answer = { 0 };
+
+		if (!msg || !cb ||
+		    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+				 scenarios[i].cmd, SNAPFREEZE_GENL_VERSION) ||
+		    scenarios[i].build(msg)) {
+			fprintf(stderr, "badmsg: %s: cannot build\n", scenarios[i].name);
+			return 1;
+		}
+		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &answer);
+		nl_cb_err(cb, NL_CB_CUSTOM, on_error, &answer);
+		ret = nl_send_auto(sock, msg);
+		while (ret >= 0 && !answer.done)
+			ret = nl_recvmsgs(sock, cb);
+		printf("%s %d %s\n", scenarios[i].name, answer.error,
+		       answer.message);
+		nlmsg_free(msg);
+		nl_cb_put(cb);
+		if (ret < 0 && !answer.done) {
+			fprintf(stderr, "badmsg: %s: %s\n", scenarios[i].name,
+				nl_geterror(ret));
+			return 1;
+		}
+	}
+	nl_socket_free(sock);
+	return 0;
+}
