@@ -16,12 +16,19 @@
  * Not const: getopt may permute argv.
  */
 static struct {
-	char *argv[4];
+	char *argv[6];
 	const char *message;
 } usage_errors[] = {
 	{ { "snapfreeze", "frobnicate" }, "unknown command 'frobnicate'" },
 	{ { "snapfreeze", "status", "--jsn" }, "status: unknown option '--jsn'" },
 	{ { "snapfreeze", "status", "now" }, "status: unexpected argument 'now'" },
+	{ { "snapfreeze", "freeze" }, "freeze: no TARGET given" },
+	{ { "snapfreeze", "freeze", "--timeout", "soon", "/" },
+	  "freeze: --timeout 'soon': not a number of seconds" },
+	{ { "snapfreeze", "freeze", "--timeout" }, "freeze: option '--timeout' needs a value" },
+	{ { "snapfreeze", "thaw" }, "thaw: give one SESSION or --all" },
+	{ { "snapfreeze", "thaw", "--all", "3" }, "thaw: give one SESSION or --all" },
+	{ { "snapfreeze", "watch", "--count", "0" }, "watch: --count '0': not a positive number" },
 };
 
 static void usage_errors_name_the_argument(void **state)
@@ -85,11 +92,36 @@ static void status_json_without_features(void **state)
 	cJSON_Delete(json);
 }
 
+static void seconds_parsed_to_milliseconds(void **state)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		uint32_t ms;
+	} cases[] = {
+		{ "2", 0, 2000 }, { "0.5", 0, 500 }, { "0.001", 0, 1 },
+		{ "60", 0, 60000 }, { "0", -1, 0 }, { "0.0001", -1, 0 },
+		{ "-1", -1, 0 }, { "1s", -1, 0 }, { "", -1, 0 },
+		{ "nan", -1, 0 }, { "5000000", -1, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t ms = 0;
+
+		assert_int_equal(sf_parse_seconds(cases[i].text, &ms), cases[i].ret);
+		if (!cases[i].ret)
+			assert_int_equal(ms, cases[i].ms);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(usage_errors_name_the_argument),
 		cmocka_unit_test(no_command_is_a_usage_error),
+		cmocka_unit_test(seconds_parsed_to_milliseconds),
 		cmocka_unit_test(status_json_lists_features_by_name),
 		cmocka_unit_test(status_json_without_features),
 	};

@@ -152,6 +152,68 @@ static void status_reply_long_version_truncated(void **state)
 	nlmsg_free(msg);
 }
 
+static struct nl_msg *session_reply(bool with_targets)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlattr *targets, *target;
+
+	assert_non_null(msg);
+	assert_non_null(genlmsg_put(msg, 1, 1, 0x20, 0, 0, SNAPFREEZE_CMD_THAW,
+				    SNAPFREEZE_GENL_VERSION));
+	assert_int_equal(nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, 42), 0);
+	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_A_STATE,
+				     SNAPFREEZE_STATE_THAWED), 0);
+	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_A_REASON,
+				     SNAPFREEZE_REASON_WATCHDOG), 0);
+	assert_int_equal(nla_put_u64(msg, SNAPFREEZE_A_FROZEN_NS, 2000000000ULL), 0);
+	if (!with_targets)
+		return msg;
+	targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
+	assert_non_null(targets);
+	target = nla_nest_start(msg, 0);
+	assert_non_null(target);
+	assert_int_equal(nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, "/srv/data"), 0);
+	assert_int_equal(nla_put_string(msg, SNAPFREEZE_TARGET_A_FSTYPE, "xfs"), 0);
+	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_TARGET_A_DEV, 0xfe10), 0);
+	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_TARGET_A_THAW_ERROR,
+				     (uint32_t)-EINVAL), 0);
+	nla_nest_end(msg, target);
+	nla_nest_end(msg, targets);
+	return msg;
+}
+
+static void session_reply_parsed(void **state)
+{
+	struct nl_msg *msg = session_reply(true);
+	struct sf_session_info session = { 0 };
+
+	(void)state;
+	assert_int_equal(sf_nl_parse_session(nlmsg_hdr(msg), &session), 0);
+	assert_int_equal(session.id, 42);
+	assert_int_equal(session.state, SNAPFREEZE_STATE_THAWED);
+	assert_int_equal(session.reason, SNAPFREEZE_REASON_WATCHDOG);
+	assert_int_equal(session.frozen_ns, 2000000000ULL);
+	assert_int_equal(session.n_targets, 1);
+	assert_string_equal(session.targets[0].path, "/srv/data");
+	assert_string_equal(session.targets[0].fstype, "xfs");
+	assert_int_equal(session.targets[0].dev, 0xfe10);
+	assert_int_equal(session.targets[0].thaw_error, -EINVAL);
+	sf_session_info_free(&session);
+	nlmsg_free(msg);
+}
+
+static void session_reply_without_targets(void **state)
+{
+	struct nl_msg *msg = session_reply(false);
+	struct sf_session_info session = { 0 };
+
+	(void)state;
+	assert_int_equal(sf_nl_parse_session(nlmsg_hdr(msg), &session), 0);
+	assert_int_equal(session.n_targets, 0);
+	sf_session_info_free(&session);
+	nlmsg_free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +222,8 @@ int main(void)
 		cmocka_unit_test(status_reply_parsed),
 		cmocka_unit_test(status_reply_without_features_refused),
 		cmocka_unit_test(status_reply_long_version_truncated),
+		cmocka_unit_test(session_reply_parsed),
+		cmocka_unit_test(session_reply_without_targets),
 	};
 
 	return cmocka_run_group_tests_name("netlink", tests, NULL, NULL);
