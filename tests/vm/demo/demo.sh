@@ -1,14 +1,13 @@
 # What "make demo" shows: the module as DKMS built it, loaded in a booted
-# test kernel, answering the snapfreeze command over generic netlink.
+# test kernel, freezing three filesystems as one session.
 
-case_module_status() {
+case_freeze_three_filesystems() {
 	load_module
-	echo "\$ uname -r"
-	uname -r
-	echo "\$ snapfreeze status"
-	snapfreeze status || fail "snapfreeze status"
-	echo "\$ snapfreeze status --json"
-	snapfreeze status --json || fail "snapfreeze status --json"
-	echo "\$ dmesg | grep snapfreeze"
-	dmesg | grep snapfreeze
+	mount_disks
+	for command in "snapfreeze status" \
+		"snapfreeze freeze --detach --timeout 30 /mnt/ext4 /mnt/xfs /mnt/btrfs" \
+		"snapfreeze status" "snapfreeze thaw 1"; do
+		echo "\$ $command"
+		$command || fail "$command"
+	done
 }
