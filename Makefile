@@ -7,6 +7,7 @@
 # make check         every test: unit tests, then the module booted in QEMU
 #                    on each test kernel (installs what it needs)
 # make demo          boots a test VM and shows the module at work
+# make bench         measures the freeze against a sequential FIFREEZE loop
 # make deps          installs the build and test dependencies (root)
 # make dkms-install  installs the module with DKMS for KVER
 # make checkpatch    the kernel's style checker on the module's sources
@@ -39,7 +40,7 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 .SECONDARY:
 
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
-	unit unit-tests vm-tools check demo dkms-source dkms-build dkms-install checkpatch
+	unit unit-tests vm-tools check demo bench dkms-source dkms-build dkms-install checkpatch
 
 all: userland module-if-possible
 
@@ -60,10 +61,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 # Test tools run inside the VM.
-VM_TOOLS := $(BUILD)/tests/badmsg
+VM_TOOLS := $(BUILD)/tests/badmsg $(BUILD)/tests/freezebench
 
 $(BUILD)/tests/badmsg: $(BUILD)/tests/vm/tools/badmsg.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+
+$(BUILD)/tests/freezebench: $(BUILD)/tests/vm/tools/freezebench.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 vm-tools: $(VM_TOOLS)
 
@@ -103,6 +107,9 @@ check: deps
 
 demo: deps
 	tests/vm/demo.sh
+
+bench: deps
+	tests/vm/bench.sh
 
 # DKMS: the source goes to /usr/src/snapfreeze-VERSION, replacing an earlier
 # copy of the same version (and its DKMS builds) so that DKMS always builds

@@ -53,11 +53,12 @@ copy_program() {
 copy_program "$top/build/snapfreeze" /usr/bin/snapfreeze
 copy_program "$(command -v setpriv)" /usr/bin/setpriv
 copy_program "$top/build/tests/badmsg" /usr/bin/badmsg
+copy_program "$top/build/tests/freezebench" /usr/bin/freezebench
 
 cp "$here/guest/init" "$stage/init"
 cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"
 cp "$env_file" "$stage/tests/env"
-cp "$here"/cases/*.sh "$here"/demo/*.sh "$stage/tests/cases/"
+cp "$here"/cases/*.sh "$here"/demo/*.sh "$here"/bench/*.sh "$stage/tests/cases/"
 "$here/list-cases.sh" >"$stage/tests/cases.list"
 
 (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$output"

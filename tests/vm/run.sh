@@ -14,6 +14,7 @@
 #   SNAPFREEZE_VM_BOOT_TIMEOUT  seconds one boot may take (default 300)
 #   SNAPFREEZE_VM_CASE_TIMEOUT  seconds one case may take (default 60)
 #   SNAPFREEZE_VM_VERBOSE=1     show the output of passing cases too
+#   SNAPFREEZE_VM_BENCH_DISKS   extra ext4 disks for the benchmark (default 0)
 #   SNAPFREEZE_VM_CACHE         downloads and run folders (default tests/vm/.cache)
 set -uo pipefail
 
@@ -23,6 +24,7 @@ cache=${SNAPFREEZE_VM_CACHE:-$here/.cache}
 boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
 case_timeout=${SNAPFREEZE_VM_CASE_TIMEOUT:-60}
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+bench_disks=${SNAPFREEZE_VM_BENCH_DISKS:-0}
 host_channel=org.snapfreeze.host
 number=0
 failed=0
@@ -69,23 +71,38 @@ write_guest_env() { # write_guest_env RELEASE KO FILE
 	HOST_CHANNEL='$host_channel'
 	CASE_TIMEOUT='$case_timeout'
 	VERBOSE='${SNAPFREEZE_VM_VERBOSE:-0}'
+	BENCH_DISKS='$bench_disks'
 	EOF
 }
 
 make_disks() { # make_disks WORK
+	local i
 	truncate -s 512M "$1/ext4.img" "$1/xfs.img" "$1/btrfs.img" &&
 		mkfs.ext4 -q -F "$1/ext4.img" &&
 		mkfs.xfs -q -f "$1/xfs.img" &&
-		mkfs.btrfs -q -f "$1/btrfs.img" >/dev/null
+		mkfs.btrfs -q -f "$1/btrfs.img" >/dev/null || return 1
+	for ((i = 0; i < bench_disks; i++)); do
+		truncate -s 128M "$1/bench$i.img" &&
+			mkfs.ext4 -q -F "$1/bench$i.img" || return 1
+	done
+}
+
+bench_drives() { # bench_drives WORK: QEMU arguments for the extra disks
+	local i
+	for ((i = 0; i < bench_disks; i++)); do
+		echo "-drive"
+		echo "file=$1/bench$i.img,if=virtio,format=raw"
+	done
 }
 
 # boot RELEASE KERNEL_ROOT WORK INITRAMFS LOGS: boots with the disks of WORK,
 # leaving console.log, tap.log and qemu.log in LOGS.
 boot() {
-	local accel=(-accel tcg -cpu max) sockets status
+	local accel=(-accel tcg -cpu max) sockets status extra
 	[ "${SNAPFREEZE_VM_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
 	# Unix socket paths are limited to 107 bytes: keep them short.
 	sockets=$(mktemp -d /tmp/snapfreeze-vm.XXXXXX)
+	mapfile -t extra < <(bench_drives "$3")
 	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		"${accel[@]}" -m 1024 -smp 2 \
@@ -95,6 +112,7 @@ boot() {
 		-drive "file=$3/ext4.img,if=virtio,format=raw" \
 		-drive "file=$3/xfs.img,if=virtio,format=raw" \
 		-drive "file=$3/btrfs.img,if=virtio,format=raw" \
+		"${extra[@]}" \
 		-device virtio-serial-pci \
 		-chardev "socket,id=host,path=$sockets/host.sock,server=on,wait=off" \
 		-device "virtserialport,chardev=host,name=$host_channel" \

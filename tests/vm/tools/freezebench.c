@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * freezebench: the measuring side of "make bench", run inside the VM.
+ *
+ *   freezebench now
+ *	prints CLOCK_MONOTONIC in ns
+ *   freezebench write FILE
+ *	appends CLOCK_MONOTONIC (8 bytes) to FILE, write after write, until
+ *	killed: the last stamp before a pause is when FILE's filesystem
+ *	stopped taking writes, the first after it when it took them again
+ *   freezebench fifreeze HOLD_MS MOUNT...
+ *	the baseline: FIFREEZE each MOUNT in turn (what freeze helpers do
+ *	today), hold HOLD_MS, FITHAW in reverse; prints the time from the
+ *	first request to the last filesystem frozen
+ *   freezebench analyze SINCE_NS TIMEOUT_MS FILE...
+ *	finds in each FILE the longest pause after SINCE_NS and prints the
+ *	spread of the instants the writers stopped, the time from SINCE_NS
+ *	to the last one stopped, and how long after SINCE_NS + TIMEOUT_MS the
+ *	first one resumed (watchdog lateness; 0 TIMEOUT_MS: not reported)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "freezebench: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int write_stamps(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return fail(path);
+	for (;;) {
+		int64_t stamp = now_ns();
+
+		if (write(fd, &stamp, sizeof(stamp)) != sizeof(stamp))
+			return fail(path);
+	}
+}
+
+static int fifreeze(int hold_ms, int n, char **mounts)
+{
+	int fds[64], i;
+	int64_t start, frozen;
+
+	if (n > 64)
+		return fail("too many mounts");
+	for (i = 0; i < n; i++) {
+		fds[i] = open(mounts[i], O_RDONLY | O_DIRECTORY);
+		if (fds[i] < 0)
+			return fail(mounts[i]);
+	}
+	start = now_ns();
+	for (i = 0; i < n; i++) {
+		if (ioctl(fds[i], FIFREEZE, 0)) {
+			fail(mounts[i]);
+			while (i-- > 0)
+				ioctl(fds[i], FITHAW, 0);
+			return 1;
+		}
+	}
+	frozen = now_ns();
+	usleep(hold_ms * 1000);
+	for (i = n; i-- > 0;)
+		ioctl(fds[i], FITHAW, 0);
+	printf("start_ns %lld all_frozen_ns %lld\n", (long long)start,
+	       (long long)(frozen - start));
+	return 0;
+}
+
+/* The longest pause after since in one writer's stamps. */
+static int longest_pause(const char *path, int64_t since, int64_t *stopped,
+			 int64_t *resumed)
+{
+	FILE *file = fopen(path, "r");
+	int64_t previous = 0, stamp;
+
+	if (!file)
+		return fail(path);
+	*stopped = *resumed = 0;
+	while (fread(&stamp, sizeof(stamp), 1, file) == 1) {
+		if (previous >= since && stamp - previous > *resumed - *stopped) {
+			*stopped = previous;
+			*resumed = stamp;
+		}
+		previous = stamp;
+	}
+	fclose(file);
+	if (!*stopped) {
+		fprintf(stderr, "freezebench: %s: no pause after %lld\n", path,
+			(long long)since);
+		return 1;
+	}
+	return 0;
+}
+
+static int analyze(int64_t since, int64_t timeout_ms, int n, char **files)
+{
+	int64_t first_stop = INT64_MAX, last_stop = 0, first_resume = INT64_MAX;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int64_t stopped = 0, resumed = 0;
+
+		if (longest_pause(files[i], since, &stopped, &resumed))
+			return 1;
+		first_stop = stopped < first_stop ? stopped : first_stop;
+		last_stop = stopped > last_stop ? stopped : last_stop;
+		first_resume = resumed < first_resume ? resumed : first_resume;
+	}
+	printf("spread_ns %lld all_stopped_ns %lld", (long long)(last_stop - first_stop),
+	       (long long)(last_stop - since));
+	if (timeout_ms)
+		printf(" lateness_ns %lld",
+		       (long long)(first_resume - since - timeout_ms * 1000000));
+	putchar('\n');
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "now"))
+		return printf("%lld\n", (long long)now_ns()) < 0;
+	if (argc == 3 && !strcmp(argv[1], "write"))
+		return write_stamps(argv[2]);
+	if (argc >= 4 && !strcmp(argv[1], "fifreeze"))
+		return fifreeze(atoi(argv[2]), argc - 3, argv + 3);
+	if (argc >= 5 && !strcmp(argv[1], "analyze"))
+		return analyze(atoll(argv[2]), atoll(argv[3]), argc - 4, argv + 4);
+	fprintf(stderr, "usage: see the comment at the top of freezebench.c\n");
+	return 2;
+}
