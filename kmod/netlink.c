@@ -121,7 +121,7 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 static size_t sf_session_msg_size(const struct sf_session *session)
 {
 	size_t size = nla_total_size(4) * 7 +		/* u32 attributes */
-		      nla_total_size_64bit(8) * 5 +	/* u64 attributes */
+		      nla_total_size_64bit(8) * 6 +	/* u64 attributes */
 		      nla_total_size(0);		/* targets */
 	unsigned int i;
 
@@ -189,7 +189,11 @@ static int sf_fill_session(struct sk_buff *msg, struct sf_session *session)
 	if (session->state == SNAPFREEZE_STATE_THAWED &&
 	    (nla_put_u64_64bit(msg, SNAPFREEZE_A_FROZEN_NS,
 			       sf_session_frozen_ns(session), SNAPFREEZE_A_PAD) ||
-	     nla_put_u32(msg, SNAPFREEZE_A_REASON, session->end_reason)))
+	     nla_put_u32(msg, SNAPFREEZE_A_REASON, session->end_reason) ||
+	     nla_put_u64_64bit(msg, SNAPFREEZE_A_DURATION_NS,
+			       ktime_to_ns(ktime_sub(session->thawed_at,
+						     session->requested_at)),
+			       SNAPFREEZE_A_PAD)))
 		return -EMSGSIZE;
 
 	targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);

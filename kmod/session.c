@@ -6,6 +6,7 @@
 
 #include "session.h"
 
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -28,9 +29,9 @@ MODULE_PARM_DESC(max_targets, "Most filesystems in one session (default 64)");
 struct sf_stats sf_stats;
 
 /*
- * Unbound, so a freeze never waits for another one's worker, and with a
- * rescuer, so the watchdog runs even when memory is short: a frozen
- * filesystem can hold up writeback, and with it reclaim.
+ * For the watchdog and for freeing sessions. With a rescuer, so the watchdog
+ * runs even when memory is short: a frozen filesystem can hold up
+ * writeback, and with it reclaim.
  */
 static struct workqueue_struct *sf_wq;
 
@@ -174,13 +175,24 @@ static void sf_session_watchdog(struct work_struct *work)
 	sf_session_teardown(session, reason ?: SNAPFREEZE_REASON_WATCHDOG);
 }
 
-static void sf_target_freeze_work(struct work_struct *work)
+/*
+ * One thread per target, all created before any is let go: a workqueue
+ * would start them one after another, each freeze that sleeps making it
+ * create the next worker, and the spread would be the sum of those starts.
+ * The FREEZE request waits for every thread to have exited, so they need no
+ * reference of their own; kthread_complete_and_exit() signals that from
+ * outside this module, which may be unloaded right after.
+ */
+static int sf_target_freeze_thread(void *data)
 {
-	struct sf_target *target =
-		container_of(work, struct sf_target, freeze_work);
+	struct sf_target *target = data;
 	struct sf_session *session = target->session;
 	ktime_t start, end;
 	int ret;
+
+	if (atomic_dec_and_test(&session->freezers_starting))
+		wake_up(&session->freezers_ready);
+	wait_for_completion(&session->freezers_go);
 
 	start = ktime_get();
 	ret = sf_target_freeze(target);
@@ -196,9 +208,7 @@ static void sf_target_freeze_work(struct work_struct *work)
 		sf_session_thaw_targets(session);
 	mutex_unlock(&session->lock);
 
-	if (atomic_dec_and_test(&session->freezes_pending))
-		wake_up(&session->freezes_done);
-	sf_session_put(session);
+	kthread_complete_and_exit(&target->freezer_exited, 0);
 }
 
 struct sf_session *sf_session_alloc(unsigned int n_targets)
@@ -214,14 +224,12 @@ struct sf_session *sf_session_alloc(unsigned int n_targets)
 	mutex_init(&session->lock);
 	INIT_DELAYED_WORK(&session->watchdog, sf_session_watchdog);
 	INIT_WORK(&session->release_work, sf_session_release_work);
-	init_waitqueue_head(&session->freezes_done);
+	init_waitqueue_head(&session->freezers_ready);
+	init_completion(&session->freezers_go);
 	session->state = SNAPFREEZE_STATE_FREEZING;
 	session->n_targets = n_targets;
-	for (i = 0; i < n_targets; i++) {
+	for (i = 0; i < n_targets; i++)
 		session->targets[i].session = session;
-		INIT_WORK(&session->targets[i].freeze_work,
-			  sf_target_freeze_work);
-	}
 	return session;
 }
 
@@ -279,19 +287,37 @@ out:
 static void sf_session_freeze_level(struct sf_session *session,
 				    unsigned int level)
 {
+	struct sf_target *target;
+	struct task_struct *thread;
 	unsigned int i;
 
-	atomic_set(&session->freezes_pending, 1);
+	reinit_completion(&session->freezers_go);
+	atomic_set(&session->freezers_starting, 1);
 	for (i = 0; i < session->n_targets; i++) {
-		if (session->targets[i].level != level)
+		target = &session->targets[i];
+		if (target->level != level)
 			continue;
-		kref_get(&session->ref);
-		atomic_inc(&session->freezes_pending);
-		queue_work(sf_wq, &session->targets[i].freeze_work);
+		init_completion(&target->freezer_exited);
+		atomic_inc(&session->freezers_starting);
+		thread = kthread_run(sf_target_freeze_thread, target,
+				     "snapfreeze/%llu", session->id);
+		if (IS_ERR(thread)) {
+			mutex_lock(&session->lock);
+			target->freeze_error = PTR_ERR(thread);
+			mutex_unlock(&session->lock);
+			atomic_dec(&session->freezers_starting);
+			complete(&target->freezer_exited);
+		}
 	}
-	atomic_dec(&session->freezes_pending);
-	wait_event(session->freezes_done,
-		   !atomic_read(&session->freezes_pending));
+	/* Every thread is at the barrier: let them all go at once. */
+	if (!atomic_dec_and_test(&session->freezers_starting))
+		wait_event(session->freezers_ready,
+			   !atomic_read(&session->freezers_starting));
+	complete_all(&session->freezers_go);
+
+	for (i = 0; i < session->n_targets; i++)
+		if (session->targets[i].level == level)
+			wait_for_completion(&session->targets[i].freezer_exited);
 }
 
 /* Under session->lock: why the freeze cannot complete, if it cannot. */

@@ -3,6 +3,7 @@
 #define _SNAPFREEZE_SESSION_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -26,8 +27,8 @@ struct sf_stats {
 extern struct sf_stats sf_stats;
 
 /*
- * A set of targets frozen together. References: the creator's, one while it
- * is listed (live), one per freeze work in flight. The last one frees it
+ * A set of targets frozen together. References: the creator's, and one
+ * while it is listed (live). The last one frees it
  * from a work item, after cancelling the watchdog.
  */
 struct sf_session {
@@ -44,8 +45,9 @@ struct sf_session {
 	struct delayed_work watchdog;
 	atomic_t teardown_reason;	/* 0: the deadline passed */
 	struct work_struct release_work;
-	atomic_t freezes_pending;
-	wait_queue_head_t freezes_done;
+	atomic_t freezers_starting;	/* threads not yet at the barrier */
+	wait_queue_head_t freezers_ready;
+	struct completion freezers_go;	/* the barrier */
 
 	/*
 	 * Serialises freezing, thawing and state changes; never held while

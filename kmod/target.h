@@ -2,10 +2,10 @@
 #ifndef _SNAPFREEZE_TARGET_H
 #define _SNAPFREEZE_TARGET_H
 
+#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/netlink.h>
-#include <linux/workqueue.h>
 
 struct sf_session;
 
@@ -19,7 +19,7 @@ struct sf_target {
 	struct super_block *sb;		/* holds an active reference */
 	dev_t dev;
 	unsigned int level;		/* frozen in increasing level order */
-	struct work_struct freeze_work;
+	struct completion freezer_exited;
 
 	/* Under session->lock. */
 	bool frozen;

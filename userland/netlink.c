@@ -380,6 +380,7 @@ int sf_nl_parse_session(const struct nlmsghdr *nlh,
 		[SNAPFREEZE_A_TARGETS] = { .type = NLA_NESTED },
 		[SNAPFREEZE_A_EVENT] = { .type = NLA_U32 },
 		[SNAPFREEZE_A_REASON] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_DURATION_NS] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[SNAPFREEZE_A_MAX + 1];
 
@@ -397,6 +398,7 @@ int sf_nl_parse_session(const struct nlmsghdr *nlh,
 	session->freeze_ns = sf_u64(tb[SNAPFREEZE_A_FREEZE_NS]);
 	session->spread_ns = sf_u64(tb[SNAPFREEZE_A_SPREAD_NS]);
 	session->frozen_ns = sf_u64(tb[SNAPFREEZE_A_FROZEN_NS]);
+	session->duration_ns = sf_u64(tb[SNAPFREEZE_A_DURATION_NS]);
 	session->event = sf_u32(tb[SNAPFREEZE_A_EVENT]);
 	session->reason = sf_u32(tb[SNAPFREEZE_A_REASON]);
 	if (tb[SNAPFREEZE_A_TARGETS] &&

@@ -48,6 +48,7 @@ struct sf_session_info {
 	uint64_t freeze_ns;
 	uint64_t spread_ns;
 	uint64_t frozen_ns;
+	uint64_t duration_ns;
 	uint32_t event;			/* events only: enum snapfreeze_event */
 	uint32_t reason;		/* enum snapfreeze_reason */
 	size_t n_targets;

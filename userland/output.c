@@ -84,6 +84,7 @@ cJSON *sf_session_json(const struct sf_session_info *session)
 	    !cJSON_AddNumberToObject(json, "freeze_ns", (double)session->freeze_ns) ||
 	    !cJSON_AddNumberToObject(json, "spread_ns", (double)session->spread_ns) ||
 	    !cJSON_AddNumberToObject(json, "frozen_ns", (double)session->frozen_ns) ||
+	    !cJSON_AddNumberToObject(json, "duration_ns", (double)session->duration_ns) ||
 	    (session->reason &&
 	     !cJSON_AddStringToObject(json, "reason", sf_reason_name(session->reason))) ||
 	    !(targets = cJSON_AddArrayToObject(json, "targets")))
@@ -133,7 +134,8 @@ void sf_session_print(FILE *out, const struct sf_session_info *session)
 		fprintf(out, "  all frozen %.3f ms after the request, writes stopped within %.3f ms of each other\n",
 			session->freeze_ns / 1e6, session->spread_ns / 1e6);
 	if (session->frozen_ns)
-		fprintf(out, "  stayed frozen %.3f ms\n", session->frozen_ns / 1e6);
+		fprintf(out, "  stayed frozen %.3f ms; ended %.3f ms after the request\n",
+			session->frozen_ns / 1e6, session->duration_ns / 1e6);
 }
 
 int sf_print_json(cJSON *json, struct sf_error *err)

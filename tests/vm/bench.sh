@@ -28,32 +28,57 @@ grep -v '^# \[' "$log"
 	echo
 	echo "Produced by \`make bench\` on $(date -u +%Y-%m-%d), kernel $kernel under QEMU"
 	echo "TCG on $(nproc) cores. Each filesystem (ext4, 128 MiB virtio disk) has a writer"
-	echo "appending a CLOCK_MONOTONIC stamp, write after write; the last stamp before"
-	echo "its longest pause is when it stopped taking writes. \"FIFREEZE loop\" freezes"
-	echo "the filesystems one after another, as freeze helpers do today; snapfreeze"
-	echo "freezes them as one session, thawed by its 1 s watchdog. Spread: from the"
-	echo "first filesystem to stop to the last. All frozen: from the request to the"
-	echo "last one stopped (writers' view). Lateness: from the watchdog's deadline"
-	echo "to the first writer resuming."
+	echo "appending a CLOCK_MONOTONIC stamp every 200 us; the last stamp before its"
+	echo "longest pause is when the filesystem stopped taking writes. \"FIFREEZE loop\""
+	echo "freezes the filesystems one after another, as freeze helpers do today, and"
+	echo "thaws them 300 ms later; snapfreeze freezes them as one session, thawed by"
+	echo "its 1 s watchdog."
 	echo
-	echo "| filesystems | method | spread (ms) | all frozen (ms) | watchdog lateness (ms) | spread, loop / snapfreeze |"
+	echo "Each figure is the median of three runs."
+	echo
+	echo "- Spread: from the first filesystem to stop taking writes to the last, as"
+	echo "  the writers saw it; for snapfreeze, the module's own measure follows (the"
+	echo "  spread of the instants its threads began to freeze)."
+	echo "- Request to all frozen: from the FIFREEZE call or the FREEZE request to"
+	echo "  the last filesystem frozen, as the loop and the module measure it."
+	echo "- Watchdog lateness: from the session's deadline to its last thaw, as the"
+	echo "  module reports it (duration_ns minus the timeout)."
+	echo
+	echo "| filesystems | method | spread (ms) | request to all frozen (ms) | watchdog lateness (ms) | spread, loop / snapfreeze |"
 	echo "| ---: | --- | ---: | ---: | ---: | ---: |"
 	grep '^# RESULT' "$log" | awk '
 	function field(name,   i) {
 		for (i = 1; i < NF; i++) if ($i == name) return $(i + 1)
 		return ""
 	}
+	function median(list,   v, n, i, j, t) {
+		n = split(list, v, " ")
+		for (i = 1; i <= n; i++)
+			for (j = i + 1; j <= n; j++)
+				if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+		return v[int((n + 1) / 2)] / 1e6
+	}
 	{
-		n = field("n"); method = field("method")
-		spread = field("spread_ns") / 1e6
-		stopped = field("all_stopped_ns") / 1e6
-		late = field("lateness_ns")
-		if (method == "fifreeze") {
-			loop[n] = spread
-			printf "| %d | FIFREEZE loop | %.2f | %.2f | - | |\n", n, spread, stopped
-		} else {
-			ratio = spread > 0 ? sprintf("%.0fx", loop[n] / spread) : "-"
-			printf "| %d | snapfreeze | %.2f | %.2f | %.2f | %s |\n", n, spread, stopped, late / 1e6, ratio
+		key = field("n") " " field("method")
+		if (!(key in spread)) order[++keys] = key
+		spread[key] = spread[key] " " field("spread_ns")
+		frozen[key] = frozen[key] " " field("all_frozen_ns")
+		module[key] = module[key] " " field("module_spread_ns")
+		late[key] = late[key] " " field("lateness_ns")
+	}
+	END {
+		for (k = 1; k <= keys; k++) {
+			split(order[k], part, " ")
+			n = part[1]; key = order[k]
+			if (part[2] == "fifreeze") {
+				loop[n] = median(spread[key])
+				printf "| %d | FIFREEZE loop | %.2f | %.2f | - | |\n", n, loop[n], median(frozen[key])
+			} else {
+				s = median(spread[key])
+				printf "| %d | snapfreeze | %.2f (module: %.2f) | %.2f | %.2f | %s |\n", n, s,
+					median(module[key]), median(frozen[key]), median(late[key]),
+					(s > 0 ? sprintf("%.0fx", loop[n] / s) : "-")
+			}
 		}
 	}'
 } >"$results"

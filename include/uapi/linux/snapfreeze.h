@@ -87,6 +87,10 @@
  *     SNAPFREEZE_A_FROZEN_NS: NLA_U64, how long the targets stayed frozen
  *                             (once ended: THAW replies and THAWED events)
  *     SNAPFREEZE_A_REASON: NLA_U32, enum snapfreeze_reason (once ended)
+ *     SNAPFREEZE_A_DURATION_NS: NLA_U64, from the request to the last thaw
+ *                               (once ended); for a session the watchdog
+ *                               ended, minus the timeout, the watchdog's
+ *                               lateness
  *     SNAPFREEZE_A_TARGETS: NLA_NESTED, one entry per target:
  *       0: NLA_NESTED
  *         SNAPFREEZE_TARGET_A_PATH: NLA_NUL_STRING, as requested
@@ -209,6 +213,7 @@ enum snapfreeze_attr {
 	SNAPFREEZE_A_FROZEN_NS,
 	SNAPFREEZE_A_EVENT,
 	SNAPFREEZE_A_REASON,
+	SNAPFREEZE_A_DURATION_NS,
 	__SNAPFREEZE_A_LAST
 };
 

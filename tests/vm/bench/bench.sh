@@ -1,7 +1,7 @@
 # "make bench": when does each filesystem stop taking writes? For 1, 4 and
 # 16 ext4 filesystems under continuous writers, snapfreeze (one session,
 # thawed by its 1 s watchdog) against a sequential FIFREEZE loop (held
-# 300 ms). Prints one "RESULT" line per measurement.
+# 300 ms), three times each. Prints one "RESULT" line per measurement.
 
 bench_mounts() { # bench_mounts N: the first N bench disks, mounted
 	ls /dev/vd? | tail -n +4 | head -n "$1" | while read -r dev; do
@@ -32,16 +32,17 @@ measure() {
 		start_watcher 2
 		out=$(snapfreeze freeze --detach --json --timeout 1 "$@") || fail "snapfreeze freeze"
 		wait_until 30 gone "$watcher" || fail "no thaw within 30 s"
-		extra="kernel_all_frozen_ns $(json_number "$out" freeze_ns) kernel_spread_ns $(json_number "$out" spread_ns)"
-		timeout_ms=1000
+		thawed=$(tail -n 1 /tmp/events)
+		extra="all_frozen_ns $(json_number "$out" freeze_ns)"
+		extra="$extra module_spread_ns $(json_number "$out" spread_ns)"
+		extra="$extra lateness_ns $(($(json_number "$thawed" duration_ns) - 1000000000))"
 	else
 		extra=$(freezebench fifreeze 300 "$@") || fail "FIFREEZE loop"
 		extra=${extra#start_ns * }
-		timeout_ms=0
 	fi
 	kill $pids
 	wait
-	result=$(freezebench analyze "$since" "$timeout_ms" $files) || fail "analyze"
+	result=$(freezebench analyze "$since" $files) || fail "analyze"
 	echo "RESULT n $# method $method $result $extra"
 }
 
@@ -50,8 +51,10 @@ case_freeze_spread() {
 	[ "$BENCH_DISKS" -ge 16 ] || fail "the benchmark needs 16 extra disks (SNAPFREEZE_VM_BENCH_DISKS)"
 	for n in 1 4 16; do
 		mounts=$(bench_mounts "$n") || fail "mount the bench disks"
-		for method in fifreeze snapfreeze; do
-			measure "$method" $mounts
+		for run in 1 2 3; do
+			for method in fifreeze snapfreeze; do
+				measure "$method" $mounts
+			done
 		done
 	done
 }
