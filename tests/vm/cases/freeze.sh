@@ -206,3 +206,57 @@ case_loop_image_on_a_frozen_target() {
 	umount /mnt/loop
 	rm /mnt/ext4/image
 }
+
+# The watchdog fires while the freezes still run: each is undone as it
+# returns, and the request fails.
+case_watchdog_during_the_freeze() {
+	load_module
+	mount_disks
+	run snapfreeze freeze --detach --timeout 0.001 /mnt/ext4 /mnt/xfs /mnt/btrfs
+	expect_eq "$status" 1 "freeze with a 1 ms timeout"
+	expect_match "$err" "the timeout passed before every target was frozen" "message"
+	expect_no_sessions
+	for fs in ext4 xfs btrfs; do
+		expect_writable "/mnt/$fs"
+	done
+}
+
+# From 6.6 the kernel holds the freeze: a userspace FITHAW leaves it frozen
+# (6.12 even reports success). Before, FITHAW thaws the filesystem, and the
+# session says so when it ends.
+case_fithaw_against_the_session() {
+	load_module
+	mount_disks
+	run snapfreeze freeze --detach --json --timeout 30 /mnt/xfs
+	expect_eq "$status" 0 "freeze"
+	id=$(json_number "$out" id)
+	if snapfreeze status --json | grep -q '"kernel-holder"'; then
+		fsfreeze --unfreeze /mnt/xfs 2>/dev/null
+		start_writer /mnt/xfs/fithaw x
+		wait_until 5 blocked "$writer" || fail "FITHAW broke the kernel's freeze"
+		run snapfreeze thaw --json "$id"
+		expect_eq "$status" 0 "thaw"
+		! printf '%s' "$out" | grep -q thaw_error || fail "thaw error reported: $out"
+	else
+		fsfreeze --unfreeze /mnt/xfs || fail "FITHAW refused before 6.6"
+		expect_writable /mnt/xfs
+		run snapfreeze thaw --json "$id"
+		expect_eq "$status" 0 "thaw"
+		expect_match "$out" '"thaw_error":"Invalid argument"' "thaw error reported"
+	fi
+	expect_writable /mnt/xfs
+}
+
+# The session holds the filesystem: unmounting it while frozen neither
+# frees it under the session nor leaves it frozen.
+case_unmount_while_frozen() {
+	load_module
+	mount_disks
+	run snapfreeze freeze --detach --timeout 30 /mnt/btrfs
+	expect_eq "$status" 0 "freeze"
+	umount /mnt/btrfs || fail "umount a frozen filesystem"
+	run snapfreeze thaw --all
+	expect_eq "$out" "thawed 1 session" "thaw after unmount"
+	mount_disks
+	expect_writable /mnt/btrfs
+}

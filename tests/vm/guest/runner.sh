@@ -8,15 +8,16 @@
 tap=$1
 . /tests/env
 
-# Whatever a case left running (a writer, a freeze holding its session)
-# must not reach into the next case.
-kill_strays() {
+# Whatever a case left behind (a writer, a freeze holding its session, a
+# detached session) must not reach into the next case.
+clean_up_after_case() {
 	for dir in /proc/[0-9]*; do
 		pid=${dir#/proc/}
 		[ "$pid" = 1 ] || [ "$pid" = $$ ] && continue
 		# Kernel threads have no command line.
 		[ -s "$dir/cmdline" ] && kill -9 "$pid" 2>/dev/null
 	done
+	[ -d /sys/module/snapfreeze ] && snapfreeze thaw --all >/dev/null 2>&1
 }
 
 while read -r topic name; do
@@ -25,7 +26,7 @@ while read -r topic name; do
 		". /tests/lib.sh && . /tests/cases/$topic.sh && case_$name" \
 		</dev/null >/tmp/case.log 2>&1
 	status=$?
-	kill_strays
+	clean_up_after_case
 	if [ "$status" = 0 ]; then
 		echo "ok - $topic/$name" >"$tap"
 		[ "$VERBOSE" = 1 ] && sed 's/^/# /' /tmp/case.log >"$tap"
