@@ -129,8 +129,8 @@ static void sf_session_end(struct sf_session *session,
 }
 
 /*
- * Outside session->lock: the event allocates memory, which is only safe
- * once nothing of ours is frozen.
+ * Outside session->lock, as is every allocation: reclaim may wait on a
+ * frozen filesystem, whose thaw takes that lock.
  */
 static void sf_session_finish(struct sf_session *session)
 {
