@@ -6,9 +6,7 @@ case_write_blocks_until_thaw() {
 	mount_disks
 	for fs in ext4 xfs btrfs; do
 		echo before >"/mnt/$fs/data" && sync
-		run snapfreeze freeze --detach --json --timeout 30 "/mnt/$fs"
-		expect_eq "$status" 0 "freeze /mnt/$fs"
-		id=$(json_number "$out" id)
+		freeze_detached "/mnt/$fs"
 		start_writer "/mnt/$fs/data" after
 		wait_until 10 blocked "$writer" ||
 			fail "$fs: a write to the frozen filesystem did not block"
@@ -24,9 +22,7 @@ case_write_blocks_until_thaw() {
 case_three_filesystems_in_one_session() {
 	load_module
 	mount_disks
-	run snapfreeze freeze --detach --json --timeout 30 /mnt/ext4 /mnt/xfs /mnt/btrfs
-	expect_eq "$status" 0 "freeze three filesystems"
-	id=$(json_number "$out" id)
+	freeze_detached /mnt/ext4 /mnt/xfs /mnt/btrfs
 	expect_match "$out" '"state":"frozen"' "session state"
 	expect_match "$out" '"fstype":"ext4".*"fstype":"xfs".*"fstype":"btrfs"' "targets"
 	expect_match "$out" '"spread_ns":[0-9]+' "spread reported"
@@ -74,8 +70,7 @@ case_watchdog_thaws_by_itself() {
 	mount_disks
 	before=$(json_number "$(snapfreeze status --json)" watchdog_thaws)
 	start_watcher 2
-	run snapfreeze freeze --detach --json --timeout 2 /mnt/ext4
-	expect_eq "$status" 0 "freeze for 2 s"
+	freeze_detached --timeout 2 /mnt/ext4
 	start_writer /mnt/ext4/watchdog x
 	wait_until 5 blocked "$writer" || fail "a write did not block"
 	wait_until 10 gone "$writer" || fail "the write did not resume: no watchdog thaw"
@@ -141,9 +136,7 @@ case_attached_freeze_reports_the_watchdog() {
 case_detached_session_outlives_its_creator() {
 	load_module
 	mount_disks
-	run snapfreeze freeze --detach --json --timeout 30 /mnt/btrfs
-	expect_eq "$status" 0 "freeze --detach"
-	id=$(json_number "$out" id)
+	freeze_detached /mnt/btrfs
 	expect_match "$(snapfreeze status --json)" "\"id\":$id,\"state\":\"frozen\",\"detached\":true" \
 		"session after its creator exited"
 	start_writer /mnt/btrfs/detached x
@@ -156,8 +149,7 @@ case_detached_session_outlives_its_creator() {
 case_overlapping_sessions_refused() {
 	load_module
 	mount_disks
-	run snapfreeze freeze --detach --timeout 30 /mnt/ext4
-	expect_eq "$status" 0 "first session"
+	freeze_detached /mnt/ext4
 	run snapfreeze freeze --detach /mnt/xfs /mnt/ext4/lost+found
 	expect_eq "$status" 1 "overlapping session"
 	expect_match "$err" "/mnt/ext4/lost\+found: the filesystem is part of another session" "message"
@@ -174,8 +166,7 @@ case_unload_while_frozen_thaws() {
 	load_module
 	mount_disks
 	start_watcher 2
-	run snapfreeze freeze --detach --timeout 60 /mnt/ext4 /mnt/xfs
-	expect_eq "$status" 0 "freeze"
+	freeze_detached /mnt/ext4 /mnt/xfs
 	start_writer /mnt/ext4/unload x
 	ext4_writer=$writer
 	start_writer /mnt/xfs/unload x
@@ -197,8 +188,7 @@ case_loop_image_on_a_frozen_target() {
 	mkdir -p /mnt/loop
 	mount -t ext4 -o loop /mnt/ext4/image /mnt/loop || fail "mount the image"
 	dd if=/dev/zero of=/mnt/loop/dirty bs=1M count=8 2>/dev/null
-	run snapfreeze freeze --detach --json --timeout 30 /mnt/ext4 /mnt/loop
-	expect_eq "$status" 0 "freeze the image and its host"
+	freeze_detached /mnt/ext4 /mnt/loop
 	expect_match "$out" '"path":"/mnt/loop","dev":"7:[0-9]+","fstype":"ext4","level":0' \
 		"the loop-backed filesystem first"
 	run snapfreeze thaw --all
@@ -227,9 +217,7 @@ case_watchdog_during_the_freeze() {
 case_fithaw_against_the_session() {
 	load_module
 	mount_disks
-	run snapfreeze freeze --detach --json --timeout 30 /mnt/xfs
-	expect_eq "$status" 0 "freeze"
-	id=$(json_number "$out" id)
+	freeze_detached /mnt/xfs
 	if snapfreeze status --json | grep -q '"kernel-holder"'; then
 		fsfreeze --unfreeze /mnt/xfs 2>/dev/null
 		start_writer /mnt/xfs/fithaw x
@@ -252,8 +240,7 @@ case_fithaw_against_the_session() {
 case_unmount_while_frozen() {
 	load_module
 	mount_disks
-	run snapfreeze freeze --detach --timeout 30 /mnt/btrfs
-	expect_eq "$status" 0 "freeze"
+	freeze_detached /mnt/btrfs
 	umount /mnt/btrfs || fail "umount a frozen filesystem"
 	run snapfreeze thaw --all
 	expect_eq "$out" "thawed 1 session" "thaw after unmount"

@@ -121,3 +121,12 @@ start_watcher() {
 expect_no_sessions() {
 	expect_match "$(snapfreeze status --json)" '"sessions":\[\]' "sessions left"
 }
+
+# freeze_detached [OPTION...] TARGET...: a detached session (30 s timeout
+# unless an option says otherwise) that must succeed; its id in $id, the
+# reply in $out.
+freeze_detached() {
+	run snapfreeze freeze --detach --json --timeout 30 "$@"
+	expect_eq "$status" 0 "snapfreeze freeze $*"
+	id=$(json_number "$out" id)
+}
