@@ -131,7 +131,7 @@ static size_t sf_session_msg_size(const struct sf_session *session)
 		size += nla_total_size(0) +
 			nla_total_size(strlen(target->path) + 1) +
 			nla_total_size(strlen(sf_target_fstype(target)) + 1) +
-			nla_total_size(4) * 3 + nla_total_size_64bit(8);
+			nla_total_size(4) * 3 + nla_total_size_64bit(8) * 2;
 	}
 	return size;
 }
@@ -153,7 +153,10 @@ static int sf_fill_target(struct sk_buff *msg, const struct sf_target *target,
 						     target->freeze_start)),
 			       SNAPFREEZE_TARGET_A_PAD)) ||
 	    (target->thaw_error &&
-	     nla_put_s32(msg, SNAPFREEZE_TARGET_A_THAW_ERROR, target->thaw_error)))
+	     nla_put_s32(msg, SNAPFREEZE_TARGET_A_THAW_ERROR, target->thaw_error)) ||
+	    (target->thawed_at &&
+	     nla_put_u64_64bit(msg, SNAPFREEZE_TARGET_A_FROZEN_NS,
+			       sf_target_frozen_ns(target), SNAPFREEZE_TARGET_A_PAD)))
 		goto cancel;
 	nla_nest_end(msg, nest);
 	return 0;

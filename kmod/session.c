@@ -98,8 +98,7 @@ static void sf_session_thaw_targets(struct sf_session *session)
 			target->thaw_error = sf_target_thaw(target);
 			target->thawed_at = ktime_get();
 			target->frozen = false;
-			sf_note_frozen_ns(ktime_to_ns(ktime_sub(target->thawed_at,
-								target->freeze_end)));
+			sf_note_frozen_ns(sf_target_frozen_ns(target));
 			if (target->thaw_error)
 				pr_warn("session %llu: %s: thaw failed: %d\n",
 					session->id, target->path,
@@ -434,20 +433,21 @@ u64 sf_session_time_left_ms(const struct sf_session *session)
 	return left > 0 ? left : 0;
 }
 
+/* 0 until thawed. */
+u64 sf_target_frozen_ns(const struct sf_target *target)
+{
+	if (target->freeze_error || !target->thawed_at)
+		return 0;
+	return ktime_to_ns(ktime_sub(target->thawed_at, target->freeze_end));
+}
+
 u64 sf_session_frozen_ns(const struct sf_session *session)
 {
 	u64 longest = 0;
 	unsigned int i;
 
-	for (i = 0; i < session->n_targets; i++) {
-		const struct sf_target *target = &session->targets[i];
-		s64 ns;
-
-		if (target->freeze_error || !target->thawed_at)
-			continue;
-		ns = ktime_to_ns(ktime_sub(target->thawed_at, target->freeze_end));
-		longest = max_t(u64, longest, ns);
-	}
+	for (i = 0; i < session->n_targets; i++)
+		longest = max(longest, sf_target_frozen_ns(&session->targets[i]));
 	return longest;
 }
 

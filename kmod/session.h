@@ -72,6 +72,7 @@ int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason);
 struct sf_session *sf_session_find(u64 id);
 struct sf_session *sf_session_next(u64 min_id);
 u64 sf_session_time_left_ms(const struct sf_session *session);
+u64 sf_target_frozen_ns(const struct sf_target *target);
 u64 sf_session_frozen_ns(const struct sf_session *session);
 u64 sf_session_spread_ns(const struct sf_session *session);
 

@@ -324,6 +324,7 @@ static int sf_nl_parse_target(struct nlattr *attr, struct sf_target_info *target
 		[SNAPFREEZE_TARGET_A_LEVEL] = { .type = NLA_U32 },
 		[SNAPFREEZE_TARGET_A_FREEZE_NS] = { .type = NLA_U64 },
 		[SNAPFREEZE_TARGET_A_THAW_ERROR] = { .type = NLA_U32 },
+		[SNAPFREEZE_TARGET_A_FROZEN_NS] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[SNAPFREEZE_TARGET_A_MAX + 1];
 
@@ -340,6 +341,7 @@ static int sf_nl_parse_target(struct nlattr *attr, struct sf_target_info *target
 			    sizeof(target->fstype));
 	target->level = sf_u32(tb[SNAPFREEZE_TARGET_A_LEVEL]);
 	target->freeze_ns = sf_u64(tb[SNAPFREEZE_TARGET_A_FREEZE_NS]);
+	target->frozen_ns = sf_u64(tb[SNAPFREEZE_TARGET_A_FROZEN_NS]);
 	target->thaw_error = (int32_t)sf_u32(tb[SNAPFREEZE_TARGET_A_THAW_ERROR]);
 	return 0;
 }

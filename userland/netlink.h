@@ -34,6 +34,7 @@ struct sf_target_info {
 	char fstype[32];
 	uint32_t level;
 	uint64_t freeze_ns;
+	uint64_t frozen_ns;		/* once thawed */
 	int32_t thaw_error;		/* negative errno */
 };
 

@@ -56,6 +56,7 @@ static cJSON *target_json(const struct sf_target_info *target)
 	    !cJSON_AddStringToObject(json, "fstype", target->fstype) ||
 	    !cJSON_AddNumberToObject(json, "level", target->level) ||
 	    !cJSON_AddNumberToObject(json, "freeze_ns", (double)target->freeze_ns) ||
+	    !cJSON_AddNumberToObject(json, "frozen_ns", (double)target->frozen_ns) ||
 	    (target->thaw_error &&
 	     !cJSON_AddStringToObject(json, "thaw_error",
 				      strerror(-target->thaw_error)))) {
@@ -124,18 +125,21 @@ void sf_session_print(FILE *out, const struct sf_session_info *session)
 		const struct sf_target_info *target = &session->targets[i];
 
 		format_dev(target->dev, dev, sizeof(dev));
-		fprintf(out, "  %s  %s  dev %s  frozen in %.3f ms%s%s\n",
-			target->path, target->fstype, dev,
-			target->freeze_ns / 1e6,
+		fprintf(out, "  %s  %s  dev %s  frozen in %.3f ms", target->path,
+			target->fstype, dev, target->freeze_ns / 1e6);
+		if (target->frozen_ns)
+			fprintf(out, ", stayed frozen %.3f ms",
+				target->frozen_ns / 1e6);
+		fprintf(out, "%s%s\n",
 			target->thaw_error ? "  thaw failed: " : "",
 			target->thaw_error ? strerror(-target->thaw_error) : "");
 	}
 	if (session->freeze_ns)
 		fprintf(out, "  all frozen %.3f ms after the request, writes stopped within %.3f ms of each other\n",
 			session->freeze_ns / 1e6, session->spread_ns / 1e6);
-	if (session->frozen_ns)
-		fprintf(out, "  stayed frozen %.3f ms; ended %.3f ms after the request\n",
-			session->frozen_ns / 1e6, session->duration_ns / 1e6);
+	if (session->duration_ns)
+		fprintf(out, "  ended %.3f ms after the request\n",
+			session->duration_ns / 1e6);
 }
 
 int sf_print_json(cJSON *json, struct sf_error *err)

@@ -177,6 +177,7 @@ static struct nl_msg *session_reply(bool with_targets)
 	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_TARGET_A_DEV, 0xfe10), 0);
 	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_TARGET_A_THAW_ERROR,
 				     (uint32_t)-EINVAL), 0);
+	assert_int_equal(nla_put_u64(msg, SNAPFREEZE_TARGET_A_FROZEN_NS, 1500), 0);
 	nla_nest_end(msg, target);
 	nla_nest_end(msg, targets);
 	return msg;
@@ -198,6 +199,7 @@ static void session_reply_parsed(void **state)
 	assert_string_equal(session.targets[0].fstype, "xfs");
 	assert_int_equal(session.targets[0].dev, 0xfe10);
 	assert_int_equal(session.targets[0].thaw_error, -EINVAL);
+	assert_int_equal(session.targets[0].frozen_ns, 1500);
 	sf_session_info_free(&session);
 	nlmsg_free(msg);
 }

@@ -84,7 +84,7 @@
  *                             frozen (once frozen)
  *     SNAPFREEZE_A_SPREAD_NS: NLA_U64, from the first target to the last
  *                             one starting to refuse writes (once frozen)
- *     SNAPFREEZE_A_FROZEN_NS: NLA_U64, how long the targets stayed frozen
+ *     SNAPFREEZE_A_FROZEN_NS: NLA_U64, the longest any target stayed frozen
  *                             (once ended: THAW replies and THAWED events)
  *     SNAPFREEZE_A_REASON: NLA_U32, enum snapfreeze_reason (once ended)
  *     SNAPFREEZE_A_DURATION_NS: NLA_U64, from the request to the last thaw
@@ -101,6 +101,8 @@
  *         SNAPFREEZE_TARGET_A_FREEZE_NS: NLA_U64, how long its freeze took
  *         SNAPFREEZE_TARGET_A_THAW_ERROR: NLA_S32, a negative errno if the
  *                                         kernel refused to thaw it
+ *         SNAPFREEZE_TARGET_A_FROZEN_NS: NLA_U64, how long it stayed frozen
+ *                                        (once thawed)
  *       1: NLA_NESTED
  *         ...
  *
@@ -228,6 +230,7 @@ enum snapfreeze_target_attr {
 	SNAPFREEZE_TARGET_A_PAD,
 	SNAPFREEZE_TARGET_A_FREEZE_NS,
 	SNAPFREEZE_TARGET_A_THAW_ERROR,
+	SNAPFREEZE_TARGET_A_FROZEN_NS,
 	__SNAPFREEZE_TARGET_A_LAST
 };
 

@@ -33,7 +33,9 @@ case_three_filesystems_in_one_session() {
 		writers="$writers $writer"
 	done
 	run snapfreeze thaw --json "$id"
-	expect_match "$out" '"state":"thawed".*"frozen_ns":[1-9]' "thaw reply"
+	expect_match "$out" '"state":"thawed".*"reason":"request"' "thaw reply"
+	expect_eq "$(printf '%s' "$out" | grep -o '"frozen_ns":[1-9][0-9]*' | wc -l)" 4 \
+		"how long the session and each of its three targets stayed frozen"
 	for writer in $writers; do
 		wait_until 10 gone "$writer" || fail "a write did not complete after thaw"
 	done
