@@ -51,6 +51,9 @@ $(BUILD)/%.o: %.c $(wildcard userland/*.h) include/uapi/linux/snapfreeze.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 
+# Unit tests read their fixtures from the tree.
+$(BUILD)/tests/unit/%.o: SF_CFLAGS += -DSF_FIXTURES='"$(CURDIR)/tests/unit/fixtures"'
+
 $(BUILD)/libsnapfreeze.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 

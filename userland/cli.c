@@ -13,6 +13,7 @@ const struct sf_command sf_commands[] = {
 	{ "thaw", cmd_thaw, "end a session, or all of them" },
 	{ "status", cmd_status, "show the kernel module and its sessions" },
 	{ "watch", cmd_watch, "print the module's events as they come" },
+	{ "mounts", cmd_mounts, "show what a snapshot freezes, and what it skips" },
 	{ NULL, NULL, NULL },
 };
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "mounts.h"
 #include "netlink.h"
 
 /*
@@ -32,6 +33,8 @@ int cmd_status(int argc, char **argv, struct sf_error *err);
 int cmd_freeze(int argc, char **argv, struct sf_error *err);
 int cmd_thaw(int argc, char **argv, struct sf_error *err);
 int cmd_watch(int argc, char **argv, struct sf_error *err);
+int cmd_mounts(int argc, char **argv, struct sf_error *err);
 cJSON *sf_module_status_json(const struct sf_module_status *status);
+cJSON *sf_mounts_json(const struct sf_mounts *mounts);
 
 #endif

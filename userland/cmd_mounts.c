@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "mounts.h"
+#include "output.h"
+
+static const char mounts_usage[] =
+	"Usage: snapfreeze mounts [--json] [--skip MOUNT]... [--mountinfo FILE]\n"
+	"\n"
+	"Show the filesystems a snapshot freezes, in freeze order, and why every\n"
+	"other mount is skipped. Frozen: local block-device filesystems that can\n"
+	"be frozen (ext2/3/4, xfs, btrfs, f2fs, jfs, nilfs2, reiserfs, gfs2,\n"
+	"ocfs2), read-write, once each (bind mounts and btrfs subvolumes share\n"
+	"one); a filesystem on a loop device first, then children before\n"
+	"parents, / last.\n"
+	"\n"
+	"Options:\n"
+	"  -s, --skip MOUNT      do not freeze the filesystem mounted at MOUNT\n"
+	"                        (nor its other mounts), repeatable\n"
+	"  -m, --mountinfo FILE  read FILE instead of /proc/self/mountinfo\n"
+	"  -j, --json            print one JSON object\n"
+	"  -h, --help            show this help\n";
+
+cJSON *sf_mounts_json(const struct sf_mounts *mounts)
+{
+	cJSON *json = cJSON_CreateObject();
+	cJSON *frozen = json ? cJSON_AddArrayToObject(json, "freeze") : NULL;
+	cJSON *skipped = json ? cJSON_AddArrayToObject(json, "skipped") : NULL;
+	size_t i;
+
+	if (!frozen || !skipped)
+		goto fail;
+	for (i = 0; i < mounts->n_mounts; i++) {
+		const struct sf_mount *mount = &mounts->mounts[i];
+		cJSON *item = cJSON_CreateObject();
+		char dev[24];
+
+		snprintf(dev, sizeof(dev), "%u:%u", mount->major, mount->minor);
+		if (!item || !cJSON_AddItemToArray(mount->skip_reason ? skipped : frozen, item) ||
+		    !cJSON_AddStringToObject(item, "mount_point", mount->mount_point) ||
+		    !cJSON_AddStringToObject(item, "fstype", mount->fstype) ||
+		    !cJSON_AddStringToObject(item, "dev", dev) ||
+		    !cJSON_AddStringToObject(item, "source", mount->source) ||
+		    (mount->skip_reason &&
+		     !cJSON_AddStringToObject(item, "reason", mount->skip_reason)) ||
+		    (mount->same_as &&
+		     !cJSON_AddStringToObject(item, "same_as", mount->same_as)))
+			goto fail;
+	}
+	return json;
+fail:
+	cJSON_Delete(json);
+	return NULL;
+}
+
+static void print_mounts_text(const struct sf_mounts *mounts)
+{
+	size_t i;
+
+	printf("freeze, in order:\n");
+	for (i = 0; i < mounts->n_frozen; i++)
+		printf("  %s  %s  %u:%u  %s\n", mounts->mounts[i].mount_point,
+		       mounts->mounts[i].fstype, mounts->mounts[i].major,
+		       mounts->mounts[i].minor, mounts->mounts[i].source);
+	printf("skipped:\n");
+	for (; i < mounts->n_mounts; i++)
+		printf("  %s  %s: %s%s%s\n", mounts->mounts[i].mount_point,
+		       mounts->mounts[i].fstype, mounts->mounts[i].skip_reason,
+		       mounts->mounts[i].same_as ? " " : "",
+		       mounts->mounts[i].same_as ? mounts->mounts[i].same_as : "");
+}
+
+int cmd_mounts(int argc, char **argv, struct sf_error *err)
+{
+	static const struct option options[] = {
+		{ "skip", required_argument, NULL, 's' },
+		{ "mountinfo", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *mountinfo = "/proc/self/mountinfo";
+	const char **skip = calloc(argc, sizeof(*skip));
+	struct sf_mounts mounts;
+	size_t n_skip = 0;
+	bool json = false;
+	int opt, ret;
+
+	if (!skip)
+		return sf_fail(err, SF_EXIT_FAILURE, "mounts: out of memory");
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":s:m:jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			skip[n_skip++] = optarg;
+			break;
+		case 'm':
+			mountinfo = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(mounts_usage, stdout);
+			free(skip);
+			return SF_EXIT_OK;
+		default:
+			free(skip);
+			return sf_option_error(err, "mounts", argv, opt);
+		}
+	}
+	if (optind < argc) {
+		free(skip);
+		return sf_fail(err, SF_EXIT_USAGE,
+			       "mounts: unexpected argument '%s'", argv[optind]);
+	}
+	ret = sf_mounts_read(mountinfo, skip, n_skip, &mounts, err);
+	free(skip);
+	if (ret)
+		return -1;
+	if (json) {
+		ret = sf_print_json(sf_mounts_json(&mounts), err);
+	} else {
+		print_mounts_text(&mounts);
+		ret = SF_EXIT_OK;
+	}
+	sf_mounts_free(&mounts);
+	return ret;
+}
