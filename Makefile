@@ -20,7 +20,7 @@ BUILD ?= build
 PKG_CONFIG ?= pkg-config
 USERLAND_PKGS := libnl-genl-3.0 libcjson
 CFLAGS ?= -O2 -g
-SF_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+SF_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Iinclude/uapi -Iuserland \
 	-DSNAPFREEZE_VERSION='"$(VERSION)"' \
 	$(shell $(PKG_CONFIG) --cflags $(USERLAND_PKGS) 2>/dev/null)

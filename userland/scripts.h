@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SNAPFREEZE_SCRIPTS_H
+#define SNAPFREEZE_SCRIPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/*
+ * Running an application's pre- or post-script: in a process group of its
+ * own, with a deadline after which the whole group gets SIGTERM and, after
+ * a grace period, SIGKILL; re-run on failure as many times as asked; its
+ * standard output and error captured together, up to a bound.
+ */
+struct sf_script {
+	const char *path;
+	const char *const *args;	/* after the path; may be NULL */
+	size_t n_args;
+	unsigned int timeout_ms;	/* per attempt */
+	unsigned int term_grace_ms;	/* from SIGTERM to SIGKILL */
+	unsigned int retries;		/* attempts after a failed one */
+	size_t output_limit;		/* bytes kept of each attempt's output */
+};
+
+struct sf_script_result {
+	unsigned int attempts;
+	int exit_status;		/* of the last attempt, or -signal */
+	bool timed_out;			/* the last attempt was killed */
+	uint64_t duration_ns;		/* all attempts */
+	char *output;			/* the last attempt's, NUL-terminated */
+	size_t output_len;
+	bool output_truncated;
+};
+
+/* 0: succeeded; 1: failed (see result); -1: could not be run (see err). */
+int sf_script_run(const struct sf_script *script,
+		  struct sf_script_result *result, struct sf_error *err);
+void sf_script_result_free(struct sf_script_result *result);
+
+#endif
