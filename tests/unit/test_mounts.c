@@ -23,18 +23,25 @@ static const struct sf_mount *find(const struct sf_mounts *mounts,
 	return NULL;
 }
 
+static void read_debian_vm(struct sf_mounts *mounts, const char *const *skip,
+			   size_t n_skip)
+{
+	struct sf_error err;
+
+	assert_int_equal(sf_mounts_read(FIXTURE("mountinfo-debian-vm.txt"),
+					skip, n_skip, mounts, &err), 0);
+}
+
 static void debian_vm_freeze_order(void **state)
 {
 	static const char *const expected[] = {
 		"/data/images/vm one", "/boot", "/data", "/srv", "/mnt", "/",
 	};
 	struct sf_mounts mounts;
-	struct sf_error err;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(sf_mounts_read(FIXTURE("mountinfo-debian-vm.txt"),
-					NULL, 0, &mounts, &err), 0);
+	read_debian_vm(&mounts, NULL, 0);
 	assert_int_equal(mounts.n_frozen, 6);
 	for (i = 0; i < 6; i++)
 		assert_string_equal(mounts.mounts[i].mount_point, expected[i]);
@@ -59,12 +66,10 @@ static void debian_vm_skip_reasons(void **state)
 		{ "/archive", "read-only", NULL },
 	};
 	struct sf_mounts mounts;
-	struct sf_error err;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(sf_mounts_read(FIXTURE("mountinfo-debian-vm.txt"),
-					NULL, 0, &mounts, &err), 0);
+	read_debian_vm(&mounts, NULL, 0);
 	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
 		const struct sf_mount *mount = find(&mounts, expected[i].mount_point);
 
@@ -82,11 +87,9 @@ static void configured_skip(void **state)
 {
 	static const char *const skip[] = { "/mnt", "/data" };
 	struct sf_mounts mounts;
-	struct sf_error err;
 
 	(void)state;
-	assert_int_equal(sf_mounts_read(FIXTURE("mountinfo-debian-vm.txt"),
-					skip, 2, &mounts, &err), 0);
+	read_debian_vm(&mounts, skip, 2);
 	assert_int_equal(mounts.n_frozen, 4);
 	assert_string_equal(find(&mounts, "/mnt")->skip_reason,
 			    "skipped by configuration");
