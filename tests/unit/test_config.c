@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Loading snapfreeze's configuration and Azure's script configuration. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char dir[] = "/tmp/snapfreeze-config-XXXXXX";
+
+/* A copy of a fixture with the given mode (files the loader trusts). */
+static const char *install(const char *fixture, const char *name, mode_t mode)
+{
+	static char paths[2][256];
+	static int which;
+	char command[512];
+	char *path = paths[which++ % 2];
+
+	snprintf(path, 256, "%s/%s", dir, name);
+	snprintf(command, sizeof(command), "cp %s/%s %s", SF_FIXTURES, fixture, path);
+	assert_int_equal(system(command), 0);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+static const char *absent(void)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/absent.json", dir);
+	return path;
+}
+
+static void defaults_without_files(void **state)
+{
+	struct sf_config config;
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(sf_config_load(absent(), absent(), &config, &err), 0);
+	assert_null(config.host);
+	assert_int_equal(config.freeze_timeout_ms, 60000);
+	assert_int_equal(config.host_timeout_ms, 40000);
+	assert_string_equal(config.log_path, SF_DEFAULT_LOG_PATH);
+	assert_true(config.fifreeze_fallback);
+	assert_false(config.app.present);
+	sf_config_free(&config);
+}
+
+static void own_and_azure_valid(void **state)
+{
+	struct sf_config config;
+	struct sf_error err;
+	const char *own = install("snapfreeze-valid.json", "own.json", 0644);
+	const char *azure = install("azure-valid.json", "azure.json", 0600);
+
+	(void)state;
+	assert_int_equal(sf_config_load(own, azure, &config, &err), 0);
+	assert_string_equal(config.host, "serial:org.snapfreeze.host");
+	assert_int_equal(config.freeze_timeout_ms, 30000);
+	assert_int_equal(config.host_timeout_ms, 20000);
+	assert_int_equal(config.n_skip_mounts, 2);
+	assert_string_equal(config.skip_mounts[1], "/scratch");
+	assert_string_equal(config.log_path, "/var/log/snapfreeze/extension.log");
+	assert_false(config.fifreeze_fallback);
+	assert_true(config.app.present);
+	assert_string_equal(config.app.pre_script, "/opt/app/pre-snapshot.sh");
+	assert_int_equal(config.app.n_pre_params, 2);
+	assert_string_equal(config.app.pre_params[1], "all tables");
+	assert_int_equal(config.app.n_post_params, 0);
+	assert_int_equal(config.app.pre_retries, 2);
+	assert_int_equal(config.app.timeout_s, 120);
+	assert_true(config.app.continue_on_failure);
+	sf_config_free(&config);
+}
+
+/* Every refusal names the file and what is wrong in it. */
+static void refusals_name_file_and_problem(void **state)
+{
+	static const struct {
+		const char *fixture;
+		bool azure;
+		mode_t mode;
+		const char *message;
+	} cases[] = {
+		{ "azure-malformed.json", true, 0600, "azure.json: line 4: malformed JSON" },
+		{ "azure-wrong-types.json", true, 0600,
+		  "azure.json: \"timeoutInSeconds\" must be a whole number from 1 to 1800" },
+		{ "azure-timeout-too-long.json", true, 0600,
+		  "azure.json: \"timeoutInSeconds\" must be a whole number from 1 to 1800" },
+		{ "azure-valid.json", true, 0640,
+		  "azure.json: mode 0640, must not be readable or writable by group or others" },
+		{ "snapfreeze-valid.json", false, 0664,
+		  "own.json: mode 0664, must not be writable by group or others" },
+		{ "snapfreeze-unknown-key.json", false, 0644,
+		  "own.json: unknown key \"freeze_timout\"" },
+		{ "snapfreeze-host-timeout-too-long.json", false, 0644,
+		  "own.json: host_timeout (45 s) must be shorter than freeze_timeout (30 s)" },
+	};
+	struct sf_config config;
+	struct sf_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = install(cases[i].fixture,
+					   cases[i].azure ? "azure.json" : "own.json",
+					   cases[i].mode);
+
+		err.msg[0] = '\0';
+		assert_int_equal(sf_config_load(cases[i].azure ? absent() : path,
+						cases[i].azure ? path : absent(),
+						&config, &err), -1);
+		if (!strstr(err.msg, cases[i].message))
+			fail_msg("%s: '%s' does not contain '%s'", cases[i].fixture,
+				 err.msg, cases[i].message);
+	}
+}
+
+static void not_owned_by_root_refused(void **state)
+{
+	const char *azure = install("azure-valid.json", "azure.json", 0600);
+	struct sf_config config;
+	struct sf_error err;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chown(azure, 65534, 65534), 0);
+	assert_int_equal(sf_config_load(absent(), azure, &config, &err), -1);
+	assert_non_null(strstr(err.msg, "azure.json: owned by uid 65534, must be owned by root"));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char command[128];
+
+	(void)state;
+	snprintf(command, sizeof(command), "rm -rf %s", dir);
+	return system(command);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_without_files),
+		cmocka_unit_test(own_and_azure_valid),
+		cmocka_unit_test(refusals_name_file_and_problem),
+		cmocka_unit_test(not_owned_by_root_refused),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_CONFIG_SIZE (1 << 20)
+
+int sf_check_file_safety(const char *path, mode_t forbidden,
+			 struct sf_error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: not a regular file", path);
+	if (st.st_uid != 0)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: owned by uid %u, must be owned by root", path,
+			       (unsigned int)st.st_uid);
+	if (st.st_mode & forbidden)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: mode %04o, must not be %s by group or others",
+			       path, (unsigned int)(st.st_mode & 07777),
+			       forbidden & 044 ? "readable or writable" : "writable");
+	return 0;
+}
+
+/* The file's JSON object; NULL with err set (or with no error: missing). */
+static cJSON *read_json(const char *path, mode_t forbidden, struct sf_error *err)
+{
+	char *text = malloc(MAX_CONFIG_SIZE + 1);
+	const char *where;
+	size_t len, line = 1;
+	cJSON *json = NULL;
+	FILE *file;
+
+	if (!text) {
+		sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory", path);
+		return NULL;
+	}
+	file = fopen(path, "re");
+	if (!file) {
+		if (errno != ENOENT)
+			sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (sf_check_file_safety(path, forbidden, err))
+		goto out;
+	len = fread(text, 1, MAX_CONFIG_SIZE + 1, file);
+	if (len > MAX_CONFIG_SIZE) {
+		sf_fail(err, SF_EXIT_FAILURE, "%s: larger than %d bytes", path,
+			MAX_CONFIG_SIZE);
+		goto out;
+	}
+	text[len] = '\0';
+	json = cJSON_ParseWithLengthOpts(text, len, &where, 0);
+	if (!json || !cJSON_IsObject(json)) {
+		for (const char *c = text; json == NULL && where && c < where; c++)
+			line += *c == '\n';
+		sf_fail(err, SF_EXIT_FAILURE, json ? "%s: not a JSON object" :
+			"%s: line %zu: malformed JSON", path, line);
+		cJSON_Delete(json);
+		json = NULL;
+	}
+out:
+	if (file)
+		fclose(file);
+	free(text);
+	return json;
+}
+
+static int wrong_type(const char *path, const cJSON *item, const char *type,
+		      struct sf_error *err)
+{
+	return sf_fail(err, SF_EXIT_FAILURE, "%s: \"%s\" must be %s", path,
+		       item->string, type);
+}
+
+static int get_string(const char *path, const cJSON *item, char **out,
+		      struct sf_error *err)
+{
+	if (!cJSON_IsString(item))
+		return wrong_type(path, item, "a string", err);
+	free(*out);
+	*out = strdup(item->valuestring);
+	return *out ? 0 : sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+}
+
+static int get_bool(const char *path, const cJSON *item, bool *out,
+		    struct sf_error *err)
+{
+	if (!cJSON_IsBool(item))
+		return wrong_type(path, item, "true or false", err);
+	*out = cJSON_IsTrue(item);
+	return 0;
+}
+
+static int get_uint(const char *path, const cJSON *item, unsigned int min,
+		    unsigned int max, unsigned int *out, struct sf_error *err)
+{
+	double value = cJSON_GetNumberValue(item);
+
+	if (!cJSON_IsNumber(item) || value != (unsigned int)value ||
+	    value < min || value > max)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: \"%s\" must be a whole number from %u to %u",
+			       path, item->string, min, max);
+	*out = (unsigned int)value;
+	return 0;
+}
+
+static int get_strings(const char *path, const cJSON *item, char ***out,
+		       size_t *n, struct sf_error *err)
+{
+	const cJSON *element;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(item))
+		return wrong_type(path, item, "an array of strings", err);
+	*out = calloc(cJSON_GetArraySize(item) + 1, sizeof(**out));
+	if (!*out)
+		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	cJSON_ArrayForEach(element, item) {
+		if (!cJSON_IsString(element))
+			return wrong_type(path, item, "an array of strings", err);
+		(*out)[i] = strdup(element->valuestring);
+		if (!(*out)[i])
+			return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+		*n = ++i;
+	}
+	return 0;
+}
+
+/* Ours is strict: a misspelt key is an error, not a silent default. */
+static int parse_own(const char *path, const cJSON *json,
+		     struct sf_config *config, struct sf_error *err)
+{
+	unsigned int freeze_s = config->freeze_timeout_ms / 1000;
+	unsigned int host_s = config->host_timeout_ms / 1000;
+	const cJSON *item;
+	int ret = 0;
+
+	cJSON_ArrayForEach(item, json) {
+		if (!strcmp(item->string, "host"))
+			ret = get_string(path, item, &config->host, err);
+		else if (!strcmp(item->string, "freeze_timeout"))
+			ret = get_uint(path, item, 1, 600, &freeze_s, err);
+		else if (!strcmp(item->string, "host_timeout"))
+			ret = get_uint(path, item, 1, 599, &host_s, err);
+		else if (!strcmp(item->string, "skip_mounts"))
+			ret = get_strings(path, item, &config->skip_mounts,
+					  &config->n_skip_mounts, err);
+		else if (!strcmp(item->string, "log"))
+			ret = get_string(path, item, &config->log_path, err);
+		else if (!strcmp(item->string, "fifreeze_fallback"))
+			ret = get_bool(path, item, &config->fifreeze_fallback, err);
+		else
+			ret = sf_fail(err, SF_EXIT_FAILURE, "%s: unknown key \"%s\"",
+				      path, item->string);
+		if (ret)
+			return ret;
+	}
+	if (host_s >= freeze_s)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: host_timeout (%u s) must be shorter than freeze_timeout (%u s)",
+			       path, host_s, freeze_s);
+	config->freeze_timeout_ms = freeze_s * 1000;
+	config->host_timeout_ms = host_s * 1000;
+	return 0;
+}
+
+/* Azure's, read as it is: keys we do not use are left alone. */
+static int parse_azure(const char *path, const cJSON *json,
+		       struct sf_app_scripts *app, struct sf_error *err)
+{
+	const cJSON *item;
+	int ret = 0;
+
+	app->present = true;
+	cJSON_ArrayForEach(item, json) {
+		const char *key = item->string;
+
+		if (!strcmp(key, "preScriptLocation"))
+			ret = get_string(path, item, &app->pre_script, err);
+		else if (!strcmp(key, "postScriptLocation"))
+			ret = get_string(path, item, &app->post_script, err);
+		else if (!strcmp(key, "preScriptParams"))
+			ret = get_strings(path, item, &app->pre_params,
+					  &app->n_pre_params, err);
+		else if (!strcmp(key, "postScriptParams"))
+			ret = get_strings(path, item, &app->post_params,
+					  &app->n_post_params, err);
+		else if (!strcmp(key, "preScriptNoOfRetries"))
+			ret = get_uint(path, item, 0, 10, &app->pre_retries, err);
+		else if (!strcmp(key, "postScriptNoOfRetries"))
+			ret = get_uint(path, item, 0, 10, &app->post_retries, err);
+		else if (!strcmp(key, "timeoutInSeconds"))
+			ret = get_uint(path, item, 1, 1800, &app->timeout_s, err);
+		else if (!strcmp(key, "continueBackupOnFailure"))
+			ret = get_bool(path, item, &app->continue_on_failure, err);
+		else if (!strcmp(key, "fsFreezeEnabled"))
+			ret = get_bool(path, item, &app->fs_freeze_enabled, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int sf_config_load(const char *path, const char *azure_path,
+		   struct sf_config *config, struct sf_error *err)
+{
+	cJSON *json;
+	int ret = 0;
+
+	memset(config, 0, sizeof(*config));
+	config->freeze_timeout_ms = 60000;
+	config->host_timeout_ms = 40000;
+	config->fifreeze_fallback = true;
+	config->app.timeout_s = 10;
+	config->app.fs_freeze_enabled = true;
+	config->log_path = strdup(SF_DEFAULT_LOG_PATH);
+	path = path ? path : SF_CONFIG_PATH;
+	azure_path = azure_path ? azure_path : SF_AZURE_SCRIPT_CONFIG_PATH;
+
+	err->msg[0] = '\0';
+	json = read_json(path, 022, err);
+	if (json)
+		ret = parse_own(path, json, config, err);
+	else if (err->msg[0])
+		ret = -1;
+	cJSON_Delete(json);
+
+	json = ret ? NULL : read_json(azure_path, 077, err);
+	if (json)
+		ret = parse_azure(azure_path, json, &config->app, err);
+	else if (!ret && err->msg[0])
+		ret = -1;
+	cJSON_Delete(json);
+	if (!ret && !config->log_path)
+		ret = sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	if (ret)
+		sf_config_free(config);
+	return ret;
+}
+
+static void free_strings(char **strings, size_t n)
+{
+	size_t i;
+
+	for (i = 0; strings && i < n; i++)
+		free(strings[i]);
+	free(strings);
+}
+
+void sf_config_free(struct sf_config *config)
+{
+	free(config->host);
+	free(config->log_path);
+	free_strings(config->skip_mounts, config->n_skip_mounts);
+	free(config->app.pre_script);
+	free(config->app.post_script);
+	free_strings(config->app.pre_params, config->app.n_pre_params);
+	free_strings(config->app.post_params, config->app.n_post_params);
+	memset(config, 0, sizeof(*config));
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SNAPFREEZE_CONFIG_H
+#define SNAPFREEZE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define SF_CONFIG_PATH "/etc/snapfreeze/snapfreeze.json"
+#define SF_AZURE_SCRIPT_CONFIG_PATH "/etc/azure/VMSnapshotScriptPluginConfig.json"
+#define SF_DEFAULT_LOG_PATH \
+	"/var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log"
+
+/* An application's scripts, as Azure's VMSnapshotScriptPluginConfig.json says. */
+struct sf_app_scripts {
+	bool present;
+	char *pre_script;
+	char *post_script;
+	char **pre_params;
+	size_t n_pre_params;
+	char **post_params;
+	size_t n_post_params;
+	unsigned int pre_retries;
+	unsigned int post_retries;
+	unsigned int timeout_s;		/* per script; default 10, at most 1800 */
+	bool continue_on_failure;	/* pre-script failed: filesystem-consistent */
+	bool fs_freeze_enabled;
+};
+
+struct sf_config {
+	char *host;			/* URI; NULL: none configured */
+	uint32_t freeze_timeout_ms;	/* the watchdog's */
+	uint32_t host_timeout_ms;	/* less than freeze_timeout_ms */
+	char **skip_mounts;
+	size_t n_skip_mounts;
+	char *log_path;
+	bool fifreeze_fallback;		/* module missing: FIFREEZE, degraded */
+	struct sf_app_scripts app;
+};
+
+/*
+ * Loads our configuration (a missing file means defaults) and Azure's
+ * script configuration (missing: no application scripts). Either path may
+ * be NULL for the default. Both files must be owned by root; ours must not
+ * be writable, Azure's not accessible at all, by group or others.
+ */
+int sf_config_load(const char *path, const char *azure_path,
+		   struct sf_config *config, struct sf_error *err);
+void sf_config_free(struct sf_config *config);
+
+/*
+ * A file that runs or configures what runs as root: a regular file owned by
+ * root, without any of the forbidden mode bits.
+ */
+int sf_check_file_safety(const char *path, mode_t forbidden,
+			 struct sf_error *err);
+
+#endif
