@@ -4,20 +4,23 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "config.h"
 #include "mounts.h"
 #include "output.h"
 
 static const char mounts_usage[] =
-	"Usage: snapfreeze mounts [--json] [--skip MOUNT]... [--mountinfo FILE]\n"
+	"Usage: snapfreeze mounts [--json] [--config FILE] [--skip MOUNT]...\n"
+	"                         [--mountinfo FILE]\n"
 	"\n"
 	"Show the filesystems a snapshot freezes, in freeze order, and why every\n"
 	"other mount is skipped. Frozen: local block-device filesystems that can\n"
 	"be frozen (ext2/3/4, xfs, btrfs, f2fs, jfs, nilfs2, reiserfs, gfs2,\n"
 	"ocfs2), read-write, once each (bind mounts and btrfs subvolumes share\n"
 	"one); a filesystem on a loop device first, then children before\n"
-	"parents, / last.\n"
+	"parents, / last. Mounts in the configuration's skip_mounts are skipped.\n"
 	"\n"
 	"Options:\n"
+	"  -c, --config FILE     configuration (default " SF_CONFIG_PATH ")\n"
 	"  -s, --skip MOUNT      do not freeze the filesystem mounted at MOUNT\n"
 	"                        (nor its other mounts), repeatable\n"
 	"  -m, --mountinfo FILE  read FILE instead of /proc/self/mountinfo\n"
@@ -73,28 +76,52 @@ static void print_mounts_text(const struct sf_mounts *mounts)
 		       mounts->mounts[i].same_as ? mounts->mounts[i].same_as : "");
 }
 
+static int print_mounts(const char *mountinfo, const char **skip, size_t n_skip,
+			bool json, struct sf_error *err)
+{
+	struct sf_mounts mounts;
+	int ret;
+
+	if (sf_mounts_read(mountinfo, skip, n_skip, &mounts, err))
+		return -1;
+	if (json) {
+		ret = sf_print_json(sf_mounts_json(&mounts), err);
+	} else {
+		print_mounts_text(&mounts);
+		ret = SF_EXIT_OK;
+	}
+	sf_mounts_free(&mounts);
+	return ret;
+}
+
 int cmd_mounts(int argc, char **argv, struct sf_error *err)
 {
 	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "skip", required_argument, NULL, 's' },
 		{ "mountinfo", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *mountinfo = "/proc/self/mountinfo";
-	const char **skip = calloc(argc, sizeof(*skip));
-	struct sf_mounts mounts;
-	size_t n_skip = 0;
+	const char *mountinfo = "/proc/self/mountinfo", *config_path = NULL;
+	struct sf_config config;
+	const char **skip = NULL;
+	size_t n_skip = 0, i;
 	bool json = false;
 	int opt, ret;
 
+	/* Room for every --skip and every configured one. */
+	skip = calloc(argc, sizeof(*skip));
 	if (!skip)
 		return sf_fail(err, SF_EXIT_FAILURE, "mounts: out of memory");
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":s:m:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:s:m:jh", options, NULL)) != -1) {
 		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
 		case 's':
 			skip[n_skip++] = optarg;
 			break;
@@ -118,16 +145,27 @@ int cmd_mounts(int argc, char **argv, struct sf_error *err)
 		return sf_fail(err, SF_EXIT_USAGE,
 			       "mounts: unexpected argument '%s'", argv[optind]);
 	}
-	ret = sf_mounts_read(mountinfo, skip, n_skip, &mounts, err);
-	free(skip);
-	if (ret)
+	if (sf_config_load(config_path, NULL, &config, err)) {
+		free(skip);
 		return -1;
-	if (json) {
-		ret = sf_print_json(sf_mounts_json(&mounts), err);
-	} else {
-		print_mounts_text(&mounts);
-		ret = SF_EXIT_OK;
 	}
-	sf_mounts_free(&mounts);
+	ret = -1;
+	if (!n_skip && !config.n_skip_mounts) {
+		ret = print_mounts(mountinfo, NULL, 0, json, err);
+	} else {
+		const char **all = realloc(skip, (n_skip + config.n_skip_mounts) *
+					   sizeof(*all));
+
+		if (all) {
+			skip = all;
+			for (i = 0; i < config.n_skip_mounts; i++)
+				skip[n_skip++] = config.skip_mounts[i];
+			ret = print_mounts(mountinfo, skip, n_skip, json, err);
+		} else {
+			sf_fail(err, SF_EXIT_FAILURE, "mounts: out of memory");
+		}
+	}
+	free(skip);
+	sf_config_free(&config);
 	return ret;
 }

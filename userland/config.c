@@ -31,8 +31,12 @@ int sf_check_file_safety(const char *path, mode_t forbidden,
 	return 0;
 }
 
-/* The file's JSON object; NULL with err set (or with no error: missing). */
-static cJSON *read_json(const char *path, mode_t forbidden, struct sf_error *err)
+/*
+ * The file's JSON object; NULL with err set, or with no error when the file
+ * is missing and not required.
+ */
+static cJSON *read_json(const char *path, bool required, mode_t forbidden,
+			struct sf_error *err)
 {
 	char *text = malloc(MAX_CONFIG_SIZE + 1);
 	const char *where;
@@ -46,7 +50,7 @@ static cJSON *read_json(const char *path, mode_t forbidden, struct sf_error *err
 	}
 	file = fopen(path, "re");
 	if (!file) {
-		if (errno != ENOENT)
+		if (required || errno != ENOENT)
 			sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -225,18 +229,18 @@ int sf_config_load(const char *path, const char *azure_path,
 	config->app.timeout_s = 10;
 	config->app.fs_freeze_enabled = true;
 	config->log_path = strdup(SF_DEFAULT_LOG_PATH);
-	path = path ? path : SF_CONFIG_PATH;
 	azure_path = azure_path ? azure_path : SF_AZURE_SCRIPT_CONFIG_PATH;
 
 	err->msg[0] = '\0';
-	json = read_json(path, 022, err);
+	json = read_json(path ? path : SF_CONFIG_PATH, path != NULL, 022, err);
+	path = path ? path : SF_CONFIG_PATH;
 	if (json)
 		ret = parse_own(path, json, config, err);
 	else if (err->msg[0])
 		ret = -1;
 	cJSON_Delete(json);
 
-	json = ret ? NULL : read_json(azure_path, 077, err);
+	json = ret ? NULL : read_json(azure_path, false, 077, err);
 	if (json)
 		ret = parse_azure(azure_path, json, &config->app, err);
 	else if (!ret && err->msg[0])

@@ -42,10 +42,11 @@ struct sf_config {
 };
 
 /*
- * Loads our configuration (a missing file means defaults) and Azure's
- * script configuration (missing: no application scripts). Either path may
- * be NULL for the default. Both files must be owned by root; ours must not
- * be writable, Azure's not accessible at all, by group or others.
+ * Loads our configuration and Azure's script configuration; NULL paths
+ * mean the default ones. Our file must exist if named, and may be missing
+ * at its default place (defaults apply); Azure's may always be missing (no
+ * application scripts). Both must be owned by root; ours must not be
+ * writable, Azure's not accessible at all, by group or others.
  */
 int sf_config_load(const char *path, const char *azure_path,
 		   struct sf_config *config, struct sf_error *err);

@@ -38,13 +38,14 @@ static const char *absent(void)
 	return path;
 }
 
-static void defaults_without_files(void **state)
+static void defaults_from_an_empty_config(void **state)
 {
+	const char *own = install("snapfreeze-empty.json", "own.json", 0644);
 	struct sf_config config;
 	struct sf_error err;
 
 	(void)state;
-	assert_int_equal(sf_config_load(absent(), absent(), &config, &err), 0);
+	assert_int_equal(sf_config_load(own, absent(), &config, &err), 0);
 	assert_null(config.host);
 	assert_int_equal(config.freeze_timeout_ms, 60000);
 	assert_int_equal(config.host_timeout_ms, 40000);
@@ -81,6 +82,16 @@ static void own_and_azure_valid(void **state)
 	sf_config_free(&config);
 }
 
+static void named_config_must_exist(void **state)
+{
+	struct sf_config config;
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(sf_config_load(absent(), absent(), &config, &err), -1);
+	assert_non_null(strstr(err.msg, "absent.json: No such file or directory"));
+}
+
 /* Every refusal names the file and what is wrong in it. */
 static void refusals_name_file_and_problem(void **state)
 {
@@ -106,16 +117,23 @@ static void refusals_name_file_and_problem(void **state)
 	};
 	struct sf_config config;
 	struct sf_error err;
+	char empty[256];
 	size_t i;
 
 	(void)state;
+	snprintf(empty, sizeof(empty), "%s/empty.json", dir);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *file = fopen(empty, "w");
+
+		assert_non_null(file);
+		fputs("{}\n", file);
+		fclose(file);
 		const char *path = install(cases[i].fixture,
 					   cases[i].azure ? "azure.json" : "own.json",
 					   cases[i].mode);
 
 		err.msg[0] = '\0';
-		assert_int_equal(sf_config_load(cases[i].azure ? absent() : path,
+		assert_int_equal(sf_config_load(cases[i].azure ? empty : path,
 						cases[i].azure ? path : absent(),
 						&config, &err), -1);
 		if (!strstr(err.msg, cases[i].message))
@@ -134,7 +152,8 @@ static void not_owned_by_root_refused(void **state)
 	if (geteuid() != 0)
 		skip();
 	assert_int_equal(chown(azure, 65534, 65534), 0);
-	assert_int_equal(sf_config_load(absent(), azure, &config, &err), -1);
+	assert_int_equal(sf_config_load(install("snapfreeze-empty.json", "own.json", 0644),
+					azure, &config, &err), -1);
 	assert_non_null(strstr(err.msg, "azure.json: owned by uid 65534, must be owned by root"));
 }
 
@@ -156,7 +175,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults_without_files),
+		cmocka_unit_test(defaults_from_an_empty_config),
+		cmocka_unit_test(named_config_must_exist),
 		cmocka_unit_test(own_and_azure_valid),
 		cmocka_unit_test(refusals_name_file_and_problem),
 		cmocka_unit_test(not_owned_by_root_refused),
