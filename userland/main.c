@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* snapfreeze: the command that drives the snapfreeze kernel module. */
+#include <signal.h>
 #include <stdio.h>
 
 #include "commands.h"
@@ -7,7 +8,14 @@
 int main(int argc, char **argv)
 {
 	struct sf_error err = { 0 };
-	int ret = sf_main(argc, argv, &err);
+	int ret;
+
+	/*
+	 * A host that hangs up, or a closed output, must be an error to report
+	 * (EPIPE), not a signal that kills us with filesystems frozen.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	ret = sf_main(argc, argv, &err);
 
 	if (ret < 0) {
 		fprintf(stderr, "snapfreeze: %s\n", err.msg);

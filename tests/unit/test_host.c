@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The guest-to-host exchange, against a fake host on a unix socket. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host.h"
+
+static char dir[] = "/tmp/snapfreeze-host-XXXXXX";
+static char uri[256];
+
+static struct sf_mount root = {
+	.mount_point = "/", .fstype = "ext4", .source = "/dev/sda1",
+	.major = 8, .minor = 1,
+};
+
+static struct sf_host_request request = {
+	.id = "req-1", .consistency = "application", .deadline_ms = 2000,
+	.targets = &root, .n_targets = 1,
+};
+
+static void answer_ok(int fd)
+{
+	dprintf(fd, "{\"type\":\"result\",\"version\":1,\"id\":\"req-1\",\"ok\":true,"
+		    "\"snapshot\":\"snap-9\",\"message\":\"1 disk\"}\n");
+}
+
+static void answer_stale_then_ok(int fd)
+{
+	dprintf(fd, "{\"type\":\"result\",\"version\":1,\"id\":\"req-0\",\"ok\":false}\n");
+	answer_ok(fd);
+}
+
+static void answer_error(int fd)
+{
+	dprintf(fd, "{\"type\":\"result\",\"version\":1,\"id\":\"req-1\",\"ok\":false,"
+		    "\"error\":\"qmp\",\"message\":\"denied\"}\n");
+}
+
+static void answer_nothing(int fd)
+{
+	(void)fd;
+	pause();
+}
+
+static void answer_garbage(int fd)
+{
+	dprintf(fd, "this is not json\n");
+}
+
+static void hang_up(int fd)
+{
+	(void)fd;
+}
+
+static void answer_endless_line(int fd)
+{
+	static char chunk[8192];
+
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 10; i++)
+		if (write(fd, chunk, sizeof(chunk)) < 0)
+			break;
+	pause();
+}
+
+static void answer_wrong_version(int fd)
+{
+	dprintf(fd, "{\"type\":\"result\",\"version\":2,\"id\":\"req-1\",\"ok\":true}\n");
+}
+
+/* A host that reads the request, checks it, and behaves as told. */
+static pid_t serve(void (*behave)(int fd))
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/host.sock", dir);
+	unlink(addr.sun_path);
+	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(listener, 1), 0);
+	snprintf(uri, sizeof(uri), "unix:%s", addr.sun_path);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		char line[4096] = "";
+		int fd = accept(listener, NULL, NULL);
+		ssize_t len = read(fd, line, sizeof(line) - 1);
+		cJSON *json = cJSON_Parse(line);
+
+		if (len <= 0 || !json || line[len - 1] != '\n' ||
+		    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(json, "type")), "snapshot"))
+			_exit(1);
+		behave(fd);
+		_exit(0);
+	}
+	close(listener);
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void request_line_fields(void **state)
+{
+	char *line = sf_host_request_line(&request);
+	cJSON *json, *target;
+
+	(void)state;
+	assert_non_null(line);
+	assert_int_equal(line[strlen(line) - 1], '\n');
+	json = cJSON_Parse(line);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(json, "type")), "snapshot");
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(json, "version")), 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(json, "id")), "req-1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(json, "consistency")),
+			    "application");
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(json, "deadline_ms")), 2000);
+	target = cJSON_GetArrayItem(cJSON_GetObjectItem(json, "targets"), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(target, "dev")), "8:1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(target, "mount_point")), "/");
+	cJSON_Delete(json);
+	free(line);
+}
+
+static void answers_over_unix(void **state)
+{
+	struct sf_host_answer answer;
+	struct sf_error err;
+	pid_t host;
+
+	(void)state;
+	host = serve(answer_ok);
+	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_true(answer.ok);
+	assert_string_equal(answer.snapshot, "snap-9");
+	assert_string_equal(answer.message, "1 disk");
+	sf_host_answer_free(&answer);
+	stop(host);
+
+	host = serve(answer_stale_then_ok);
+	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_true(answer.ok);
+	sf_host_answer_free(&answer);
+	stop(host);
+
+	host = serve(answer_error);
+	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_false(answer.ok);
+	assert_string_equal(answer.error, "qmp");
+	assert_string_equal(answer.message, "denied");
+	sf_host_answer_free(&answer);
+	stop(host);
+}
+
+/* Every failure ends the exchange in time, with its cause. */
+static void failures_named(void **state)
+{
+	static const struct {
+		void (*behave)(int fd);
+		const char *message;
+	} cases[] = {
+		{ answer_nothing, "no answer in time" },
+		{ answer_garbage, "not a JSON object" },
+		{ hang_up, "the connection closed without an answer" },
+		{ answer_endless_line, "a line longer than 65536 bytes" },
+		{ answer_wrong_version, "protocol version 2, not 1" },
+	};
+	struct sf_host_request quick = request;
+	struct sf_host_answer answer;
+	struct sf_error err;
+	size_t i;
+
+	(void)state;
+	quick.deadline_ms = 300;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pid_t host = serve(cases[i].behave);
+
+		err.msg[0] = '\0';
+		assert_int_equal(sf_host_ask(uri, &quick, &answer, &err), -1);
+		if (!strstr(err.msg, cases[i].message))
+			fail_msg("case %zu: '%s' does not contain '%s'", i, err.msg,
+				 cases[i].message);
+		stop(host);
+	}
+}
+
+static void exec_transport(void **state)
+{
+	struct sf_host_answer answer;
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(sf_host_ask("exec:read request; echo '{\"type\":\"result\","
+				     "\"version\":1,\"id\":\"req-1\",\"ok\":true,"
+				     "\"snapshot\":\"from-exec\"}'",
+				     &request, &answer, &err), 0);
+	assert_string_equal(answer.snapshot, "from-exec");
+	sf_host_answer_free(&answer);
+}
+
+static void bad_uris_named(void **state)
+{
+	struct sf_host_answer answer;
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(sf_host_ask("ftp://host", &request, &answer, &err), -1);
+	assert_string_equal(err.msg,
+			    "host URI 'ftp://host': not serial:, unix:, vsock: or exec:");
+	assert_int_equal(sf_host_ask("unix:/nonexistent/host.sock", &request, &answer,
+				     &err), -1);
+	assert_string_equal(err.msg, "host unix:/nonexistent/host.sock: connect: "
+				     "No such file or directory");
+	assert_int_equal(sf_host_ask("serial:no.such.port", &request, &answer, &err), -1);
+	assert_string_equal(err.msg,
+			    "host serial:no.such.port: no virtio-serial port of that name");
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);	/* as main() does */
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char command[128];
+
+	(void)state;
+	snprintf(command, sizeof(command), "rm -rf %s", dir);
+	return system(command);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(request_line_fields),
+		cmocka_unit_test(answers_over_unix),
+		cmocka_unit_test(failures_named),
+		cmocka_unit_test(exec_transport),
+		cmocka_unit_test(bad_uris_named),
+	};
+
+	return cmocka_run_group_tests_name("host", tests, setup, teardown);
+}

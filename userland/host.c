@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "host.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* An open channel to the host: one fd each way (the same for sockets). */
+struct channel {
+	int in;
+	int out;
+	pid_t child;		/* exec: */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int remaining_ms(uint64_t deadline)
+{
+	uint64_t now = now_ms();
+
+	return now >= deadline ? 0 : (int)(deadline - now);
+}
+
+static cJSON *target_json(const struct sf_mount *mount)
+{
+	cJSON *json = cJSON_CreateObject();
+	char dev[24];
+
+	snprintf(dev, sizeof(dev), "%u:%u", mount->major, mount->minor);
+	if (!json || !cJSON_AddStringToObject(json, "mount_point", mount->mount_point) ||
+	    !cJSON_AddStringToObject(json, "fstype", mount->fstype) ||
+	    !cJSON_AddStringToObject(json, "dev", dev) ||
+	    !cJSON_AddStringToObject(json, "source", mount->source)) {
+		cJSON_Delete(json);
+		return NULL;
+	}
+	return json;
+}
+
+char *sf_host_request_line(const struct sf_host_request *request)
+{
+	cJSON *json = cJSON_CreateObject(), *targets;
+	char *text = NULL, *line = NULL;
+	size_t i;
+
+	if (!json || !cJSON_AddStringToObject(json, "type", "snapshot") ||
+	    !cJSON_AddNumberToObject(json, "version", SF_HOST_PROTOCOL_VERSION) ||
+	    !cJSON_AddStringToObject(json, "id", request->id) ||
+	    !cJSON_AddStringToObject(json, "consistency", request->consistency) ||
+	    !cJSON_AddNumberToObject(json, "deadline_ms", request->deadline_ms) ||
+	    !(targets = cJSON_AddArrayToObject(json, "targets")))
+		goto out;
+	for (i = 0; i < request->n_targets; i++) {
+		cJSON *target = target_json(&request->targets[i]);
+
+		if (!target || !cJSON_AddItemToArray(targets, target)) {
+			cJSON_Delete(target);
+			goto out;
+		}
+	}
+	text = cJSON_PrintUnformatted(json);
+	if (text && asprintf(&line, "%s\n", text) < 0)
+		line = NULL;
+out:
+	free(text);
+	cJSON_Delete(json);
+	return line;
+}
+
+static char *optional_string(const cJSON *json, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, key);
+
+	return cJSON_IsString(item) ? strdup(item->valuestring) : NULL;
+}
+
+int sf_host_parse_answer(const char *line, const char *id,
+			 struct sf_host_answer *answer, struct sf_error *err)
+{
+	cJSON *json = cJSON_Parse(line);
+	const cJSON *type, *version, *answer_id, *ok;
+	int ret = -1;
+
+	memset(answer, 0, sizeof(*answer));
+	if (!cJSON_IsObject(json)) {
+		sf_fail(err, SF_EXIT_FAILURE, "the host sent a line that is not a JSON object");
+		goto out;
+	}
+	answer_id = cJSON_GetObjectItemCaseSensitive(json, "id");
+	if (cJSON_IsString(answer_id) && strcmp(answer_id->valuestring, id)) {
+		ret = 1;
+		goto out;
+	}
+	type = cJSON_GetObjectItemCaseSensitive(json, "type");
+	version = cJSON_GetObjectItemCaseSensitive(json, "version");
+	ok = cJSON_GetObjectItemCaseSensitive(json, "ok");
+	if (!cJSON_IsString(answer_id) || !cJSON_IsString(type) ||
+	    strcmp(type->valuestring, "result") || !cJSON_IsBool(ok)) {
+		sf_fail(err, SF_EXIT_FAILURE,
+			"the host's answer lacks \"type\": \"result\", \"id\" or \"ok\"");
+		goto out;
+	}
+	if (cJSON_GetNumberValue(version) != SF_HOST_PROTOCOL_VERSION) {
+		sf_fail(err, SF_EXIT_FAILURE, "the host answered in protocol version %g, not %d",
+			cJSON_GetNumberValue(version), SF_HOST_PROTOCOL_VERSION);
+		goto out;
+	}
+	answer->ok = cJSON_IsTrue(ok);
+	answer->snapshot = optional_string(json, "snapshot");
+	answer->error = optional_string(json, "error");
+	answer->message = optional_string(json, "message");
+	ret = 0;
+out:
+	cJSON_Delete(json);
+	return ret;
+}
+
+void sf_host_answer_free(struct sf_host_answer *answer)
+{
+	free(answer->snapshot);
+	free(answer->error);
+	free(answer->message);
+	memset(answer, 0, sizeof(*answer));
+}
+
+/* serial:NAME: the virtio-serial port of that name, as udev would link it. */
+static int serial_path(const char *name, char *path, size_t size)
+{
+	DIR *ports;
+	struct dirent *port;
+	int found = -1;
+
+	if (name[0] == '/')
+		return snprintf(path, size, "%s", name) < (int)size ? 0 : -1;
+	ports = opendir("/sys/class/virtio-ports");
+	while (ports && found && (port = readdir(ports))) {
+		char name_file[512], port_name[256] = "";
+		FILE *file;
+
+		if (port->d_name[0] == '.')
+			continue;
+		snprintf(name_file, sizeof(name_file), "/sys/class/virtio-ports/%s/name",
+			 port->d_name);
+		file = fopen(name_file, "re");
+		if (!file)
+			continue;
+		if (fgets(port_name, sizeof(port_name), file))
+			port_name[strcspn(port_name, "\n")] = '\0';
+		fclose(file);
+		if (!strcmp(port_name, name)) {
+			snprintf(path, size, "/dev/%s", port->d_name);
+			found = 0;
+		}
+	}
+	if (ports)
+		closedir(ports);
+	return found;
+}
+
+static int open_serial(const char *uri, const char *name, struct channel *channel,
+		       struct sf_error *err)
+{
+	char path[512];
+
+	if (serial_path(name, path, sizeof(path)))
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "host %s: no virtio-serial port of that name", uri);
+	channel->in = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (channel->in < 0)
+		return sf_fail(err, SF_EXIT_FAILURE, "host %s: %s: %s", uri, path,
+			       strerror(errno));
+	channel->out = channel->in;
+	return 0;
+}
+
+/* A non-blocking connect, finished within the deadline. */
+static int connect_socket(const char *uri, int domain, const struct sockaddr *addr,
+			  socklen_t len, uint64_t deadline, struct channel *channel,
+			  struct sf_error *err)
+{
+	int fd = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int error = 0;
+	socklen_t error_len = sizeof(error);
+
+	if (fd < 0)
+		return sf_fail(err, SF_EXIT_FAILURE, "host %s: socket: %s", uri,
+			       strerror(errno));
+	if (connect(fd, addr, len) && errno != EINPROGRESS)
+		error = errno;
+	else if (poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1,
+		      remaining_ms(deadline)) != 1)
+		error = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_len))
+		error = errno;
+	if (error) {
+		close(fd);
+		return sf_fail(err, SF_EXIT_FAILURE, "host %s: connect: %s", uri,
+			       strerror(error));
+	}
+	channel->in = channel->out = fd;
+	return 0;
+}
+
+static int open_unix(const char *uri, const char *path, uint64_t deadline,
+		     struct channel *channel, struct sf_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return sf_fail(err, SF_EXIT_USAGE, "host %s: path too long", uri);
+	strcpy(addr.sun_path, path);
+	return connect_socket(uri, AF_UNIX, (struct sockaddr *)&addr, sizeof(addr),
+			      deadline, channel, err);
+}
+
+static int open_vsock(const char *uri, const char *where, uint64_t deadline,
+		      struct channel *channel, struct sf_error *err)
+{
+	struct sockaddr_vm addr = { .svm_family = AF_VSOCK };
+	unsigned int cid, port;
+	char end;
+
+	if (sscanf(where, "%u:%u%c", &cid, &port, &end) != 2)
+		return sf_fail(err, SF_EXIT_USAGE, "host %s: not vsock:CID:PORT", uri);
+	addr.svm_cid = cid;
+	addr.svm_port = port;
+	return connect_socket(uri, AF_VSOCK, (struct sockaddr *)&addr, sizeof(addr),
+			      deadline, channel, err);
+}
+
+static int open_exec(const char *uri, const char *command, struct channel *channel,
+		     struct sf_error *err)
+{
+	int to_child[2], from_child[2];
+
+	if (pipe2(to_child, O_CLOEXEC))
+		return sf_fail(err, SF_EXIT_FAILURE, "host %s: pipe: %s", uri, strerror(errno));
+	if (pipe2(from_child, O_CLOEXEC)) {
+		close(to_child[0]);
+		close(to_child[1]);
+		return sf_fail(err, SF_EXIT_FAILURE, "host %s: pipe: %s", uri, strerror(errno));
+	}
+	channel->child = fork();
+	if (!channel->child) {
+		setpgid(0, 0);
+		if (dup2(to_child[0], STDIN_FILENO) >= 0 &&
+		    dup2(from_child[1], STDOUT_FILENO) >= 0)
+			execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	if (channel->child < 0) {
+		close(to_child[1]);
+		close(from_child[0]);
+		return sf_fail(err, SF_EXIT_FAILURE, "host %s: fork: %s", uri, strerror(errno));
+	}
+	setpgid(channel->child, channel->child);
+	channel->out = to_child[1];
+	channel->in = from_child[0];
+	fcntl(channel->in, F_SETFL, O_NONBLOCK);
+	fcntl(channel->out, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static int open_channel(const char *uri, uint64_t deadline, struct channel *channel,
+			struct sf_error *err)
+{
+	const char *colon = strchr(uri, ':');
+	size_t scheme = colon ? (size_t)(colon - uri) : 0;
+
+	*channel = (struct channel){ .in = -1, .out = -1, .child = -1 };
+	if (scheme == 6 && !strncmp(uri, "serial", 6))
+		return open_serial(uri, colon + 1, channel, err);
+	if (scheme == 4 && !strncmp(uri, "unix", 4))
+		return open_unix(uri, colon + 1, deadline, channel, err);
+	if (scheme == 5 && !strncmp(uri, "vsock", 5))
+		return open_vsock(uri, colon + 1, deadline, channel, err);
+	if (scheme == 4 && !strncmp(uri, "exec", 4))
+		return open_exec(uri, colon + 1, channel, err);
+	return sf_fail(err, SF_EXIT_USAGE,
+		       "host URI '%s': not serial:, unix:, vsock: or exec:", uri);
+}
+
+static void close_channel(struct channel *channel)
+{
+	if (channel->out >= 0 && channel->out != channel->in)
+		close(channel->out);
+	if (channel->in >= 0)
+		close(channel->in);
+	if (channel->child > 0) {
+		kill(-channel->child, SIGKILL);
+		waitpid(channel->child, NULL, 0);
+	}
+}
+
+static int send_line(const char *uri, struct channel *channel, const char *line,
+		     uint64_t deadline, struct sf_error *err)
+{
+	size_t len = strlen(line);
+
+	while (len) {
+		ssize_t written = write(channel->out, line, len);
+
+		if (written > 0) {
+			line += written;
+			len -= written;
+		} else if (written < 0 && errno != EAGAIN && errno != EINTR) {
+			return sf_fail(err, SF_EXIT_FAILURE, "host %s: write: %s", uri,
+				       strerror(errno));
+		} else if (poll(&(struct pollfd){ .fd = channel->out, .events = POLLOUT },
+				1, remaining_ms(deadline)) != 1) {
+			return sf_fail(err, SF_EXIT_FAILURE,
+				       "host %s: could not send the request in time", uri);
+		}
+	}
+	return 0;
+}
+
+/* Lines until the answer to id; each line bounded, all within the deadline. */
+static int receive_answer(const char *uri, struct channel *channel, const char *id,
+			  uint64_t deadline, struct sf_host_answer *answer,
+			  struct sf_error *err)
+{
+	char *buf = malloc(SF_HOST_MAX_LINE + 1), *newline;
+	size_t len = 0;
+	int ret = -1;
+
+	if (!buf)
+		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	for (;;) {
+		ssize_t got;
+
+		while ((newline = memchr(buf, '\n', len))) {
+			*newline = '\0';
+			ret = sf_host_parse_answer(buf, id, answer, err);
+			len -= newline + 1 - buf;
+			memmove(buf, newline + 1, len);
+			if (ret <= 0)
+				goto out;
+		}
+		if (len == SF_HOST_MAX_LINE) {
+			ret = sf_fail(err, SF_EXIT_FAILURE,
+				      "host %s: a line longer than %d bytes", uri,
+				      SF_HOST_MAX_LINE);
+			goto out;
+		}
+		if (poll(&(struct pollfd){ .fd = channel->in, .events = POLLIN }, 1,
+			 remaining_ms(deadline)) != 1) {
+			ret = sf_fail(err, SF_EXIT_FAILURE, "host %s: no answer in time",
+				      uri);
+			goto out;
+		}
+		got = read(channel->in, buf + len, SF_HOST_MAX_LINE - len);
+		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+			ret = sf_fail(err, SF_EXIT_FAILURE,
+				      "host %s: the connection closed without an answer", uri);
+			goto out;
+		}
+		if (got > 0)
+			len += got;
+	}
+out:
+	free(buf);
+	return ret;
+}
+
+int sf_host_ask(const char *uri, const struct sf_host_request *request,
+		struct sf_host_answer *answer, struct sf_error *err)
+{
+	uint64_t deadline = now_ms() + request->deadline_ms;
+	char *line = sf_host_request_line(request);
+	struct channel channel;
+	int ret;
+
+	memset(answer, 0, sizeof(*answer));
+	if (!line)
+		return sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
+	ret = open_channel(uri, deadline, &channel, err);
+	if (!ret)
+		ret = send_line(uri, &channel, line, deadline, err);
+	if (!ret)
+		ret = receive_answer(uri, &channel, request->id, deadline, answer, err);
+	close_channel(&channel);
+	free(line);
+	return ret;
+}
