@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "state.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "status.h"
+
+static void state_path(const char *dir, char *path, size_t size)
+{
+	snprintf(path, size, "%s/state.json", dir);
+}
+
+int sf_state_load(const char *dir, struct sf_state *state, struct sf_error *err)
+{
+	char path[4096], text[4096];
+	const cJSON *left;
+	cJSON *json;
+	size_t len;
+	FILE *file;
+
+	memset(state, 0, sizeof(*state));
+	state_path(dir, path, sizeof(path));
+	file = fopen(path, "re");
+	if (!file)
+		return errno == ENOENT ? 0 :
+		       sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+	len = fread(text, 1, sizeof(text) - 1, file);
+	fclose(file);
+	text[len] = '\0';
+	json = cJSON_Parse(text);
+	left = cJSON_GetObjectItemCaseSensitive(json, "filesystem_only_left");
+	if (!cJSON_IsNumber(left) || left->valuedouble < 0 ||
+	    left->valuedouble > SF_FILESYSTEM_ONLY_AFTER_FAILURE) {
+		cJSON_Delete(json);
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: not a snapfreeze state (remove it to start afresh)",
+			       path);
+	}
+	state->filesystem_only_left = (unsigned int)left->valuedouble;
+	cJSON_Delete(json);
+	return 0;
+}
+
+int sf_state_save(const char *dir, const struct sf_state *state,
+		  struct sf_error *err)
+{
+	char path[4096], text[128];
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: %s", dir, strerror(errno));
+	state_path(dir, path, sizeof(path));
+	snprintf(text, sizeof(text), "{\"filesystem_only_left\": %u}\n",
+		 state->filesystem_only_left);
+	return sf_write_file_atomic(path, text, 0600, err);
+}
+
+bool sf_state_take_turn(struct sf_state *state)
+{
+	if (!state->filesystem_only_left)
+		return true;
+	state->filesystem_only_left--;
+	return false;
+}
+
+void sf_state_note_script_failure(struct sf_state *state)
+{
+	state->filesystem_only_left = SF_FILESYSTEM_ONLY_AFTER_FAILURE;
+}
