@@ -9,6 +9,7 @@
 #include "commands.h"
 
 const struct sf_command sf_commands[] = {
+	{ "snapshot", cmd_snapshot, "take one consistent snapshot: scripts, freeze, host, thaw" },
 	{ "freeze", cmd_freeze, "freeze filesystems as one session" },
 	{ "thaw", cmd_thaw, "end a session, or all of them" },
 	{ "status", cmd_status, "show the kernel module and its sessions" },
@@ -26,7 +27,7 @@ static void print_usage(FILE *out)
 	      "\n"
 	      "Commands:\n", out);
 	for (cmd = sf_commands; cmd->name; cmd++)
-		fprintf(out, "  %-10s %s\n", cmd->name, cmd->summary);
+		fprintf(out, "  %-9s %s\n", cmd->name, cmd->summary);
 	fputs("\n"
 	      "Run 'snapfreeze COMMAND --help' for the options of a command.\n"
 	      "\n"

@@ -34,6 +34,7 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err);
 int cmd_thaw(int argc, char **argv, struct sf_error *err);
 int cmd_watch(int argc, char **argv, struct sf_error *err);
 int cmd_mounts(int argc, char **argv, struct sf_error *err);
+int cmd_snapshot(int argc, char **argv, struct sf_error *err);
 cJSON *sf_module_status_json(const struct sf_module_status *status);
 cJSON *sf_mounts_json(const struct sf_mounts *mounts);
 

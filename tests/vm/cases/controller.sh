@@ -23,3 +23,115 @@ case_mounts_chooses_what_can_be_frozen() {
 	run snapfreeze thaw "$id"
 	expect_eq "$status" 0 "thaw"
 }
+
+# A host, run by the controller (exec:), that answers as $HOST_ANSWER says
+# and reports what it saw: how many sessions were frozen while it answered.
+make_host() {
+	mkdir -p /var/lib /tmp/host
+	cat >/tmp/host/host.sh <<'HOST'
+#!/bin/sh
+read -r request
+echo "$request" >/tmp/host/request
+id=$(printf '%s' "$request" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+frozen=$(snapfreeze status --json | grep -o '"state":"frozen"' | wc -l)
+targets=$(snapfreeze status --json | grep -o '"fstype"' | wc -l)
+if [ "$(cat /tmp/host/answer)" = ok ]; then
+	echo "{\"type\":\"result\",\"version\":1,\"id\":\"$id\",\"ok\":true,\"snapshot\":\"snap-$id\",\"message\":\"frozen sessions $frozen, targets $targets\"}"
+else
+	echo "{\"type\":\"result\",\"version\":1,\"id\":\"$id\",\"ok\":false,\"error\":\"qmp\",\"message\":\"denied\"}"
+fi
+HOST
+	chmod 755 /tmp/host/host.sh
+	echo "$1" >/tmp/host/answer
+}
+
+case_snapshot_through_a_host() {
+	load_module
+	mount_disks
+	make_host ok
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$out" '"status":"success","consistency":"filesystem"' "result"
+	expect_match "$out" '"message":"frozen sessions 1, targets 3"' \
+		"the three filesystems were frozen while the host answered"
+	expect_match "$(cat /tmp/host/request)" \
+		'"type":"snapshot","version":1,.*"consistency":"filesystem".*"mount_point":"/mnt/ext4"' \
+		"the request"
+	expect_match "$(cat /var/lib/snapfreeze/last-snapshot.json)" '"status":"success"' \
+		"result file"
+	expect_no_sessions
+	expect_writable /mnt/xfs
+}
+
+case_snapshot_host_refuses() {
+	load_module
+	mount_disks
+	make_host refuse
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_eq "$status" 1 "snapshot refused by the host"
+	expect_match "$out" '"status":"error","consistency":"filesystem","error":"host: denied"' "result"
+	expect_match "$err" "snapshot .* failed: host: denied" "message"
+	expect_no_sessions
+	expect_writable /mnt/ext4
+}
+
+# The log lives on a filesystem the snapshot freezes: lines wait in memory.
+case_snapshot_log_on_a_frozen_filesystem() {
+	load_module
+	mount_disks
+	make_host ok
+	mkdir -p /etc/snapfreeze
+	trap 'rm -f /etc/snapfreeze/snapfreeze.json' EXIT
+	echo '{"log": "/mnt/ext4/log/extension.log", "freeze_timeout": 20, "host_timeout": 10}' \
+		>/etc/snapfreeze/snapfreeze.json
+	chmod 644 /etc/snapfreeze/snapfreeze.json
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh
+	expect_eq "$status" 0 "snapshot"
+	log=$(cat /mnt/ext4/log/extension.log)
+	expect_match "$log" "INFO \[[0-9-]+\] frozen as session" "frozen logged"
+	expect_match "$log" "INFO \[[0-9-]+\] host: snapshot snap-" "host logged"
+	expect_match "$log" "snapshot [0-9-]+: success, filesystem-consistent" "result logged"
+}
+
+# Azure's script configuration: pre- and post-scripts around the freeze;
+# after a failed pre-script, three filesystem-only snapshots.
+case_snapshot_runs_application_scripts() {
+	load_module
+	mount_disks
+	make_host ok
+	mkdir -p /etc/azure /tmp/app
+	trap 'rm -f /etc/azure/VMSnapshotScriptPluginConfig.json' EXIT
+	printf '#!/bin/sh\n[ -e /tmp/app/broken ] && exit 3\necho pre "$@" >>/tmp/app/trace\n' >/tmp/app/pre.sh
+	printf '#!/bin/sh\necho post >>/tmp/app/trace\n' >/tmp/app/post.sh
+	chmod 755 /tmp/app/pre.sh /tmp/app/post.sh
+	cat >/etc/azure/VMSnapshotScriptPluginConfig.json <<-'CONFIG'
+	{"pluginName": "ScriptRunner", "preScriptLocation": "/tmp/app/pre.sh",
+	 "postScriptLocation": "/tmp/app/post.sh", "preScriptParams": ["db"],
+	 "timeoutInSeconds": 30, "continueBackupOnFailure": false}
+	CONFIG
+	chmod 600 /etc/azure/VMSnapshotScriptPluginConfig.json
+	rm -f /var/lib/snapfreeze/state.json /tmp/app/trace
+
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_match "$out" '"status":"success","consistency":"application"' "with scripts"
+	expect_eq "$(tr '\n' ' ' </tmp/app/trace)" "pre db post " "scripts around the freeze"
+
+	touch /tmp/app/broken
+	rm -f /tmp/host/request
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_eq "$status" 1 "pre-script failed, continueBackupOnFailure false"
+	expect_match "$out" '"status":"error","consistency":"none","error":"pre-script: failed' "result"
+	[ ! -e /tmp/host/request ] || fail "the host was asked after the pre-script failed"
+	expect_eq "$(tr '\n' ' ' </tmp/app/trace)" "pre db post post " "post-script still ran"
+	rm /tmp/app/broken
+
+	for n in 1 2 3; do
+		run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+		expect_match "$out" '"status":"success","consistency":"filesystem"' \
+			"filesystem-only snapshot $n after the failure"
+	done
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_match "$out" '"status":"success","consistency":"application"' \
+		"the fourth tries the scripts again"
+	expect_no_sessions
+}
