@@ -35,6 +35,7 @@ echo "$request" >/tmp/host/request
 id=$(printf '%s' "$request" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 frozen=$(snapfreeze status --json | grep -o '"state":"frozen"' | wc -l)
 targets=$(snapfreeze status --json | grep -o '"fstype"' | wc -l)
+[ "$(cat /tmp/host/answer)" = hang ] && exec sleep 600
 if [ "$(cat /tmp/host/answer)" = ok ]; then
 	echo "{\"type\":\"result\",\"version\":1,\"id\":\"$id\",\"ok\":true,\"snapshot\":\"snap-$id\",\"message\":\"frozen sessions $frozen, targets $targets\"}"
 else
@@ -134,4 +135,29 @@ case_snapshot_runs_application_scripts() {
 	expect_match "$out" '"status":"success","consistency":"application"' \
 		"the fourth tries the scripts again"
 	expect_no_sessions
+}
+
+frozen_session() {
+	snapfreeze status --json | grep -q '"state":"frozen"'
+}
+
+no_session() {
+	! snapfreeze status --json | grep -q '"state":'
+}
+
+# SIGKILL while the host is asked: the kernel thaws at once (the session
+# belongs to the command), and the next snapshot is not locked out.
+case_snapshot_killed_while_frozen() {
+	load_module
+	mount_disks
+	make_host hang
+	snapfreeze snapshot --host exec:/tmp/host/host.sh >/dev/null 2>&1 &
+	controller=$!
+	wait_until 10 frozen_session || fail "no frozen session"
+	kill -9 "$controller"
+	wait_until 1 no_session || fail "still frozen a second after SIGKILL"
+	expect_writable /mnt/btrfs
+	make_host ok
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh
+	expect_eq "$status" 0 "the next snapshot"
 }
