@@ -9,6 +9,7 @@
 # make demo          boots a test VM and shows the module at work
 # make bench         measures the freeze against a sequential FIFREEZE loop
 # make deps          installs the build and test dependencies (root)
+# make install       installs snapfreeze and its man page (DESTDIR, PREFIX)
 # make dkms-install  installs the module with DKMS for KVER
 # make checkpatch    the kernel's style checker on the module's sources
 
@@ -40,7 +41,7 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 .SECONDARY:
 
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
-	unit unit-tests vm-tools check demo bench dkms-source dkms-build dkms-install checkpatch
+	unit unit-tests vm-tools check demo bench dkms-source dkms-build dkms-install checkpatch install
 
 all: userland module-if-possible
 
@@ -101,6 +102,11 @@ clean-modules:
 
 clean: clean-modules
 	rm -rf $(BUILD)
+
+PREFIX ?= /usr
+install: userland
+	install -D -m 0755 $(BUILD)/snapfreeze $(DESTDIR)$(PREFIX)/sbin/snapfreeze
+	install -D -m 0644 docs/snapfreeze.8 $(DESTDIR)$(PREFIX)/share/man/man8/snapfreeze.8
 
 deps:
 	tests/deps.sh
