@@ -47,7 +47,7 @@ all: userland module-if-possible
 
 userland: $(BUILD)/snapfreeze
 
-$(BUILD)/%.o: %.c $(wildcard userland/*.h) include/uapi/linux/snapfreeze.h
+$(BUILD)/%.o: %.c $(wildcard userland/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
 	@$(PKG_CONFIG) --exists $(USERLAND_PKGS) || { echo "snapfreeze: libnl-genl-3 and cJSON development files are missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<

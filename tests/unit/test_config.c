@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tempdir.h"
 
-static char dir[] = "/tmp/snapfreeze-config-XXXXXX";
 
 /* A copy of a fixture with the given mode (files the loader trusts). */
 static const char *install(const char *fixture, const char *name, mode_t mode)
@@ -157,21 +157,6 @@ static void not_owned_by_root_refused(void **state)
 	assert_non_null(strstr(err.msg, "azure.json: owned by uid 65534, must be owned by root"));
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	snprintf(command, sizeof(command), "rm -rf %s", dir);
-	return system(command);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,5 +167,5 @@ int main(void)
 		cmocka_unit_test(not_owned_by_root_refused),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+	return cmocka_run_group_tests_name("config", tests, tempdir_setup, tempdir_teardown);
 }

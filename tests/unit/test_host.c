@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "tempdir.h"
 
-static char dir[] = "/tmp/snapfreeze-host-XXXXXX";
 static char uri[256];
 
 static struct sf_mount root = {
@@ -234,18 +234,8 @@ static void bad_uris_named(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
 	signal(SIGPIPE, SIG_IGN);	/* as main() does */
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	snprintf(command, sizeof(command), "rm -rf %s", dir);
-	return system(command);
+	return tempdir_setup(state);
 }
 
 int main(void)
@@ -258,5 +248,5 @@ int main(void)
 		cmocka_unit_test(bad_uris_named),
 	};
 
-	return cmocka_run_group_tests_name("host", tests, setup, teardown);
+	return cmocka_run_group_tests_name("host", tests, setup, tempdir_teardown);
 }

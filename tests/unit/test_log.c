@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "tempdir.h"
 
-static char dir[] = "/tmp/snapfreeze-log-XXXXXX";
 static char path[256];
 
 static char *slurp(const char *file_path)
@@ -151,21 +151,6 @@ static void unwritable_place_named(void **state)
 	assert_non_null(strstr(err.msg, "/proc/snapfreeze"));
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	snprintf(command, sizeof(command), "rm -rf %s", dir);
-	return system(command);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,5 +162,5 @@ int main(void)
 		cmocka_unit_test(unwritable_place_named),
 	};
 
-	return cmocka_run_group_tests_name("log", tests, setup, teardown);
+	return cmocka_run_group_tests_name("log", tests, tempdir_setup, tempdir_teardown);
 }

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "scripts.h"
+#include "tempdir.h"
 
-static char dir[] = "/tmp/snapfreeze-scripts-XXXXXX";
 
 /* Writes an executable shell script; returns its path (static buffer). */
 static const char *script(const char *name, const char *body)
@@ -203,18 +203,8 @@ static void missing_script_fails_with_a_message(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	snprintf(command, sizeof(command), "rm -rf %s", dir);
-	return system(command);
+	return tempdir_setup(state);
 }
 
 int main(void)
@@ -229,5 +219,5 @@ int main(void)
 		cmocka_unit_test(missing_script_fails_with_a_message),
 	};
 
-	return cmocka_run_group_tests_name("scripts", tests, setup, teardown);
+	return cmocka_run_group_tests_name("scripts", tests, setup, tempdir_teardown);
 }

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "state.h"
+#include "tempdir.h"
 
-static char dir[] = "/tmp/snapfreeze-state-XXXXXX";
 
 /* One snapshot as the workflow runs it: load, decide, maybe fail, save. */
 static bool snapshot(bool scripts_fail)
@@ -60,21 +60,6 @@ static void corrupt_state_named(void **state)
 	assert_int_equal(loaded.filesystem_only_left, 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	snprintf(command, sizeof(command), "rm -rf %s", dir);
-	return system(command);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -82,5 +67,5 @@ int main(void)
 		cmocka_unit_test(corrupt_state_named),
 	};
 
-	return cmocka_run_group_tests_name("state", tests, setup, teardown);
+	return cmocka_run_group_tests_name("state", tests, tempdir_setup, tempdir_teardown);
 }

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 
 #include "status.h"
+#include "tempdir.h"
 
-static char dir[] = "/tmp/snapfreeze-status-XXXXXX";
 
 static char *slurp(const char *path)
 {
@@ -102,21 +102,6 @@ static void azure_status_format(void **state)
 	cJSON_Delete(json);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char command[128];
-
-	(void)state;
-	snprintf(command, sizeof(command), "rm -rf %s", dir);
-	return system(command);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,5 +110,5 @@ int main(void)
 		cmocka_unit_test(azure_status_format),
 	};
 
-	return cmocka_run_group_tests_name("status", tests, setup, teardown);
+	return cmocka_run_group_tests_name("status", tests, tempdir_setup, tempdir_teardown);
 }

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SNAPFREEZE_TEST_TEMPDIR_H
+#define SNAPFREEZE_TEST_TEMPDIR_H
+
+/*
+ * One temporary folder per test program, made before its tests and removed
+ * after them: pass tempdir_setup and tempdir_teardown to
+ * cmocka_run_group_tests_name().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+static char dir[] = "/tmp/snapfreeze-test-XXXXXX";
+
+static int tempdir_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int tempdir_teardown(void **state)
+{
+	char command[128];
+
+	(void)state;
+	snprintf(command, sizeof(command), "rm -rf %s", dir);
+	return system(command);
+}
+
+#endif
