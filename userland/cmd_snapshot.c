@@ -217,8 +217,10 @@ static void freeze_and_ask(struct snapshot *snap, struct sf_nl *nl)
 	uint64_t start;
 	size_t i;
 
-	if (!paths) {
-		failed(snap, "freeze", "out of memory");
+	if (!paths || !snap->mounts.n_frozen) {
+		failed(snap, "freeze", paths ? "no filesystem to freeze (see: snapfreeze mounts)" :
+						 "out of memory");
+		free(paths);
 		return;
 	}
 	for (i = 0; i < snap->mounts.n_frozen; i++)
@@ -281,7 +283,8 @@ static cJSON *result_json(const struct snapshot *snap)
 	    !cJSON_AddNumberToObject(timings, "post_script", snap->post_ns / 1e6) ||
 	    !cJSON_AddNumberToObject(timings, "total",
 				     (now_ns() - snap->started_ns) / 1e6) ||
-	    !cJSON_AddItemToObject(json, "session", sf_session_json(&snap->session)) ||
+	    (snap->session.id &&
+	     !cJSON_AddItemToObject(json, "session", sf_session_json(&snap->session))) ||
 	    !(host = cJSON_AddObjectToObject(json, "host")) ||
 	    (snap->answer.snapshot &&
 	     !cJSON_AddStringToObject(host, "snapshot", snap->answer.snapshot)) ||

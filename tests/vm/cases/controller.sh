@@ -122,6 +122,7 @@ case_snapshot_runs_application_scripts() {
 	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
 	expect_eq "$status" 1 "pre-script failed, continueBackupOnFailure false"
 	expect_match "$out" '"status":"error","consistency":"none","error":"pre-script: failed' "result"
+	! printf '%s' "$out" | grep -q '"session"' || fail "a session reported, yet nothing was frozen"
 	[ ! -e /tmp/host/request ] || fail "the host was asked after the pre-script failed"
 	expect_eq "$(tr '\n' ' ' </tmp/app/trace)" "pre db post post " "post-script still ran"
 	rm /tmp/app/broken
