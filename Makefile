@@ -65,13 +65,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 # Test tools run inside the VM.
-VM_TOOLS := $(BUILD)/tests/badmsg $(BUILD)/tests/freezebench
+VM_TOOLS := $(BUILD)/tests/badmsg $(BUILD)/tests/freezebench $(BUILD)/tests/fakehost
 
 $(BUILD)/tests/badmsg: $(BUILD)/tests/vm/tools/badmsg.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
 
 $(BUILD)/tests/freezebench: $(BUILD)/tests/vm/tools/freezebench.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# The host side of the guest channel in the VM tests.
+$(BUILD)/tests/fakehost: $(BUILD)/tests/vm/tools/fakehost.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
 
 vm-tools: $(VM_TOOLS)
 

@@ -54,6 +54,7 @@ copy_program "$top/build/snapfreeze" /usr/bin/snapfreeze
 copy_program "$(command -v setpriv)" /usr/bin/setpriv
 copy_program "$top/build/tests/badmsg" /usr/bin/badmsg
 copy_program "$top/build/tests/freezebench" /usr/bin/freezebench
+copy_program "$top/build/tests/fakehost" /usr/bin/fakehost
 
 cp "$here/guest/init" "$stage/init"
 cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"

@@ -16,6 +16,12 @@
 #   SNAPFREEZE_VM_VERBOSE=1     show the output of passing cases too
 #   SNAPFREEZE_VM_BENCH_DISKS   extra ext4 disks for the benchmark (default 0)
 #   SNAPFREEZE_VM_CACHE         downloads and run folders (default tests/vm/.cache)
+#   SNAPFREEZE_VM_HOST_AGENT    the host side of the guest channel, started as
+#                               AGENT GUEST_SOCKET QMP_SOCKET while the VM runs
+#                               (default: build/tests/fakehost)
+#   SNAPFREEZE_VM_HOST_CHECKS   run as CHECKS RELEASE WORK after the VM stopped,
+#                               with the disk images in WORK; prints
+#                               "ok - TOPIC/NAME" or "not ok - TOPIC/NAME" lines
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +31,8 @@ boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
 case_timeout=${SNAPFREEZE_VM_CASE_TIMEOUT:-60}
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 bench_disks=${SNAPFREEZE_VM_BENCH_DISKS:-0}
+host_agent=${SNAPFREEZE_VM_HOST_AGENT:-$top/build/tests/fakehost}
+host_checks=${SNAPFREEZE_VM_HOST_CHECKS:-}
 host_channel=org.snapfreeze.host
 number=0
 failed=0
@@ -95,10 +103,11 @@ bench_drives() { # bench_drives WORK: QEMU arguments for the extra disks
 	done
 }
 
-# boot RELEASE KERNEL_ROOT WORK INITRAMFS LOGS: boots with the disks of WORK,
-# leaving console.log, tap.log and qemu.log in LOGS.
+# boot RELEASE KERNEL_ROOT WORK INITRAMFS LOGS [AGENT]: boots with the disks
+# of WORK, leaving console.log, tap.log and qemu.log in LOGS, and AGENT (the
+# host side of the guest channel) serving the VM, its output in host-agent.log.
 boot() {
-	local accel=(-accel tcg -cpu max) sockets status extra
+	local accel=(-accel tcg -cpu max) sockets status extra qemu agent
 	[ "${SNAPFREEZE_VM_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
 	# Unix socket paths are limited to 107 bytes: keep them short.
 	sockets=$(mktemp -d /tmp/snapfreeze-vm.XXXXXX)
@@ -117,10 +126,38 @@ boot() {
 		-chardev "socket,id=host,path=$sockets/host.sock,server=on,wait=off" \
 		-device "virtserialport,chardev=host,name=$host_channel" \
 		-qmp "unix:$sockets/qmp.sock,server=on,wait=off" \
-		>"$5/qemu.log" 2>&1
+		>"$5/qemu.log" 2>&1 &
+	qemu=$!
+	if [ -n "${6:-}" ]; then
+		$6 "$sockets/host.sock" "$sockets/qmp.sock" >"$5/host-agent.log" 2>&1 &
+		agent=$!
+	fi
+	wait "$qemu"
 	status=$?
+	if [ -n "${agent:-}" ]; then
+		kill "$agent" 2>/dev/null
+		wait "$agent"
+	fi
 	rm -rf "$sockets"
 	return $status
+}
+
+# run_host_checks RELEASE WORK: the checks made on the host after the VM
+# stopped; a checker that fails without saying which check fails too.
+run_host_checks() {
+	local line reported=0 status
+	[ -n "$host_checks" ] || return 0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) tap ok "$1 ${line#ok - }"; reported=1 ;;
+		"not ok - "*) tap "not ok" "$1 ${line#not ok - }"; reported=1 ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < <($host_checks "$1" "$2" 2>&1)
+	wait $! 2>/dev/null
+	status=$?
+	[ "$status" = 0 ] || [ "$reported" = 1 ] ||
+		tap "not ok" "$1 host/checks (exited with status $status)"
 }
 
 report_guest() { # report_guest RELEASE WORK: one line per case, in list order
@@ -212,19 +249,21 @@ test_kernel() { # test_kernel RELEASE
 		return
 	fi
 
-	boot "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work"
+	boot "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work" "$host_agent"
 	status=$?
 	[ "$status" -lt 124 ] || echo "# $release: the VM did not finish within ${boot_timeout}s and was killed"
 	report_guest "$release" "$work"
+	run_host_checks "$release" "$work"
 	check_kernel_log "$release" "$work"
 	check_warn_fails_the_run "$release" "$kroot" "$work"
 
 	if [ "$failed" = "$failed_before" ]; then
-		rm -f "$work"/*.img "$work/initramfs.cpio"
+		rm -f "$work"/*.img "$work"/*.qcow2 "$work/initramfs.cpio"
 	else
 		echo "# $release: console log kept in $work/console.log; its end:"
 		diag "$work/console.log" 40
 		diag "$work/qemu.log" 5
+		diag "$work/host-agent.log" 10
 	fi
 }
 

@@ -162,3 +162,105 @@ case_snapshot_killed_while_frozen() {
 	run snapfreeze snapshot --host exec:/tmp/host/host.sh
 	expect_eq "$status" 0 "the next snapshot"
 }
+
+# host_mode MODE: how the host behind the virtio-serial port (fakehost)
+# answers the next snapshot request.
+host_mode() {
+	for name in /sys/class/virtio-ports/*/name; do
+		[ "$(cat "$name")" = "$HOST_CHANNEL" ] || continue
+		port=${name%/name}
+		echo "{\"type\":\"test-mode\",\"mode\":\"$1\"}" >"/dev/${port##*/}" ||
+			fail "write to /dev/${port##*/}"
+		return
+	done
+	fail "no virtio-serial port named $HOST_CHANNEL"
+}
+
+# snapshot_over_serial [OPTION...]: a snapshot asking the host on the
+# virtio-serial port; $status, $out and $err as run leaves them.
+snapshot_over_serial() {
+	mkdir -p /var/lib
+	run snapfreeze snapshot --host "serial:$HOST_CHANNEL" --json "$@"
+}
+
+case_snapshot_over_virtio_serial() {
+	load_module
+	mount_disks
+	host_mode ok
+	snapshot_over_serial
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$out" '"status":"success","consistency":"filesystem"' "result"
+	expect_match "$out" '"snapshot":"fake-[0-9]' "the host's snapshot identifier"
+	expect_no_sessions
+	expect_writable /mnt/btrfs
+}
+
+case_snapshot_serial_host_refuses() {
+	load_module
+	mount_disks
+	host_mode error
+	snapshot_over_serial
+	expect_eq "$status" 1 "snapshot refused"
+	expect_match "$out" '"status":"error".*"error":"host: refused by the test host"' "result"
+	expect_no_sessions
+	expect_writable /mnt/ext4
+}
+
+case_snapshot_serial_host_sends_garbage() {
+	load_module
+	mount_disks
+	host_mode garbage
+	snapshot_over_serial
+	expect_eq "$status" 1 "snapshot with a garbled answer"
+	expect_match "$err" "not a JSON object" "message"
+	expect_no_sessions
+	expect_writable /mnt/xfs
+}
+
+# A silent host: the controller gives up at its host deadline (3/4 of the
+# freeze timeout), long before the watchdog, and thaws.
+case_snapshot_serial_host_silent() {
+	load_module
+	mount_disks
+	host_mode silence
+	snapshot_over_serial --timeout 4
+	expect_eq "$status" 1 "snapshot with a silent host"
+	expect_match "$err" "no answer in time" "message"
+	expect_match "$out" '"host":30[0-9][0-9]\.' "waited 3 s for the host"
+	expect_match "$out" '"reason":"request"' "thawed by the controller, not the watchdog"
+	expect_no_sessions
+	expect_writable /mnt/btrfs
+}
+
+# An answer that comes after the deadline fails that snapshot; the next
+# snapshot skips it (another request's id) and takes the right answer.
+case_snapshot_serial_late_answer_is_skipped() {
+	load_module
+	mount_disks
+	host_mode late
+	snapshot_over_serial --timeout 2
+	expect_eq "$status" 1 "snapshot answered late"
+	host_mode ok
+	snapshot_over_serial
+	expect_eq "$status" 0 "the next snapshot"
+	expect_no_sessions
+}
+
+case_snapshot_over_a_unix_socket() {
+	load_module
+	mount_disks
+	for mode in ok error; do
+		fakehost --listen /tmp/host.sock "$mode" &
+		wait_until 5 test -S /tmp/host.sock
+		mkdir -p /var/lib
+		run snapfreeze snapshot --host unix:/tmp/host.sock --json
+		kill $!
+		rm -f /tmp/host.sock
+		if [ "$mode" = ok ]; then
+			expect_eq "$status" 0 "snapshot, host answering ok"
+		else
+			expect_eq "$status" 1 "snapshot, host refusing"
+		fi
+		expect_no_sessions
+	done
+}
