@@ -14,8 +14,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "lineio.h"
 
 /* An open channel to the host: one fd each way (the same for sockets). */
 struct channel {
@@ -23,21 +24,6 @@ struct channel {
 	int out;
 	pid_t child;		/* exec: */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int remaining_ms(uint64_t deadline)
-{
-	uint64_t now = now_ms();
-
-	return now >= deadline ? 0 : (int)(deadline - now);
-}
 
 static cJSON *target_json(const struct sf_mount *mount)
 {
@@ -206,7 +192,7 @@ static int connect_socket(const char *uri, int domain, const struct sockaddr *ad
 	if (connect(fd, addr, len) && errno != EINPROGRESS)
 		error = errno;
 	else if (poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1,
-		      remaining_ms(deadline)) != 1)
+		      sf_remaining_ms(deadline)) != 1)
 		error = ETIMEDOUT;
 	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_len))
 		error = errno;
@@ -315,24 +301,16 @@ static void close_channel(struct channel *channel)
 static int send_line(const char *uri, struct channel *channel, const char *line,
 		     uint64_t deadline, struct sf_error *err)
 {
-	size_t len = strlen(line);
-
-	while (len) {
-		ssize_t written = write(channel->out, line, len);
-
-		if (written > 0) {
-			line += written;
-			len -= written;
-		} else if (written < 0 && errno != EAGAIN && errno != EINTR) {
-			return sf_fail(err, SF_EXIT_FAILURE, "host %s: write: %s", uri,
-				       strerror(errno));
-		} else if (poll(&(struct pollfd){ .fd = channel->out, .events = POLLOUT },
-				1, remaining_ms(deadline)) != 1) {
-			return sf_fail(err, SF_EXIT_FAILURE,
-				       "host %s: could not send the request in time", uri);
-		}
+	switch (sf_line_write(channel->out, line, strlen(line), deadline)) {
+	case SF_LINE_OK:
+		return 0;
+	case SF_LINE_TIMEOUT:
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "host %s: could not send the request in time", uri);
+	default:
+		return sf_fail(err, SF_EXIT_FAILURE, "host %s: write: %s", uri,
+			       strerror(errno));
 	}
-	return 0;
 }
 
 /* Lines until the answer to id; each line bounded, all within the deadline. */
@@ -340,53 +318,45 @@ static int receive_answer(const char *uri, struct channel *channel, const char *
 			  uint64_t deadline, struct sf_host_answer *answer,
 			  struct sf_error *err)
 {
-	char *buf = malloc(SF_HOST_MAX_LINE + 1), *newline;
-	size_t len = 0;
-	int ret = -1;
+	struct sf_line_reader reader;
+	char *line;
+	int ret = 1;
 
-	if (!buf)
-		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
-	for (;;) {
-		ssize_t got;
-
-		while ((newline = memchr(buf, '\n', len))) {
-			*newline = '\0';
-			ret = sf_host_parse_answer(buf, id, answer, err);
-			len -= newline + 1 - buf;
-			memmove(buf, newline + 1, len);
-			if (ret <= 0)
-				goto out;
-		}
-		if (len == SF_HOST_MAX_LINE) {
+	sf_line_reader_init(&reader, channel->in, SF_HOST_MAX_LINE);
+	while (ret == 1) {
+		switch (sf_line_read(&reader, deadline, &line)) {
+		case SF_LINE_OK:
+			ret = sf_host_parse_answer(line, id, answer, err);
+			break;
+		case SF_LINE_TOO_LONG:
 			ret = sf_fail(err, SF_EXIT_FAILURE,
 				      "host %s: a line longer than %d bytes", uri,
 				      SF_HOST_MAX_LINE);
-			goto out;
-		}
-		if (poll(&(struct pollfd){ .fd = channel->in, .events = POLLIN }, 1,
-			 remaining_ms(deadline)) != 1) {
+			break;
+		case SF_LINE_TIMEOUT:
 			ret = sf_fail(err, SF_EXIT_FAILURE, "host %s: no answer in time",
 				      uri);
-			goto out;
-		}
-		got = read(channel->in, buf + len, SF_HOST_MAX_LINE - len);
-		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+			break;
+		case SF_LINE_ERROR:
+			if (errno == ENOMEM) {
+				ret = sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+				break;
+			}
+			/* fall through */
+		default:
 			ret = sf_fail(err, SF_EXIT_FAILURE,
 				      "host %s: the connection closed without an answer", uri);
-			goto out;
+			break;
 		}
-		if (got > 0)
-			len += got;
 	}
-out:
-	free(buf);
+	sf_line_reader_free(&reader);
 	return ret;
 }
 
 int sf_host_ask(const char *uri, const struct sf_host_request *request,
 		struct sf_host_answer *answer, struct sf_error *err)
 {
-	uint64_t deadline = now_ms() + request->deadline_ms;
+	uint64_t deadline = sf_now_ms() + request->deadline_ms;
 	char *line = sf_host_request_line(request);
 	struct channel channel;
 	int ret;
