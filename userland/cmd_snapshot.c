@@ -10,8 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
+#include "fifreeze.h"
 #include "host.h"
 #include "log.h"
 #include "mounts.h"
@@ -47,6 +49,9 @@ struct snapshot {
 	struct sf_config config;
 	const char *host;
 	struct sf_log *log;
+	struct sf_nl *nl;		/* NULL: degraded, FIFREEZE */
+	struct sf_fifreeze *fifreeze;
+	char degraded[600];		/* why the module is not used */
 	struct sf_state state;
 	char id[40];
 	const char *consistency;
@@ -58,14 +63,6 @@ struct snapshot {
 	bool pre_ran;
 	uint64_t started_ns, pre_ns, freeze_ns, host_ns, post_ns;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* The first error is the one reported; later ones are only logged. */
 static void failed(struct snapshot *snap, const char *what, const char *why)
@@ -148,7 +145,7 @@ static bool run_script(struct snapshot *snap, const char *which, const char *pat
 static bool pre_script(struct snapshot *snap)
 {
 	const struct sf_app_scripts *app = &snap->config.app;
-	uint64_t start = now_ns();
+	uint64_t start = sf_now_ns();
 	bool ok;
 
 	snap->consistency = "filesystem";
@@ -163,7 +160,7 @@ static bool pre_script(struct snapshot *snap)
 	snap->pre_ran = true;
 	ok = run_script(snap, "pre-script", app->pre_script, app->pre_params,
 			app->n_pre_params, app->pre_retries);
-	snap->pre_ns = now_ns() - start;
+	snap->pre_ns = sf_now_ns() - start;
 	if (ok) {
 		snap->consistency = "application";
 		return true;
@@ -184,7 +181,7 @@ static bool pre_script(struct snapshot *snap)
 static void post_script(struct snapshot *snap)
 {
 	const struct sf_app_scripts *app = &snap->config.app;
-	uint64_t start = now_ns();
+	uint64_t start = sf_now_ns();
 
 	if (!snap->pre_ran || !app->post_script)
 		return;
@@ -192,14 +189,38 @@ static void post_script(struct snapshot *snap)
 			app->n_post_params, app->post_retries) &&
 	    !strcmp(snap->status, "success"))
 		failed(snap, "post-script", "failed (see the log)");
-	snap->post_ns = now_ns() - start;
+	snap->post_ns = sf_now_ns() - start;
+}
+
+static int freeze_filesystems(struct snapshot *snap,
+			      const struct sf_freeze_request *freeze,
+			      struct sf_error *err)
+{
+	if (snap->nl)
+		return sf_nl_freeze(snap->nl, freeze, &snap->session, err);
+	snap->fifreeze = sf_fifreeze_freeze(snap->mounts.mounts, freeze->n_paths,
+					    freeze->timeout_ms, &snap->session, err);
+	return snap->fifreeze ? 0 : -1;
+}
+
+static int thaw_filesystems(struct snapshot *snap, struct sf_error *err)
+{
+	struct sf_session_info thawed = { 0 };
+
+	if (!snap->nl)
+		return sf_fifreeze_thaw(snap->fifreeze, &snap->session, err);
+	if (sf_nl_thaw(snap->nl, snap->session.id, &thawed, err))
+		return -1;
+	sf_session_info_free(&snap->session);
+	snap->session = thawed;
+	return 0;
 }
 
 /*
  * Frozen: ask the host, then thaw. The log holds its lines meanwhile, and
  * signals wait: the kernel thaws anyway if this process dies.
  */
-static void freeze_and_ask(struct snapshot *snap, struct sf_nl *nl)
+static void freeze_and_ask(struct snapshot *snap)
 {
 	const char **paths = calloc(snap->mounts.n_frozen + 1, sizeof(*paths));
 	struct sf_freeze_request freeze = {
@@ -212,7 +233,6 @@ static void freeze_and_ask(struct snapshot *snap, struct sf_nl *nl)
 		.targets = snap->mounts.mounts,
 		.n_targets = snap->mounts.n_frozen,
 	};
-	struct sf_session_info thawed = { 0 };
 	struct sf_error err;
 	uint64_t start;
 	size_t i;
@@ -234,18 +254,23 @@ static void freeze_and_ask(struct snapshot *snap, struct sf_nl *nl)
 	sf_log_write(snap->log, SF_LOG_INFO, "freezing %zu filesystems",
 		     freeze.n_paths);
 	sf_log_hold(snap->log);
-	start = now_ns();
-	if (sf_nl_freeze(nl, &freeze, &snap->session, &err)) {
+	start = sf_now_ns();
+	if (freeze_filesystems(snap, &freeze, &err)) {
 		snap->consistency = "crash";
 		failed(snap, "freeze", err.msg);
 		goto out;
 	}
-	snap->freeze_ns = now_ns() - start;
-	sf_log_write(snap->log, SF_LOG_INFO,
-		     "frozen as session %llu in %.3f ms (writes stopped within %.3f ms)",
-		     (unsigned long long)snap->session.id, snap->session.freeze_ns / 1e6,
-		     snap->session.spread_ns / 1e6);
-	start = now_ns();
+	snap->freeze_ns = sf_now_ns() - start;
+	if (snap->nl)
+		sf_log_write(snap->log, SF_LOG_INFO,
+			     "frozen as session %llu in %.3f ms (writes stopped within %.3f ms)",
+			     (unsigned long long)snap->session.id,
+			     snap->session.freeze_ns / 1e6, snap->session.spread_ns / 1e6);
+	else
+		sf_log_write(snap->log, SF_LOG_WARNING,
+			     "frozen with FIFREEZE in %.3f ms (writes stopped within %.3f ms)",
+			     snap->session.freeze_ns / 1e6, snap->session.spread_ns / 1e6);
+	start = sf_now_ns();
 	if (sf_host_ask(snap->host, &request, &snap->answer, &err))
 		failed(snap, "host", err.msg);
 	else if (!snap->answer.ok)
@@ -254,13 +279,9 @@ static void freeze_and_ask(struct snapshot *snap, struct sf_nl *nl)
 	else
 		sf_log_write(snap->log, SF_LOG_INFO, "host: snapshot %s",
 			     snap->answer.snapshot ? snap->answer.snapshot : "taken");
-	snap->host_ns = now_ns() - start;
-	if (sf_nl_thaw(nl, snap->session.id, &thawed, &err)) {
+	snap->host_ns = sf_now_ns() - start;
+	if (thaw_filesystems(snap, &err))
 		failed(snap, "thaw", err.msg);
-	} else {
-		sf_session_info_free(&snap->session);
-		snap->session = thawed;
-	}
 out:
 	if (sf_log_release(snap->log, &err))
 		failed(snap, "log", err.msg);
@@ -282,8 +303,8 @@ static cJSON *result_json(const struct snapshot *snap)
 	    !cJSON_AddNumberToObject(timings, "frozen", snap->session.frozen_ns / 1e6) ||
 	    !cJSON_AddNumberToObject(timings, "post_script", snap->post_ns / 1e6) ||
 	    !cJSON_AddNumberToObject(timings, "total",
-				     (now_ns() - snap->started_ns) / 1e6) ||
-	    (snap->session.id &&
+				     (sf_now_ns() - snap->started_ns) / 1e6) ||
+	    (snap->session.n_targets &&
 	     !cJSON_AddItemToObject(json, "session", sf_session_json(&snap->session))) ||
 	    !(host = cJSON_AddObjectToObject(json, "host")) ||
 	    (snap->answer.snapshot &&
@@ -291,7 +312,10 @@ static cJSON *result_json(const struct snapshot *snap)
 	    (snap->answer.error &&
 	     !cJSON_AddStringToObject(host, "error", snap->answer.error)) ||
 	    (snap->answer.message &&
-	     !cJSON_AddStringToObject(host, "message", snap->answer.message))) {
+	     !cJSON_AddStringToObject(host, "message", snap->answer.message)) ||
+	    !cJSON_AddStringToObject(json, "freezer", snap->nl ? "module" : "fifreeze") ||
+	    (snap->degraded[0] &&
+	     !cJSON_AddStringToObject(json, "degraded", snap->degraded))) {
 		cJSON_Delete(json);
 		return NULL;
 	}
@@ -325,6 +349,28 @@ static int report(struct snapshot *snap, bool json, struct sf_error *err)
 		ret = sf_fail(err, SF_EXIT_FAILURE, "snapshot %s failed: %s", snap->id,
 			      snap->error);
 	return ret;
+}
+
+/*
+ * Without the module, and if the configuration allows, FIFREEZE: degraded,
+ * since the filesystems then stop one after another, not at one instant.
+ */
+static int open_freezer(struct snapshot *snap, struct sf_error *err)
+{
+	struct sf_error why;
+
+	snap->nl = sf_nl_open(&why);
+	if (snap->nl)
+		return 0;
+	if (why.exit_code != SF_EXIT_NO_MODULE)
+		return sf_fail(err, why.exit_code, "%s", why.msg);
+	if (!snap->config.fifreeze_fallback)
+		return sf_fail(err, why.exit_code, "%s; \"fifreeze_fallback\" is false",
+			       why.msg);
+	snprintf(snap->degraded, sizeof(snap->degraded),
+		 "%s: frozen with FIFREEZE, one filesystem after another", why.msg);
+	sf_log_write(snap->log, SF_LOG_WARNING, "degraded: %s", snap->degraded);
+	return 0;
 }
 
 static int parse_snapshot_options(int argc, char **argv, const char **config,
@@ -401,7 +447,6 @@ int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 	struct snapshot snap = { .status = "success", .consistency = "crash" };
 	const char *config_path = NULL, *host = NULL;
 	uint32_t timeout_ms = 0;
-	struct sf_nl *nl = NULL;
 	sigset_t signals, pending;
 	bool json = false;
 	int lock, ret;
@@ -413,10 +458,10 @@ int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 	lock = take_lock(err);
 	if (lock < 0)
 		return -1;
-	snap.started_ns = now_ns();
+	snap.started_ns = sf_now_ns();
 	ret = prepare(&snap, config_path, host, timeout_ms, err);
-	if (!ret && !(nl = sf_nl_open(err)))
-		ret = -1;
+	if (!ret)
+		ret = open_freezer(&snap, err);
 	if (!ret) {
 		sigemptyset(&signals);
 		sigaddset(&signals, SIGINT);
@@ -424,7 +469,7 @@ int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 		sigaddset(&signals, SIGHUP);
 		sigprocmask(SIG_BLOCK, &signals, NULL);
 		if (pre_script(&snap) && snap.config.app.fs_freeze_enabled)
-			freeze_and_ask(&snap, nl);
+			freeze_and_ask(&snap);
 		post_script(&snap);
 		sigpending(&pending);
 		if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
@@ -432,7 +477,7 @@ int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 			failed(&snap, "snapshot", "interrupted by a signal");
 		ret = report(&snap, json, err);
 	}
-	sf_nl_close(nl);
+	sf_nl_close(snap.nl);
 	sf_host_answer_free(&snap.answer);
 	sf_session_info_free(&snap.session);
 	sf_mounts_free(&snap.mounts);

@@ -10,16 +10,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "clock.h"
 
 /* One attempt's child, its output pipe and what came out of it. */
 struct attempt {
@@ -112,7 +105,7 @@ static bool wait_exit(struct attempt *attempt, uint64_t deadline_ns)
 			{ .fd = attempt->pidfd, .events = POLLIN },
 			{ .fd = attempt->out, .events = POLLIN },
 		};
-		uint64_t now = now_ns();
+		uint64_t now = sf_now_ns();
 		int timeout = -1;
 
 		if (deadline_ns) {
@@ -157,10 +150,10 @@ static int run_once(const struct sf_script *script,
 	result->timed_out = false;
 	if (start(script, &attempt, err))
 		return -1;
-	if (!wait_exit(&attempt, now_ns() + script->timeout_ms * 1000000ULL)) {
+	if (!wait_exit(&attempt, sf_now_ns() + script->timeout_ms * 1000000ULL)) {
 		result->timed_out = true;
 		kill(-attempt.pid, SIGTERM);
-		if (!wait_exit(&attempt, now_ns() + script->term_grace_ms * 1000000ULL))
+		if (!wait_exit(&attempt, sf_now_ns() + script->term_grace_ms * 1000000ULL))
 			kill(-attempt.pid, SIGKILL);
 	}
 	if (result->timed_out)
@@ -172,7 +165,7 @@ static int run_once(const struct sf_script *script,
 int sf_script_run(const struct sf_script *script,
 		  struct sf_script_result *result, struct sf_error *err)
 {
-	uint64_t start_ns = now_ns();
+	uint64_t start_ns = sf_now_ns();
 	int ret;
 
 	memset(result, 0, sizeof(*result));
@@ -184,7 +177,7 @@ int sf_script_run(const struct sf_script *script,
 		result->attempts++;
 		ret = run_once(script, result, err);
 	} while (ret == 1 && result->attempts <= script->retries);
-	result->duration_ns = now_ns() - start_ns;
+	result->duration_ns = sf_now_ns() - start_ns;
 	return ret;
 }
 

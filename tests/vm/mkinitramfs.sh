@@ -55,6 +55,7 @@ copy_program "$(command -v setpriv)" /usr/bin/setpriv
 copy_program "$top/build/tests/badmsg" /usr/bin/badmsg
 copy_program "$top/build/tests/freezebench" /usr/bin/freezebench
 copy_program "$top/build/tests/fakehost" /usr/bin/fakehost
+copy_program "$(command -v fsfreeze)" /usr/bin/fsfreeze
 
 cp "$here/guest/init" "$stage/init"
 cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"

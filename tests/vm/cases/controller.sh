@@ -264,3 +264,105 @@ case_snapshot_over_a_unix_socket() {
 		expect_no_sessions
 	done
 }
+
+# Without the module: a host that checks, with FIFREEZE of its own, that the
+# three filesystems are frozen (EBUSY) while it is asked; "hang" as its
+# argument makes it never answer.
+make_probing_host() {
+	mkdir -p /var/lib /tmp/host
+	cat >/tmp/host/probe.sh <<'HOST'
+#!/bin/sh
+read -r request
+id=$(printf '%s' "$request" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+for fs in ext4 xfs btrfs; do
+	if fsfreeze --freeze "/mnt/$fs" 2>/dev/null; then
+		fsfreeze --unfreeze "/mnt/$fs"
+		echo "$fs was not frozen"
+	else
+		echo "$fs frozen"
+	fi
+done >/tmp/host/probe
+[ "$1" = hang ] && exec sleep 600
+echo "{\"type\":\"result\",\"version\":1,\"id\":\"$id\",\"ok\":true,\"snapshot\":\"snap-$id\"}"
+HOST
+	chmod 755 /tmp/host/probe.sh
+	rm -f /tmp/host/probe
+}
+
+case_snapshot_without_the_module_uses_fifreeze() {
+	unload_module
+	mount_disks
+	make_probing_host
+	run snapfreeze snapshot --host exec:/tmp/host/probe.sh --json
+	expect_eq "$status" 0 "degraded snapshot"
+	expect_eq "$(cat /tmp/host/probe | tr '\n' ' ')" "ext4 frozen xfs frozen btrfs frozen " \
+		"what the host saw"
+	expect_match "$out" '"freezer":"fifreeze","degraded":"the snapfreeze kernel module is not loaded' \
+		"reported as degraded"
+	expect_match "$out" '"session":\{"id":0,"state":"thawed".*"reason":"request"' "session"
+	expect_match "$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)" \
+		"WARNING \[[0-9-]+\] degraded: " "logged as degraded"
+	expect_writable /mnt/ext4
+	expect_writable /mnt/xfs
+	expect_writable /mnt/btrfs
+	pidof snapfreeze && fail "a snapfreeze process is left"
+	return 0
+}
+
+case_snapshot_without_the_module_nor_fallback_fails() {
+	unload_module
+	mount_disks
+	make_probing_host
+	mkdir -p /etc/snapfreeze
+	trap 'rm -f /etc/snapfreeze/snapfreeze.json' EXIT
+	echo '{"fifreeze_fallback": false}' >/etc/snapfreeze/snapfreeze.json
+	run snapfreeze snapshot --host exec:/tmp/host/probe.sh
+	expect_eq "$status" 3 "exit status"
+	expect_match "$err" 'module is not loaded \(try: modprobe snapfreeze\); "fifreeze_fallback" is false' \
+		"message"
+	[ ! -e /tmp/host/probe ] || fail "the host was asked"
+}
+
+# The watchdog process thaws when the controller dies while frozen...
+case_fifreeze_thawed_when_the_controller_dies() {
+	unload_module
+	mount_disks
+	make_probing_host
+	snapfreeze snapshot --host "exec:/tmp/host/probe.sh hang" >/dev/null 2>&1 &
+	controller=$!
+	wait_until 10 test -s /tmp/host/probe || fail "the host was not asked"
+	kill -9 "$controller"
+	expect_writable /mnt/ext4
+	expect_writable /mnt/xfs
+	expect_writable /mnt/btrfs
+	wait_until 5 sh -c '! pidof snapfreeze' || fail "the watchdog process is left"
+}
+
+# ...and when its timeout passes while the controller is stopped; the
+# controller then reports the freeze as lost.
+case_fifreeze_watchdog_thaws_a_stopped_controller() {
+	unload_module
+	mount_disks
+	make_probing_host
+	snapfreeze snapshot --host "exec:/tmp/host/probe.sh hang" --timeout 2 --json \
+		>/tmp/result 2>/tmp/error &
+	controller=$!
+	wait_until 10 test -s /tmp/host/probe || fail "the host was not asked"
+	kill -STOP "$controller"
+	expect_eq "$(cat /tmp/host/probe | tr '\n' ' ')" "ext4 frozen xfs frozen btrfs frozen " \
+		"frozen"
+	watchdog=
+	for pid in $(pidof snapfreeze); do
+		[ "$pid" = "$controller" ] || watchdog=$pid
+	done
+	[ -n "$watchdog" ] || fail "no watchdog process"
+	wait_until 4 gone "$watchdog" || fail "the watchdog process did not end"
+	expect_writable /mnt/ext4
+	expect_writable /mnt/btrfs
+	kill -CONT "$controller"
+	wait "$controller"
+	expect_eq "$?" 1 "exit status"
+	expect_match "$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)" \
+		"ERROR \[[0-9-]+\] thaw: the watchdog thawed after 2000 ms" "logged"
+	expect_match "$(cat /tmp/result)" '"status":"error".*"reason":"watchdog"' "result"
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "fifreeze.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/snapfreeze.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+/* How long the watchdog may take to answer a thaw request. */
+#define THAW_REPORT_MS 10000
+
+/*
+ * What the watchdog reports, once frozen (or not) and once thawed: a head
+ * and one entry a target, in one write of at most PIPE_BUF bytes, so the
+ * pipe never tears it.
+ */
+struct report_head {
+	int32_t error;		/* negative errno of the target that failed */
+	uint32_t failed;	/* that target's index */
+	uint32_t reason;	/* after the thaw: enum snapfreeze_reason */
+	uint64_t freeze_ns;	/* the request to all frozen */
+	uint64_t spread_ns;	/* the first frozen to the last frozen */
+};
+
+struct report_target {
+	uint64_t freeze_ns;
+	uint64_t frozen_ns;
+	int32_t thaw_error;
+};
+
+_Static_assert(sizeof(struct report_head) + SF_FIFREEZE_MAX_TARGETS *
+	       sizeof(struct report_target) <= PIPE_BUF,
+	       "a report must fit one atomic pipe write");
+
+struct sf_fifreeze {
+	pid_t watchdog;
+	int command;		/* closing it, or this process dying, thaws */
+	int reports;
+	size_t n;
+	size_t size;		/* of a report */
+	struct report_head *report;
+};
+
+static void thaw_in_reverse(const int *fds, size_t n, const uint64_t *frozen_at,
+			    struct report_target *targets)
+{
+	while (n--) {
+		targets[n].thaw_error = ioctl(fds[n], FITHAW, 0) ? -errno : 0;
+		targets[n].frozen_ns = sf_now_ns() - frozen_at[n];
+	}
+}
+
+/* A request (a byte), the owner gone (end of file), or the deadline. */
+static uint32_t wait_for_thaw(int command, uint64_t deadline_ns)
+{
+	for (;;) {
+		uint64_t now = sf_now_ns();
+		char byte;
+		int ready;
+
+		if (now >= deadline_ns)
+			return SNAPFREEZE_REASON_WATCHDOG;
+		ready = poll(&(struct pollfd){ .fd = command, .events = POLLIN }, 1,
+			     (int)((deadline_ns - now + 999999) / 1000000));
+		if (ready < 0 && errno != EINTR)
+			return SNAPFREEZE_REASON_ERROR;
+		if (ready > 0)
+			return read(command, &byte, 1) == 1 ? SNAPFREEZE_REASON_REQUEST :
+							      SNAPFREEZE_REASON_OWNER_GONE;
+	}
+}
+
+/*
+ * The watchdog process. Everything it needs is allocated and locked in
+ * memory before the first freeze: a page fault or a write to a frozen
+ * filesystem would stall the one process that can thaw it.
+ */
+static void __attribute__((noreturn))
+watchdog(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms,
+	 int command, int reports, size_t size)
+{
+	uint64_t started = sf_now_ns(), deadline = started + (uint64_t)timeout_ms * 1000000;
+	struct report_head *head = calloc(1, size);
+	struct report_target *targets = (struct report_target *)(head + 1);
+	uint64_t *frozen_at = calloc(n, sizeof(*frozen_at));
+	int *fds = calloc(n, sizeof(*fds));
+	size_t frozen = 0, i;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	setsid();
+	if (!head || !frozen_at || !fds)
+		_exit(1);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		head->error = -errno;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		fds[i] = open(mounts[i].mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			head->error = -errno;
+			head->failed = i;
+			goto out;
+		}
+	}
+	for (; frozen < n; frozen++) {
+		uint64_t start = sf_now_ns();
+
+		if (ioctl(fds[frozen], FIFREEZE, 0)) {
+			head->error = -errno;
+			head->failed = frozen;
+			goto out;
+		}
+		frozen_at[frozen] = sf_now_ns();
+		targets[frozen].freeze_ns = frozen_at[frozen] - start;
+	}
+	head->freeze_ns = frozen_at[n - 1] - started;
+	head->spread_ns = frozen_at[n - 1] - frozen_at[0];
+	if (write(reports, head, size) != (ssize_t)size)
+		head->reason = SNAPFREEZE_REASON_OWNER_GONE;
+	else
+		head->reason = wait_for_thaw(command, deadline);
+out:
+	thaw_in_reverse(fds, frozen, frozen_at, targets);
+	_exit(write(reports, head, size) == (ssize_t)size ? 0 : 1);
+}
+
+/* One report, whole, before timeout_ms; -1 if the watchdog is gone or late. */
+static int read_report(struct sf_fifreeze *fz, uint64_t timeout_ms)
+{
+	uint64_t deadline = sf_now_ns() + timeout_ms * 1000000;
+	size_t got = 0;
+
+	while (got < fz->size) {
+		uint64_t now = sf_now_ns();
+		ssize_t ret;
+
+		if (now >= deadline ||
+		    poll(&(struct pollfd){ .fd = fz->reports, .events = POLLIN }, 1,
+			 (int)((deadline - now) / 1000000) + 1) == 0)
+			return -1;
+		ret = read(fz->reports, (char *)fz->report + got, fz->size - got);
+		if (ret == 0 || (ret < 0 && errno != EINTR && errno != EAGAIN))
+			return -1;
+		if (ret > 0)
+			got += ret;
+	}
+	return 0;
+}
+
+static int describe(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms,
+		    const struct report_head *head, struct sf_session_info *session)
+{
+	const struct report_target *targets = (const struct report_target *)(head + 1);
+	size_t i;
+
+	*session = (struct sf_session_info){
+		.state = SNAPFREEZE_STATE_FROZEN,
+		.owner_pid = getpid(),
+		.timeout_ms = timeout_ms,
+		.freeze_ns = head->freeze_ns,
+		.spread_ns = head->spread_ns,
+		.targets = calloc(n, sizeof(*session->targets)),
+	};
+	if (!session->targets)
+		return -1;
+	session->n_targets = n;
+	for (i = 0; i < n; i++) {
+		struct sf_target_info *target = &session->targets[i];
+		unsigned int major = mounts[i].major, minor = mounts[i].minor;
+
+		target->path = strdup(mounts[i].mount_point);
+		if (!target->path)
+			return -1;
+		/* As the module reports it: new_encode_dev(). */
+		target->dev = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+		strncpy(target->fstype, mounts[i].fstype, sizeof(target->fstype) - 1);
+		target->freeze_ns = targets[i].freeze_ns;
+	}
+	return 0;
+}
+
+static void reap(struct sf_fifreeze *fz)
+{
+	close(fz->command);
+	close(fz->reports);
+	waitpid(fz->watchdog, NULL, 0);
+	free(fz->report);
+	free(fz);
+}
+
+static struct sf_fifreeze *start_watchdog(const struct sf_mount *mounts, size_t n,
+					  uint32_t timeout_ms, struct sf_error *err)
+{
+	struct sf_fifreeze *fz = calloc(1, sizeof(*fz));
+	int command[2], reports[2];
+
+	if (!fz || pipe2(command, O_CLOEXEC)) {
+		free(fz);
+		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
+		return NULL;
+	}
+	if (pipe2(reports, O_CLOEXEC)) {
+		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
+		goto close_command;
+	}
+	fz->n = n;
+	fz->size = sizeof(struct report_head) + n * sizeof(struct report_target);
+	fz->report = calloc(1, fz->size);
+	fz->watchdog = fz->report ? fork() : -1;
+	if (fz->watchdog == 0) {
+		close(command[1]);
+		close(reports[0]);
+		watchdog(mounts, n, timeout_ms, command[0], reports[1], fz->size);
+	}
+	close(command[0]);
+	close(reports[1]);
+	fz->command = command[1];
+	fz->reports = reports[0];
+	if (fz->watchdog > 0)
+		return fz;
+	sf_fail(err, SF_EXIT_FAILURE, "fifreeze: the watchdog process: %s", strerror(errno));
+	close(fz->reports);
+	free(fz->report);
+	free(fz);
+	close(command[1]);
+	return NULL;
+close_command:
+	close(command[0]);
+	close(command[1]);
+	free(fz);
+	return NULL;
+}
+
+struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
+				       uint32_t timeout_ms,
+				       struct sf_session_info *session,
+				       struct sf_error *err)
+{
+	struct sf_fifreeze *fz;
+
+	memset(session, 0, sizeof(*session));
+	if (!n || n > SF_FIFREEZE_MAX_TARGETS) {
+		sf_fail(err, SF_EXIT_USAGE, "fifreeze: %zu filesystems: 1 to %d can be frozen",
+			n, SF_FIFREEZE_MAX_TARGETS);
+		return NULL;
+	}
+	fz = start_watchdog(mounts, n, timeout_ms, err);
+	if (!fz)
+		return NULL;
+	/* A freeze blocks for as long as writeback takes: the timeout bounds it. */
+	if (read_report(fz, timeout_ms + THAW_REPORT_MS)) {
+		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: the watchdog process did not report");
+	} else if (fz->report->error) {
+		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s: %s",
+			mounts[fz->report->failed].mount_point,
+			strerror(-fz->report->error));
+	} else if (describe(mounts, n, timeout_ms, fz->report, session)) {
+		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
+		sf_fifreeze_thaw(fz, session, &(struct sf_error){ 0 });
+		return NULL;
+	} else {
+		return fz;
+	}
+	reap(fz);
+	return NULL;
+}
+
+int sf_fifreeze_thaw(struct sf_fifreeze *fz, struct sf_session_info *session,
+		     struct sf_error *err)
+{
+	const struct report_target *targets = (const struct report_target *)(fz->report + 1);
+	size_t i;
+	int ret = 0;
+
+	/* The watchdog may have thawed already and be gone: no SIGPIPE here. */
+	if (write(fz->command, "T", 1) != 1 && errno != EPIPE)
+		ret = sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
+	if (read_report(fz, THAW_REPORT_MS)) {
+		ret = sf_fail(err, SF_EXIT_FAILURE,
+			      "fifreeze: the watchdog process died before thawing: "
+			      "check with fsfreeze --unfreeze");
+		goto out;
+	}
+	session->state = SNAPFREEZE_STATE_THAWED;
+	session->reason = fz->report->reason;
+	for (i = 0; i < session->n_targets && i < fz->n; i++) {
+		session->targets[i].frozen_ns = targets[i].frozen_ns;
+		session->targets[i].thaw_error = targets[i].thaw_error;
+		if (targets[i].frozen_ns > session->frozen_ns)
+			session->frozen_ns = targets[i].frozen_ns;
+		if (targets[i].thaw_error && !ret)
+			ret = sf_fail(err, SF_EXIT_FAILURE, "fifreeze: thaw %s: %s",
+				      session->targets[i].path,
+				      strerror(-targets[i].thaw_error));
+	}
+	if (!ret && session->reason != SNAPFREEZE_REASON_REQUEST)
+		ret = sf_fail(err, SF_EXIT_FREEZE_LOST,
+			      "the watchdog thawed after %u ms, before the snapshot was done",
+			      session->timeout_ms);
+out:
+	reap(fz);
+	return ret;
+}
