@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "config.h"
 #include "fifreeze.h"
+#include "handler_env.h"
 #include "host.h"
 #include "log.h"
 #include "mounts.h"
@@ -27,6 +28,7 @@
 
 static const char snapshot_usage[] =
 	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC] [--json]\n"
+	"                           [--handler-env FILE]\n"
 	"\n"
 	"Take one consistent snapshot: run the applications' pre-script (from\n"
 	SF_AZURE_SCRIPT_CONFIG_PATH "), freeze every\n"
@@ -43,9 +45,16 @@ static const char snapshot_usage[] =
 	"  -H, --host URI     where to ask for the snapshot (overrides \"host\")\n"
 	"  -t, --timeout SEC  the watchdog's timeout (overrides \"freeze_timeout\")\n"
 	"  -j, --json         print the result as JSON\n"
+	"  -E, --handler-env FILE\n"
+	"                     run as Azure's extension handler: FILE is its\n"
+	"                     HandlerEnvironment.json (default: $" SF_HANDLER_ENV_VARIABLE ");\n"
+	"                     the log goes to its logFolder, and the status to\n"
+	"                     statusFolder/N.status, N from $ConfigSequenceNumber\n"
+	"                     or the newest configFolder/N.settings\n"
 	"  -h, --help         show this help\n";
 
 struct snapshot {
+	struct sf_handler_env handler;	/* status_folder NULL: not a handler */
 	struct sf_config config;
 	const char *host;
 	struct sf_log *log;
@@ -373,12 +382,20 @@ static int open_freezer(struct snapshot *snap, struct sf_error *err)
 	return 0;
 }
 
-static int parse_snapshot_options(int argc, char **argv, const char **config,
-				  const char **host, uint32_t *timeout_ms,
-				  bool *json, struct sf_error *err)
+struct snapshot_options {
+	const char *config;
+	const char *host;
+	const char *handler_env;
+	uint32_t timeout_ms;
+	bool json;
+};
+
+static int parse_snapshot_options(int argc, char **argv, struct snapshot_options *opts,
+				  struct sf_error *err)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "handler-env", required_argument, NULL, 'E' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
@@ -389,22 +406,26 @@ static int parse_snapshot_options(int argc, char **argv, const char **config,
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:H:t:jh", options, NULL)) != -1) {
+	opts->handler_env = getenv(SF_HANDLER_ENV_VARIABLE);
+	while ((opt = getopt_long(argc, argv, ":c:E:H:t:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			*config = optarg;
+			opts->config = optarg;
+			break;
+		case 'E':
+			opts->handler_env = optarg;
 			break;
 		case 'H':
-			*host = optarg;
+			opts->host = optarg;
 			break;
 		case 't':
-			if (sf_parse_seconds(optarg, timeout_ms))
+			if (sf_parse_seconds(optarg, &opts->timeout_ms))
 				return sf_fail(err, SF_EXIT_USAGE,
 					       "snapshot: --timeout '%s': not a number of seconds",
 					       optarg);
 			break;
 		case 'j':
-			*json = true;
+			opts->json = true;
 			break;
 		case 'h':
 			fputs(snapshot_usage, stdout);
@@ -419,17 +440,38 @@ static int parse_snapshot_options(int argc, char **argv, const char **config,
 	return 0;
 }
 
-static int prepare(struct snapshot *snap, const char *config_path,
-		   const char *host, uint32_t timeout_ms, struct sf_error *err)
+/*
+ * As Azure's handler: the log in its log folder, and "transitioning" in
+ * the status file until the result replaces it.
+ */
+static int enter_handler_env(struct snapshot *snap, const char *path,
+			     struct sf_error *err)
 {
-	if (sf_config_load(config_path, NULL, &snap->config, err))
+	char *log_path;
+
+	if (sf_handler_env_load(path, &snap->handler, err))
 		return -1;
-	snap->host = host ? host : snap->config.host;
+	if (asprintf(&log_path, "%s/extension.log", snap->handler.log_folder) < 0)
+		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	free(snap->config.log_path);
+	snap->config.log_path = log_path;
+	return sf_azure_status_write(snap->handler.status_folder, snap->handler.seq,
+				     SF_AZURE_OPERATION, SF_AZURE_TRANSITIONING, 0,
+				     "snapshot starting", err);
+}
+
+static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
+		   struct sf_error *err)
+{
+	if (sf_config_load(opts->config, NULL, &snap->config, err) ||
+	    (opts->handler_env && enter_handler_env(snap, opts->handler_env, err)))
+		return -1;
+	snap->host = opts->host ? opts->host : snap->config.host;
 	if (!snap->host)
 		return sf_fail(err, SF_EXIT_USAGE,
 			       "snapshot: no host: set \"host\" in the configuration or pass --host");
-	if (timeout_ms)
-		snap->config.freeze_timeout_ms = timeout_ms;
+	if (opts->timeout_ms)
+		snap->config.freeze_timeout_ms = opts->timeout_ms;
 	snap->log = sf_log_open(snap->config.log_path, SF_LOG_DEFAULT_LIMITS, err);
 	if (!snap->log || sf_state_load(SF_STATE_DIR, &snap->state, err))
 		return -1;
@@ -442,24 +484,44 @@ static int prepare(struct snapshot *snap, const char *config_path,
 			      snap->config.n_skip_mounts, &snap->mounts, err);
 }
 
+/* The handler's final status: success, or the error that ended the command. */
+static int leave_handler_env(struct snapshot *snap, int ret, struct sf_error *err)
+{
+	char message[700];
+	struct sf_error status_err;
+
+	if (!ret)
+		snprintf(message, sizeof(message), "snapshot %s: success, %s-consistent%s%s",
+			 snap->id, snap->consistency, snap->degraded[0] ? ", degraded: " : "",
+			 snap->degraded);
+	if (!sf_azure_status_write(snap->handler.status_folder, snap->handler.seq,
+				   SF_AZURE_OPERATION,
+				   ret ? SF_AZURE_ERROR : SF_AZURE_SUCCESS,
+				   ret ? (int)err->exit_code : 0, ret ? err->msg : message,
+				   &status_err))
+		return ret;
+	if (snap->log)
+		sf_log_write(snap->log, SF_LOG_ERROR, "%s", status_err.msg);
+	if (!ret)
+		*err = status_err;
+	return -1;
+}
+
 int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 {
 	struct snapshot snap = { .status = "success", .consistency = "crash" };
-	const char *config_path = NULL, *host = NULL;
-	uint32_t timeout_ms = 0;
+	struct snapshot_options opts = { 0 };
 	sigset_t signals, pending;
-	bool json = false;
 	int lock, ret;
 
-	ret = parse_snapshot_options(argc, argv, &config_path, &host, &timeout_ms,
-				     &json, err);
+	ret = parse_snapshot_options(argc, argv, &opts, err);
 	if (ret)
 		return ret > 0 ? SF_EXIT_OK : -1;
 	lock = take_lock(err);
 	if (lock < 0)
 		return -1;
 	snap.started_ns = sf_now_ns();
-	ret = prepare(&snap, config_path, host, timeout_ms, err);
+	ret = prepare(&snap, &opts, err);
 	if (!ret)
 		ret = open_freezer(&snap, err);
 	if (!ret) {
@@ -475,14 +537,17 @@ int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 		if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
 		    sigismember(&pending, SIGHUP))
 			failed(&snap, "snapshot", "interrupted by a signal");
-		ret = report(&snap, json, err);
+		ret = report(&snap, opts.json, err);
 	}
+	if (snap.handler.status_folder)
+		ret = leave_handler_env(&snap, ret, err);
 	sf_nl_close(snap.nl);
 	sf_host_answer_free(&snap.answer);
 	sf_session_info_free(&snap.session);
 	sf_mounts_free(&snap.mounts);
 	sf_log_close(snap.log);
 	sf_config_free(&snap.config);
+	sf_handler_env_free(&snap.handler);
 	close(lock);
 	return ret;
 }

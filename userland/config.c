@@ -31,13 +31,10 @@ int sf_check_file_safety(const char *path, mode_t forbidden,
 	return 0;
 }
 
-/*
- * The file's JSON object; NULL with err set, or with no error when the file
- * is missing and not required.
- */
-static cJSON *read_json(const char *path, bool required, mode_t forbidden,
-			struct sf_error *err)
+void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
+			bool array, struct sf_error *err)
 {
+	const char *expected = array ? "a JSON array" : "a JSON object";
 	char *text = malloc(MAX_CONFIG_SIZE + 1);
 	const char *where;
 	size_t len, line = 1;
@@ -64,11 +61,14 @@ static cJSON *read_json(const char *path, bool required, mode_t forbidden,
 	}
 	text[len] = '\0';
 	json = cJSON_ParseWithLengthOpts(text, len, &where, 0);
-	if (!json || !cJSON_IsObject(json)) {
+	if (!json || !(array ? cJSON_IsArray(json) : cJSON_IsObject(json))) {
 		for (const char *c = text; json == NULL && where && c < where; c++)
 			line += *c == '\n';
-		sf_fail(err, SF_EXIT_FAILURE, json ? "%s: not a JSON object" :
-			"%s: line %zu: malformed JSON", path, line);
+		if (json)
+			sf_fail(err, SF_EXIT_FAILURE, "%s: not %s", path, expected);
+		else
+			sf_fail(err, SF_EXIT_FAILURE, "%s: line %zu: malformed JSON",
+				path, line);
 		cJSON_Delete(json);
 		json = NULL;
 	}
@@ -232,7 +232,7 @@ int sf_config_load(const char *path, const char *azure_path,
 	azure_path = azure_path ? azure_path : SF_AZURE_SCRIPT_CONFIG_PATH;
 
 	err->msg[0] = '\0';
-	json = read_json(path ? path : SF_CONFIG_PATH, path != NULL, 022, err);
+	json = sf_read_json_file(path ? path : SF_CONFIG_PATH, path != NULL, 022, false, err);
 	path = path ? path : SF_CONFIG_PATH;
 	if (json)
 		ret = parse_own(path, json, config, err);
@@ -240,7 +240,7 @@ int sf_config_load(const char *path, const char *azure_path,
 		ret = -1;
 	cJSON_Delete(json);
 
-	json = ret ? NULL : read_json(azure_path, false, 077, err);
+	json = ret ? NULL : sf_read_json_file(azure_path, false, 077, false, err);
 	if (json)
 		ret = parse_azure(azure_path, json, &config->app, err);
 	else if (!ret && err->msg[0])

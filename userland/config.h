@@ -59,4 +59,12 @@ void sf_config_free(struct sf_config *config);
 int sf_check_file_safety(const char *path, mode_t forbidden,
 			 struct sf_error *err);
 
+/*
+ * A JSON file (a cJSON *, an object or with array an array) checked as
+ * sf_check_file_safety() does; NULL with err set, or with no error when
+ * the file is missing and not required.
+ */
+void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
+			bool array, struct sf_error *err);
+
 #endif

@@ -14,6 +14,9 @@
 int sf_write_file_atomic(const char *path, const char *text, mode_t mode,
 			 struct sf_error *err);
 
+/* The operation snapshots report in Azure's handler status file. */
+#define SF_AZURE_OPERATION "Snapshot"
+
 /* The states of Azure's handler status file. */
 enum sf_azure_state {
 	SF_AZURE_TRANSITIONING,

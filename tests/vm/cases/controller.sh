@@ -366,3 +366,39 @@ case_fifreeze_watchdog_thaws_a_stopped_controller() {
 		"ERROR \[[0-9-]+\] thaw: the watchdog thawed after 2000 ms" "logged"
 	expect_match "$(cat /tmp/result)" '"status":"error".*"reason":"watchdog"' "result"
 }
+
+# As Azure's extension handler: folders from HandlerEnvironment.json, the
+# status "transitioning" while the host is asked, then the result.
+case_snapshot_as_an_extension_handler() {
+	load_module
+	mount_disks
+	make_host ok
+	rm -rf /tmp/ext
+	mkdir -p /tmp/ext/config /tmp/ext/status
+	touch /tmp/ext/config/3.settings /tmp/ext/config/4.settings
+	cat >/tmp/ext/HandlerEnvironment.json <<-'EOF2'
+	[{"name": "Microsoft.Azure.RecoveryServices.VMSnapshotLinux", "version": 1.0,
+	  "handlerEnvironment": {"logFolder": "/tmp/ext/log", "configFolder": "/tmp/ext/config",
+	                         "statusFolder": "/tmp/ext/status"}}]
+	EOF2
+	host="exec:cp /tmp/ext/status/4.status /tmp/host/during; /tmp/host/host.sh"
+	run snapfreeze snapshot --handler-env /tmp/ext/HandlerEnvironment.json --host "$host"
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$(cat /tmp/host/during)" \
+		'^\[\{"version":"1.0","timestampUTC":"[0-9T:-]+Z","status":\{"name":"Microsoft.Azure.RecoveryServices.VMSnapshotLinux","operation":"Snapshot","status":"transitioning","code":0' \
+		"status while frozen"
+	expect_match "$(cat /tmp/ext/status/4.status)" \
+		'"status":"success","code":0,"formattedMessage":\{"lang":"en-US","message":"snapshot [0-9-]+: success, filesystem-consistent"\}' \
+		"final status"
+	expect_match "$(cat /tmp/ext/log/extension.log)" "host: snapshot snap-" "log in the log folder"
+
+	make_host refuse
+	ConfigSequenceNumber=5 SNAPFREEZE_HANDLER_ENVIRONMENT=/tmp/ext/HandlerEnvironment.json \
+		run snapfreeze snapshot --host exec:/tmp/host/host.sh
+	expect_eq "$status" 1 "refused snapshot"
+	expect_match "$(cat /tmp/ext/status/5.status)" \
+		'"status":"error","code":1,"formattedMessage":\{"lang":"en-US","message":"snapshot [0-9-]+ failed: host: denied"\}' \
+		"error status"
+	[ "$(ls /tmp/ext/status)" = "$(printf '4.status\n5.status')" ] ||
+		fail "status folder: $(ls -a /tmp/ext/status)"
+}

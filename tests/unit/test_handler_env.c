@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Azure's HandlerEnvironment.json and the settings' sequence number. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "handler_env.h"
+#include "tempdir.h"
+
+static const char *write_env(const char *text)
+{
+	static char path[256];
+	FILE *file;
+
+	snprintf(path, sizeof(path), "%s/HandlerEnvironment.json", dir);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	fclose(file);
+	assert_int_equal(chmod(path, 0644), 0);
+	return path;
+}
+
+/* An environment whose config folder is DIR/config, holding N.settings. */
+static const char *env_with_settings(const char *const *settings, size_t n)
+{
+	char text[1024], path[512];
+	size_t i;
+
+	snprintf(path, sizeof(path), "rm -rf %s/config && mkdir %s/config", dir, dir);
+	assert_int_equal(system(path), 0);
+	for (i = 0; i < n; i++) {
+		FILE *file;
+
+		snprintf(path, sizeof(path), "%s/config/%s", dir, settings[i]);
+		file = fopen(path, "w");
+		assert_non_null(file);
+		fclose(file);
+	}
+	snprintf(text, sizeof(text),
+		 "[{\"handlerEnvironment\": {\"logFolder\": \"%s/log\", "
+		 "\"configFolder\": \"%s/config\", \"statusFolder\": \"%s/status\"}}]",
+		 dir, dir, dir);
+	return write_env(text);
+}
+
+static void azure_file_with_the_sequence_from_the_environment(void **state)
+{
+	struct sf_handler_env env;
+	struct sf_error err;
+
+	(void)state;
+	setenv("ConfigSequenceNumber", "7", 1);
+	assert_int_equal(sf_handler_env_load(SF_FIXTURES "/HandlerEnvironment.json",
+					     &env, &err), 0);
+	assert_string_equal(env.log_folder,
+			    "/var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux");
+	assert_string_equal(env.status_folder,
+			    "/var/lib/waagent/Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9225.0/status");
+	assert_int_equal(env.seq, 7);
+	sf_handler_env_free(&env);
+}
+
+static void newest_settings_without_the_variable(void **state)
+{
+	static const char *const settings[] = {
+		"0.settings", "2.settings", "10.settings", "x.settings", "11.status",
+	};
+	struct sf_handler_env env;
+	struct sf_error err;
+
+	(void)state;
+	unsetenv("ConfigSequenceNumber");
+	assert_int_equal(sf_handler_env_load(env_with_settings(settings, 5), &env, &err), 0);
+	assert_int_equal(env.seq, 10);
+	sf_handler_env_free(&env);
+}
+
+static void no_sequence_at_all(void **state)
+{
+	struct sf_handler_env env;
+	struct sf_error err;
+
+	(void)state;
+	unsetenv("ConfigSequenceNumber");
+	assert_int_equal(sf_handler_env_load(env_with_settings(NULL, 0), &env, &err), -1);
+	assert_non_null(strstr(err.msg, "config: no N.settings file, and ConfigSequenceNumber is not set"));
+}
+
+static void a_bad_sequence_is_named(void **state)
+{
+	struct sf_handler_env env;
+	struct sf_error err;
+
+	(void)state;
+	setenv("ConfigSequenceNumber", "3x", 1);
+	assert_int_equal(sf_handler_env_load(env_with_settings(NULL, 0), &env, &err), -1);
+	assert_string_equal(err.msg, "ConfigSequenceNumber '3x': not a sequence number");
+}
+
+static void wrong_shapes_are_refused(void **state)
+{
+	static const struct {
+		const char *text, *message;
+	} cases[] = {
+		{ "{\"handlerEnvironment\": {}}", "not a JSON array" },
+		{ "[{\"handlerEnvironment\": 1}]", "an array of one object with \"handlerEnvironment\"" },
+		{ "[{\"handlerEnvironment\": {\"logFolder\": \"/l\", \"configFolder\": \"/c\"}}]",
+		  "\"handlerEnvironment\".\"statusFolder\" must be an absolute path" },
+		{ "[{\"handlerEnvironment\": {\"logFolder\": \"l\"}}]",
+		  "\"logFolder\" must be an absolute path" },
+		{ "[{", "line 1: malformed JSON" },
+	};
+	struct sf_handler_env env;
+	struct sf_error err;
+	size_t i;
+
+	(void)state;
+	setenv("ConfigSequenceNumber", "1", 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(sf_handler_env_load(write_env(cases[i].text), &env, &err), -1);
+		if (!strstr(err.msg, cases[i].message))
+			fail_msg("'%s': '%s', expected '%s'", cases[i].text, err.msg,
+				 cases[i].message);
+	}
+}
+
+static void a_writable_file_is_refused(void **state)
+{
+	struct sf_handler_env env;
+	struct sf_error err;
+	const char *path = env_with_settings(NULL, 0);
+
+	(void)state;
+	setenv("ConfigSequenceNumber", "1", 1);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(sf_handler_env_load(path, &env, &err), -1);
+	assert_non_null(strstr(err.msg, "HandlerEnvironment.json: mode 0666"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(azure_file_with_the_sequence_from_the_environment),
+		cmocka_unit_test(newest_settings_without_the_variable),
+		cmocka_unit_test(no_sequence_at_all),
+		cmocka_unit_test(a_bad_sequence_is_named),
+		cmocka_unit_test(wrong_shapes_are_refused),
+		cmocka_unit_test(a_writable_file_is_refused),
+	};
+
+	return cmocka_run_group_tests_name("handler environment", tests, tempdir_setup,
+					   tempdir_teardown);
+}
