@@ -19,7 +19,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 
 PKG_CONFIG ?= pkg-config
-USERLAND_PKGS := libnl-genl-3.0 libcjson
+USERLAND_PKGS := libnl-genl-3.0 libcjson libcurl
 CFLAGS ?= -O2 -g
 SF_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Iinclude/uapi -Iuserland \
@@ -48,7 +48,7 @@ all: userland module-if-possible
 userland: $(BUILD)/snapfreeze
 
 $(BUILD)/%.o: %.c $(wildcard userland/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
-	@$(PKG_CONFIG) --exists $(USERLAND_PKGS) || { echo "snapfreeze: libnl-genl-3 and cJSON development files are missing: run 'make deps'" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists $(USERLAND_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON or libcurl development files are missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "lineio.h"
 
 /* An open channel to the host: one fd each way (the same for sockets). */
@@ -168,10 +169,10 @@ static int open_serial(const char *uri, const char *name, struct channel *channe
 
 	if (serial_path(name, path, sizeof(path)))
 		return sf_fail(err, SF_EXIT_FAILURE,
-			       "host %s: no virtio-serial port of that name", uri);
+			       "%s: no virtio-serial port of that name", uri);
 	channel->in = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (channel->in < 0)
-		return sf_fail(err, SF_EXIT_FAILURE, "host %s: %s: %s", uri, path,
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: %s: %s", uri, path,
 			       strerror(errno));
 	channel->out = channel->in;
 	return 0;
@@ -187,7 +188,7 @@ static int connect_socket(const char *uri, int domain, const struct sockaddr *ad
 	socklen_t error_len = sizeof(error);
 
 	if (fd < 0)
-		return sf_fail(err, SF_EXIT_FAILURE, "host %s: socket: %s", uri,
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: socket: %s", uri,
 			       strerror(errno));
 	if (connect(fd, addr, len) && errno != EINPROGRESS)
 		error = errno;
@@ -198,7 +199,7 @@ static int connect_socket(const char *uri, int domain, const struct sockaddr *ad
 		error = errno;
 	if (error) {
 		close(fd);
-		return sf_fail(err, SF_EXIT_FAILURE, "host %s: connect: %s", uri,
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: connect: %s", uri,
 			       strerror(error));
 	}
 	channel->in = channel->out = fd;
@@ -211,7 +212,7 @@ static int open_unix(const char *uri, const char *path, uint64_t deadline,
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
 	if (strlen(path) >= sizeof(addr.sun_path))
-		return sf_fail(err, SF_EXIT_USAGE, "host %s: path too long", uri);
+		return sf_fail(err, SF_EXIT_USAGE, "%s: path too long", uri);
 	strcpy(addr.sun_path, path);
 	return connect_socket(uri, AF_UNIX, (struct sockaddr *)&addr, sizeof(addr),
 			      deadline, channel, err);
@@ -225,7 +226,7 @@ static int open_vsock(const char *uri, const char *where, uint64_t deadline,
 	char end;
 
 	if (sscanf(where, "%u:%u%c", &cid, &port, &end) != 2)
-		return sf_fail(err, SF_EXIT_USAGE, "host %s: not vsock:CID:PORT", uri);
+		return sf_fail(err, SF_EXIT_USAGE, "%s: not vsock:CID:PORT", uri);
 	addr.svm_cid = cid;
 	addr.svm_port = port;
 	return connect_socket(uri, AF_VSOCK, (struct sockaddr *)&addr, sizeof(addr),
@@ -238,11 +239,11 @@ static int open_exec(const char *uri, const char *command, struct channel *chann
 	int to_child[2], from_child[2];
 
 	if (pipe2(to_child, O_CLOEXEC))
-		return sf_fail(err, SF_EXIT_FAILURE, "host %s: pipe: %s", uri, strerror(errno));
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: pipe: %s", uri, strerror(errno));
 	if (pipe2(from_child, O_CLOEXEC)) {
 		close(to_child[0]);
 		close(to_child[1]);
-		return sf_fail(err, SF_EXIT_FAILURE, "host %s: pipe: %s", uri, strerror(errno));
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: pipe: %s", uri, strerror(errno));
 	}
 	channel->child = fork();
 	if (!channel->child) {
@@ -257,7 +258,7 @@ static int open_exec(const char *uri, const char *command, struct channel *chann
 	if (channel->child < 0) {
 		close(to_child[1]);
 		close(from_child[0]);
-		return sf_fail(err, SF_EXIT_FAILURE, "host %s: fork: %s", uri, strerror(errno));
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: fork: %s", uri, strerror(errno));
 	}
 	setpgid(channel->child, channel->child);
 	channel->out = to_child[1];
@@ -283,7 +284,8 @@ static int open_channel(const char *uri, uint64_t deadline, struct channel *chan
 	if (scheme == 4 && !strncmp(uri, "exec", 4))
 		return open_exec(uri, colon + 1, channel, err);
 	return sf_fail(err, SF_EXIT_USAGE,
-		       "host URI '%s': not serial:, unix:, vsock: or exec:", uri);
+		       "host URI '%s': not serial:, unix:, vsock:, exec:, http:// or https://",
+		       uri);
 }
 
 static void close_channel(struct channel *channel)
@@ -306,9 +308,9 @@ static int send_line(const char *uri, struct channel *channel, const char *line,
 		return 0;
 	case SF_LINE_TIMEOUT:
 		return sf_fail(err, SF_EXIT_FAILURE,
-			       "host %s: could not send the request in time", uri);
+			       "%s: could not send the request in time", uri);
 	default:
-		return sf_fail(err, SF_EXIT_FAILURE, "host %s: write: %s", uri,
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: write: %s", uri,
 			       strerror(errno));
 	}
 }
@@ -330,11 +332,11 @@ static int receive_answer(const char *uri, struct channel *channel, const char *
 			break;
 		case SF_LINE_TOO_LONG:
 			ret = sf_fail(err, SF_EXIT_FAILURE,
-				      "host %s: a line longer than %d bytes", uri,
+				      "%s: a line longer than %d bytes", uri,
 				      SF_HOST_MAX_LINE);
 			break;
 		case SF_LINE_TIMEOUT:
-			ret = sf_fail(err, SF_EXIT_FAILURE, "host %s: no answer in time",
+			ret = sf_fail(err, SF_EXIT_FAILURE, "%s: no answer in time",
 				      uri);
 			break;
 		case SF_LINE_ERROR:
@@ -345,12 +347,37 @@ static int receive_answer(const char *uri, struct channel *channel, const char *
 			/* fall through */
 		default:
 			ret = sf_fail(err, SF_EXIT_FAILURE,
-				      "host %s: the connection closed without an answer", uri);
+				      "%s: the connection closed without an answer", uri);
 			break;
 		}
 	}
 	sf_line_reader_free(&reader);
 	return ret;
+}
+
+/* http:// and https://: the request POSTed, the answer lines in the body. */
+static int ask_http(const char *uri, const char *id, const char *line,
+		    uint64_t deadline, struct sf_host_answer *answer,
+		    struct sf_error *err)
+{
+	char *body = sf_http_post(uri, line, deadline, SF_HOST_MAX_LINE, err);
+	char *next = body, *cursor;
+	int ret = 1;
+
+	if (!body)
+		return -1;
+	while (ret == 1 && (cursor = strsep(&next, "\n")))
+		if (cursor[0])
+			ret = sf_host_parse_answer(cursor, id, answer, err);
+	free(body);
+	if (ret == 1)
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: no answer to request %s", uri, id);
+	return ret;
+}
+
+static bool is_http(const char *uri)
+{
+	return !strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8);
 }
 
 int sf_host_ask(const char *uri, const struct sf_host_request *request,
@@ -364,6 +391,11 @@ int sf_host_ask(const char *uri, const struct sf_host_request *request,
 	memset(answer, 0, sizeof(*answer));
 	if (!line)
 		return sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
+	if (is_http(uri)) {
+		ret = ask_http(uri, request->id, line, deadline, answer, err);
+		free(line);
+		return ret;
+	}
 	ret = open_channel(uri, deadline, &channel, err);
 	if (!ret)
 		ret = send_line(uri, &channel, line, deadline, err);

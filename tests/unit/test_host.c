@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -222,14 +224,121 @@ static void bad_uris_named(void **state)
 	(void)state;
 	assert_int_equal(sf_host_ask("ftp://host", &request, &answer, &err), -1);
 	assert_string_equal(err.msg,
-			    "host URI 'ftp://host': not serial:, unix:, vsock: or exec:");
+			    "host URI 'ftp://host': not serial:, unix:, vsock:, exec:, http:// or https://");
 	assert_int_equal(sf_host_ask("unix:/nonexistent/host.sock", &request, &answer,
 				     &err), -1);
-	assert_string_equal(err.msg, "host unix:/nonexistent/host.sock: connect: "
+	assert_string_equal(err.msg, "unix:/nonexistent/host.sock: connect: "
 				     "No such file or directory");
 	assert_int_equal(sf_host_ask("serial:no.such.port", &request, &answer, &err), -1);
 	assert_string_equal(err.msg,
-			    "host serial:no.such.port: no virtio-serial port of that name");
+			    "serial:no.such.port: no virtio-serial port of that name");
+}
+
+/*
+ * A one-shot HTTP server on the loopback: it reads the whole POST, checks
+ * it carries a snapshot request as JSON, and sends response (NULL: none).
+ */
+static pid_t serve_http(const char *response)
+{
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(addr);
+	int listener = socket(AF_INET, SOCK_STREAM, 0);
+	pid_t pid;
+
+	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(listener, 1), 0);
+	assert_int_equal(getsockname(listener, (struct sockaddr *)&addr, &len), 0);
+	snprintf(uri, sizeof(uri), "http://127.0.0.1:%u/snapshot", ntohs(addr.sin_port));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		char buf[8192] = "", *body = NULL;
+		int fd = accept(listener, NULL, NULL);
+		size_t got = 0;
+		ssize_t n;
+
+		while (!(body && strchr(body, '\n')) &&
+		       (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+			got += n;
+			body = strstr(buf, "\r\n\r\n");
+		}
+		if (!body || strncmp(buf, "POST /snapshot ", 15) ||
+		    !strstr(buf, "Content-Type: application/json") ||
+		    !strstr(body, "\"type\":\"snapshot\""))
+			_exit(1);
+		if (!response)
+			pause();
+		if (write(fd, response, strlen(response)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(listener);
+	return pid;
+}
+
+static char *http_response(const char *status, const char *body)
+{
+	static char response[80000];
+
+	snprintf(response, sizeof(response),
+		 "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		 status, strlen(body), body);
+	return response;
+}
+
+static void answers_over_http(void **state)
+{
+	struct sf_host_answer answer;
+	struct sf_error err;
+	pid_t host;
+
+	(void)state;
+	host = serve_http(http_response("200 OK",
+		"{\"type\":\"result\",\"version\":1,\"id\":\"req-0\",\"ok\":false}\n"
+		"{\"type\":\"result\",\"version\":1,\"id\":\"req-1\",\"ok\":true,"
+		"\"snapshot\":\"over-http\"}\n"));
+	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_true(answer.ok);
+	assert_string_equal(answer.snapshot, "over-http");
+	sf_host_answer_free(&answer);
+	stop(host);
+}
+
+static void http_failures_named(void **state)
+{
+	static char long_body[70001];
+	static const struct {
+		const char *status, *body, *message;	/* status NULL: no answer */
+	} cases[] = {
+		{ NULL, NULL, "no answer in time" },
+		{ "500 Internal Server Error", "{}\n", "HTTP status 500" },
+		{ "200 OK", "this is not json\n", "not a JSON object" },
+		{ "200 OK", "{\"type\":\"result\",\"version\":1,\"id\":\"req-0\",\"ok\":true}\n",
+		  "no answer to request req-1" },
+		{ "200 OK", long_body, "an answer longer than 65536 bytes" },
+	};
+	struct sf_host_request quick = request;
+	struct sf_host_answer answer;
+	struct sf_error err;
+	size_t i;
+
+	(void)state;
+	memset(long_body, 'x', sizeof(long_body) - 1);
+	quick.deadline_ms = 500;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pid_t host = serve_http(cases[i].status ?
+					http_response(cases[i].status, cases[i].body) : NULL);
+
+		err.msg[0] = '\0';
+		assert_int_equal(sf_host_ask(uri, &quick, &answer, &err), -1);
+		if (!strstr(err.msg, cases[i].message))
+			fail_msg("case %zu: '%s' does not contain '%s'", i, err.msg,
+				 cases[i].message);
+		stop(host);
+	}
 }
 
 static int setup(void **state)
@@ -245,6 +354,8 @@ int main(void)
 		cmocka_unit_test(answers_over_unix),
 		cmocka_unit_test(failures_named),
 		cmocka_unit_test(exec_transport),
+		cmocka_unit_test(answers_over_http),
+		cmocka_unit_test(http_failures_named),
 		cmocka_unit_test(bad_uris_named),
 	};
 

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SNAPFREEZE_HTTP_H
+#define SNAPFREEZE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/*
+ * One HTTP POST of a JSON body to an http:// or https:// URL, finished by
+ * the deadline (sf_now_ms() time): the 2xx answer's body, at most max
+ * bytes, NUL-terminated, for the caller to free. No redirects are followed,
+ * and no other protocol is spoken.
+ */
+char *sf_http_post(const char *url, const char *body, uint64_t deadline,
+		   size_t max, struct sf_error *err);
+
+#endif
