@@ -29,6 +29,8 @@ SF_LIBS = $(shell $(PKG_CONFIG) --libs $(USERLAND_PKGS) 2>/dev/null) -lm
 
 LIB_SRCS := $(filter-out userland/main.c,$(wildcard userland/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+HOSTD_SRCS := $(filter-out userland/hostd/main.c,$(wildcard userland/hostd/*.c))
+HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 # What DKMS needs to build the module: the sources, never build output.
@@ -45,7 +47,7 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 
 all: userland module-if-possible
 
-userland: $(BUILD)/snapfreeze
+userland: $(BUILD)/snapfreeze $(BUILD)/snapfreeze-hostd
 
 $(BUILD)/%.o: %.c $(wildcard userland/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
 	@$(PKG_CONFIG) --exists $(USERLAND_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON or libcurl development files are missing: run 'make deps'" >&2; exit 1; }
@@ -60,6 +62,21 @@ $(BUILD)/libsnapfreeze.a: $(LIB_OBJS)
 
 $(BUILD)/snapfreeze: $(BUILD)/userland/main.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+
+# The host agent: all but its main() in a library of its own, for the tests.
+$(HOSTD_OBJS) $(BUILD)/userland/hostd/main.o $(BUILD)/tests/unit/test_hostd.o: \
+	$(wildcard userland/hostd/*.h)
+
+$(BUILD)/libsnapfreeze-hostd.a: $(HOSTD_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/snapfreeze-hostd: $(BUILD)/userland/hostd/main.o $(BUILD)/libsnapfreeze-hostd.a \
+		$(BUILD)/libsnapfreeze.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+
+$(BUILD)/tests/test_hostd: $(BUILD)/tests/unit/test_hostd.o $(BUILD)/libsnapfreeze-hostd.a \
+		$(BUILD)/libsnapfreeze.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)

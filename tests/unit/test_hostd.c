@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapfreeze-hostd as QEMU would see it: this process is the guest's side
+ * of the channel (the socket QEMU listens on), a forked child plays QMP,
+ * and the agent itself runs in another child. Every wait is on an fd and
+ * bounded.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "hostd/hostd.h"
+#include "lineio.h"
+#include "tempdir.h"
+
+#define WAIT_MS 5000		/* the most any step may take */
+
+/* The fake QMP server's ways. */
+enum qmp_mode {
+	QMP_OK,
+	QMP_FAIL,		/* the transaction fails */
+	QMP_SILENT,		/* no greeting, nothing */
+	QMP_HOLD,		/* the transaction returns when released */
+};
+
+struct fake_qmp {
+	pid_t pid;
+	struct sf_line_reader reports;	/* the transactions it received */
+	int release;
+};
+
+struct hostd {
+	pid_t pid;
+	int guest;
+	struct sf_line_reader answers;
+};
+
+static char path_buf[4][256];
+#define GUEST_SOCKET path_buf[0]
+#define QMP_SOCKET path_buf[1]
+#define LOG_FILE path_buf[2]
+#define IMAGES path_buf[3]
+
+static char query_block[4096];
+
+static struct sf_mount root = {
+	.mount_point = "/", .fstype = "ext4", .source = "/dev/vda1",
+	.major = 254, .minor = 1,
+};
+
+static int listen_at(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static int accept_within(int listener, int timeout_ms)
+{
+	int fd;
+
+	assert_int_equal(poll(&(struct pollfd){ .fd = listener, .events = POLLIN }, 1,
+			      timeout_ms), 1);
+	fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* A QEMU monitor, as far as hostd uses it; an event precedes every answer. */
+static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
+{
+	FILE *in = fdopen(dup(fd), "r");
+	char *line = NULL, byte;
+	size_t size = 0;
+
+	if (mode != QMP_SILENT)
+		dprintf(fd, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":7,\"minor\":2,\"micro\":0}},"
+			    "\"capabilities\":[\"oob\"]}}\n");
+	while (getline(&line, &size, in) > 0) {
+		if (mode == QMP_SILENT)
+			continue;
+		dprintf(fd, "{\"event\":\"RTC_CHANGE\",\"data\":{\"offset\":1},"
+			    "\"timestamp\":{\"seconds\":1,\"microseconds\":2}}\n");
+		if (strstr(line, "\"qmp_capabilities\"")) {
+			dprintf(fd, "{\"return\":{}}\n");
+		} else if (strstr(line, "\"query-block\"")) {
+			dprintf(fd, "%s\n", query_block);
+		} else if (strstr(line, "\"transaction\"")) {
+			if (write(report, line, strlen(line)) < 0 ||
+			    (mode == QMP_HOLD && read(release, &byte, 1) != 1))
+				_exit(1);
+			if (mode == QMP_FAIL)
+				dprintf(fd, "{\"error\":{\"class\":\"GenericError\","
+					    "\"desc\":\"Could not create file: Permission denied\"}}\n");
+			else
+				dprintf(fd, "{\"return\":{}}\n");
+		} else {
+			dprintf(fd, "{\"error\":{\"class\":\"CommandNotFound\","
+				    "\"desc\":\"unexpected\"}}\n");
+		}
+	}
+	free(line);
+	fclose(in);
+}
+
+static void start_qmp(struct fake_qmp *qmp, enum qmp_mode mode)
+{
+	int listener = listen_at(QMP_SOCKET), report[2], release[2];
+
+	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(release, O_CLOEXEC), 0);
+	qmp->pid = fork();
+	assert_true(qmp->pid >= 0);
+	if (!qmp->pid) {
+		for (;;) {
+			int fd = accept(listener, NULL, NULL);
+
+			if (fd < 0)
+				_exit(1);
+			qmp_session(fd, mode, report[1], release[0]);
+			close(fd);
+		}
+	}
+	close(listener);
+	close(report[1]);
+	close(release[0]);
+	fcntl(report[0], F_SETFL, O_NONBLOCK);
+	sf_line_reader_init(&qmp->reports, report[0], 1 << 20);
+	qmp->release = release[1];
+}
+
+static void stop_qmp(struct fake_qmp *qmp)
+{
+	kill(qmp->pid, SIGKILL);
+	waitpid(qmp->pid, NULL, 0);
+	close(qmp->reports.fd);
+	sf_line_reader_free(&qmp->reports);
+	close(qmp->release);
+}
+
+static cJSON *next_report(struct fake_qmp *qmp)
+{
+	char *line;
+
+	assert_int_equal(sf_line_read(&qmp->reports, sf_now_ms() + WAIT_MS, &line),
+			 SF_LINE_OK);
+	return cJSON_Parse(line);
+}
+
+/* Runs hostd_main() in a child with these options after --guest and --log. */
+static pid_t spawn_hostd(const char *const *options)
+{
+	const char *argv[32] = { "snapfreeze-hostd", "--guest", GUEST_SOCKET,
+				 "--log", LOG_FILE };
+	int argc = 5;
+	pid_t pid;
+
+	while (*options)
+		argv[argc++] = *options++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct sf_error err = { 0 };
+		int ret = hostd_main(argc, (char **)argv, &err);
+
+		_exit(ret < 0 ? (int)err.exit_code : ret);
+	}
+	return pid;
+}
+
+static void start_hostd(struct hostd *hostd, const char *const *options)
+{
+	int listener = listen_at(GUEST_SOCKET);
+
+	hostd->pid = spawn_hostd(options);
+	hostd->guest = accept_within(listener, WAIT_MS);
+	close(listener);
+	sf_line_reader_init(&hostd->answers, hostd->guest, SF_HOST_MAX_LINE);
+}
+
+/* Its exit status, within WAIT_MS. */
+static int wait_exit(pid_t pid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status = 0;
+	int ready = poll(&(struct pollfd){ .fd = pidfd, .events = POLLIN }, 1, WAIT_MS);
+
+	close(pidfd);
+	if (ready != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("snapfreeze-hostd did not exit within %d ms", WAIT_MS);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void stop_hostd(struct hostd *hostd)
+{
+	int status;
+
+	close(hostd->guest);
+	sf_line_reader_free(&hostd->answers);
+	status = wait_exit(hostd->pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static const char *const qmp_options[] = { "--qmp", QMP_SOCKET, NULL };
+
+/* The fake QMP server in that mode, and hostd using it. */
+static void start_with_qmp(struct hostd *hostd, struct fake_qmp *qmp, enum qmp_mode mode)
+{
+	start_qmp(qmp, mode);
+	start_hostd(hostd, qmp_options);
+}
+
+static void stop_with_qmp(struct hostd *hostd, struct fake_qmp *qmp)
+{
+	stop_hostd(hostd);
+	stop_qmp(qmp);
+}
+
+static void send_text(struct hostd *hostd, const char *text)
+{
+	assert_int_equal(sf_line_write(hostd->guest, text, strlen(text),
+				       sf_now_ms() + WAIT_MS), SF_LINE_OK);
+}
+
+/* The controller's own request line. */
+static void send_request(struct hostd *hostd, const char *id, uint32_t deadline_ms)
+{
+	struct sf_host_request request = {
+		.id = id, .consistency = "application", .deadline_ms = deadline_ms,
+		.targets = &root, .n_targets = 1,
+	};
+	char *line = sf_host_request_line(&request);
+
+	send_text(hostd, line);
+	free(line);
+}
+
+static cJSON *next_answer_within(struct hostd *hostd, int timeout_ms)
+{
+	char *line;
+	cJSON *json;
+
+	assert_int_equal(sf_line_read(&hostd->answers, sf_now_ms() + timeout_ms, &line),
+			 SF_LINE_OK);
+	json = cJSON_Parse(line);
+	assert_non_null(json);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(json, "type")), "result");
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(json, "version")), 1);
+	return json;
+}
+
+static const char *text(const cJSON *json, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, key));
+}
+
+/* A refusal: its id (NULL: none), cause, and a word of its message. */
+static void assert_refused(cJSON *answer, const char *id, const char *error,
+			   const char *message_part)
+{
+	if (id)
+		assert_string_equal(text(answer, "id"), id);
+	else
+		assert_null(cJSON_GetObjectItem(answer, "id"));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(answer, "ok")));
+	assert_string_equal(text(answer, "error"), error);
+	assert_non_null(text(answer, "message"));
+	if (!strstr(text(answer, "message"), message_part))
+		fail_msg("message '%s' lacks '%s'", text(answer, "message"), message_part);
+	cJSON_Delete(answer);
+}
+
+static cJSON *expected_transaction(const char *folder, const char *tag)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"execute\":\"transaction\",\"arguments\":{\"actions\":["
+		 "{\"type\":\"blockdev-snapshot-sync\",\"data\":{\"device\":\"virtio0\","
+		 "\"snapshot-file\":\"%1$s/virtio0-%2$s.qcow2\",\"format\":\"qcow2\"}},"
+		 "{\"type\":\"blockdev-snapshot-sync\",\"data\":{\"device\":\"virtio1\","
+		 "\"snapshot-file\":\"%1$s/virtio1-%2$s.qcow2\",\"format\":\"qcow2\"}},"
+		 "{\"type\":\"blockdev-snapshot-sync\",\"data\":{\"node-name\":\"logs\","
+		 "\"snapshot-file\":\"%1$s/logs-%2$s.qcow2\",\"format\":\"qcow2\"}}]}}",
+		 folder, tag);
+	return cJSON_Parse(buf);
+}
+
+static void assert_disk(const cJSON *disks, int i, const char *device, const char *image,
+			const char *overlay)
+{
+	const cJSON *disk = cJSON_GetArrayItem(disks, i);
+	char path[512];
+
+	assert_string_equal(text(disk, "device"), device);
+	snprintf(path, sizeof(path), "%s/%s", IMAGES, image);
+	assert_string_equal(text(disk, "image"), path);
+	assert_string_equal(text(disk, "overlay"), overlay);
+}
+
+static bool log_has(const char *pattern)
+{
+	FILE *log = fopen(LOG_FILE, "re");
+	char line[4096];
+	bool found = false;
+	regex_t re;
+
+	assert_non_null(log);
+	assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+	while (!found && fgets(line, sizeof(line), log)) {
+		line[strcspn(line, "\n")] = '\0';
+		found = !regexec(&re, line, 0, NULL, 0);
+	}
+	regfree(&re);
+	fclose(log);
+	return found;
+}
+
+/*
+ * Three writable disks (one made with -blockdev, named by its node), an
+ * empty drive and a CD-ROM: one transaction for the three, overlays next
+ * to their images, named after the request.
+ */
+static void qmp_three_disks_one_transaction(void **state)
+{
+	cJSON *answer, *sent, *expected = expected_transaction(IMAGES, "req_1_x");
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	char overlay[512];
+
+	(void)state;
+	start_with_qmp(&hostd, &qmp, QMP_OK);
+	send_request(&hostd, "req/1 x", 10000);
+	sent = next_report(&qmp);
+	assert_true(cJSON_Compare(sent, expected, true));
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "id"), "req/1 x");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+	assert_string_equal(text(answer, "snapshot"), "req_1_x");
+	assert_string_equal(text(answer, "message"), "3 disks");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(answer, "disks")), 3);
+	snprintf(overlay, sizeof(overlay), "%s/virtio0-req_1_x.qcow2", IMAGES);
+	assert_disk(cJSON_GetObjectItem(answer, "disks"), 0, "virtio0", "root.img", overlay);
+	snprintf(overlay, sizeof(overlay), "%s/virtio1-req_1_x.qcow2", IMAGES);
+	assert_disk(cJSON_GetObjectItem(answer, "disks"), 1, "virtio1", "data.qcow2", overlay);
+	snprintf(overlay, sizeof(overlay), "%s/logs-req_1_x.qcow2", IMAGES);
+	assert_disk(cJSON_GetObjectItem(answer, "disks"), 2, "logs", "logs.qcow2", overlay);
+	stop_with_qmp(&hostd, &qmp);
+	assert_true(log_has("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
+			    "INFO \\[req/1 x\\] answered ok: snapshot req_1_x, 3 disks$"));
+	cJSON_Delete(answer);
+	cJSON_Delete(sent);
+	cJSON_Delete(expected);
+}
+
+static void qmp_snapshot_dir(void **state)
+{
+	char snapshots[300];
+	const char *const options[] = { "--qmp", QMP_SOCKET, "--snapshot-dir", snapshots, NULL };
+	cJSON *answer, *sent, *expected;
+	struct fake_qmp qmp;
+	struct hostd hostd;
+
+	(void)state;
+	snprintf(snapshots, sizeof(snapshots), "%s/snapshots", dir);
+	expected = expected_transaction(snapshots, "r2");
+	strcat(snapshots, "/");	/* the trailing slash is not kept */
+	start_qmp(&qmp, QMP_OK);
+	start_hostd(&hostd, options);
+	send_request(&hostd, "r2", 10000);
+	sent = next_report(&qmp);
+	assert_true(cJSON_Compare(sent, expected, true));
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+	stop_with_qmp(&hostd, &qmp);
+	cJSON_Delete(answer);
+	cJSON_Delete(sent);
+	cJSON_Delete(expected);
+}
+
+/* An overlay left from an earlier request of the same id is never overwritten. */
+static void qmp_existing_overlay_refused(void **state)
+{
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	char overlay[512];
+	int fd;
+
+	(void)state;
+	snprintf(overlay, sizeof(overlay), "%s/virtio1-again.qcow2", IMAGES);
+	fd = open(overlay, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	start_with_qmp(&hostd, &qmp, QMP_OK);
+	send_request(&hostd, "again", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "again", "qmp", overlay);
+	stop_with_qmp(&hostd, &qmp);
+	unlink(overlay);
+}
+
+static void qmp_error_answered_with_its_desc(void **state)
+{
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	cJSON *answer;
+
+	(void)state;
+	start_with_qmp(&hostd, &qmp, QMP_FAIL);
+	send_request(&hostd, "denied-1", 10000);
+	cJSON_Delete(next_report(&qmp));
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "message"),
+			    "transaction: GenericError: Could not create file: Permission denied");
+	assert_refused(answer, "denied-1", "qmp", "GenericError");
+	stop_with_qmp(&hostd, &qmp);
+}
+
+/* A QMP socket that never speaks: "timeout" before the guest gives up. */
+static void qmp_silent_times_out_before_the_guest(void **state)
+{
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	uint64_t sent;
+
+	(void)state;
+	start_with_qmp(&hostd, &qmp, QMP_SILENT);
+	sent = sf_now_ms();
+	send_request(&hostd, "slow-1", 1000);
+	assert_refused(next_answer_within(&hostd, 1000), "slow-1", "timeout", "greeting");
+	assert_true(sf_now_ms() - sent >= 800);
+	stop_with_qmp(&hostd, &qmp);
+	assert_true(log_has("WARNING \\[slow-1\\] QMP stuck at greeting"));
+}
+
+static void qmp_socket_missing_answered(void **state)
+{
+	char missing[300];
+	const char *const options[] = { "--qmp", missing, NULL };
+	struct hostd hostd;
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/no-qmp.sock", dir);
+	start_hostd(&hostd, options);
+	send_request(&hostd, "q-1", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "q-1", "qmp",
+		       "No such file or directory");
+	stop_hostd(&hostd);
+}
+
+static const char *const echo_command[] = { "--command", "echo snap-1", NULL };
+
+static void malformed_lines_answered(void **state)
+{
+	struct hostd hostd;
+
+	(void)state;
+	start_hostd(&hostd, echo_command);
+	send_text(&hostd, "this is not json\n");
+	assert_refused(next_answer_within(&hostd, WAIT_MS), NULL, "malformed", "JSON");
+	send_text(&hostd, "[1, 2]\n");
+	assert_refused(next_answer_within(&hostd, WAIT_MS), NULL, "malformed", "JSON");
+	send_text(&hostd, "{\"type\":\"snapshot\",\"version\":1,\"id\":\"m-1\"}\n");
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "m-1", "malformed", "consistency");
+	send_text(&hostd, "{\"type\":\"snapshot\",\"version\":1,\"id\":\"m-2\","
+			  "\"consistency\":\"crash\",\"deadline_ms\":-5,\"targets\":[]}\n");
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "m-2", "malformed", "deadline_ms");
+	send_text(&hostd, "{\"type\":\"hello\",\"version\":1,\"id\":\"m-3\"}\n");
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "m-3", "malformed", "hello");
+	send_text(&hostd, "{\"type\":\"snapshot\",\"id\":\"m-4\"}\n");
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "m-4", "malformed", "version");
+	stop_hostd(&hostd);
+}
+
+static void too_long_line_then_request_served(void **state)
+{
+	size_t len = SF_HOST_MAX_LINE + 5000;
+	char *line = malloc(len + 2);
+	struct hostd hostd;
+	cJSON *answer;
+
+	(void)state;
+	memset(line, 'x', len);
+	strcpy(line + len, "\n");
+	start_hostd(&hostd, echo_command);
+	send_text(&hostd, line);
+	send_request(&hostd, "after-1", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), NULL, "too-long", "65536");
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "id"), "after-1");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+	cJSON_Delete(answer);
+	stop_hostd(&hostd);
+	free(line);
+}
+
+static void unknown_version_answered(void **state)
+{
+	struct hostd hostd;
+
+	(void)state;
+	start_hostd(&hostd, echo_command);
+	send_text(&hostd, "{\"type\":\"snapshot\",\"version\":2,\"id\":\"v-2\",\"whatever\":1}\n");
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "v-2", "version", "version 2");
+	stop_hostd(&hostd);
+}
+
+/* The first request's transaction waits; the second is "busy" meanwhile. */
+static void second_request_busy_first_answered(void **state)
+{
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	cJSON *answer;
+
+	(void)state;
+	start_with_qmp(&hostd, &qmp, QMP_HOLD);
+	send_request(&hostd, "first", 10000);
+	cJSON_Delete(next_report(&qmp));
+	send_request(&hostd, "second", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "second", "busy", "first");
+	assert_int_equal(write(qmp.release, "", 1), 1);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "id"), "first");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+	cJSON_Delete(answer);
+	stop_with_qmp(&hostd, &qmp);
+}
+
+static void command_ok_names_the_snapshot(void **state)
+{
+	char command[512], input[300], line[4096] = "";
+	const char *const options[] = { "--command", command, NULL };
+	struct hostd hostd;
+	cJSON *answer;
+	FILE *file;
+
+	(void)state;
+	snprintf(input, sizeof(input), "%s/command-input", dir);
+	snprintf(command, sizeof(command), "cat > %s; echo 'vm-7@snap 1'; echo more", input);
+	start_hostd(&hostd, options);
+	send_request(&hostd, "c-1", 10000);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "id"), "c-1");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+	assert_string_equal(text(answer, "snapshot"), "vm-7@snap 1");
+	assert_null(cJSON_GetObjectItem(answer, "disks"));
+	cJSON_Delete(answer);
+	stop_hostd(&hostd);
+	file = fopen(input, "re");
+	assert_non_null(file);
+	assert_non_null(fgets(line, sizeof(line), file));
+	fclose(file);
+	answer = cJSON_Parse(line);
+	assert_string_equal(text(answer, "type"), "snapshot");
+	assert_string_equal(text(answer, "id"), "c-1");
+	assert_int_equal(line[strlen(line) - 1], '\n');
+	cJSON_Delete(answer);
+}
+
+static void command_failure_answered_with_stderr(void **state)
+{
+	const char *const options[] = { "--command",
+					"echo progress; echo 'volume busy' >&2; exit 3", NULL };
+	const char *const silent[] = { "--command", "exit 4", NULL };
+	struct hostd hostd;
+	cJSON *answer;
+
+	(void)state;
+	start_hostd(&hostd, options);
+	send_request(&hostd, "f-1", 10000);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "message"), "volume busy");
+	assert_refused(answer, "f-1", "command", "volume busy");
+	stop_hostd(&hostd);
+
+	start_hostd(&hostd, silent);
+	send_request(&hostd, "f-2", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "f-2", "command",
+		       "exited with status 4");
+	stop_hostd(&hostd);
+}
+
+/*
+ * A command that ignores SIGTERM: "timeout" at the deadline, and its whole
+ * group killed: the fifo it and its children hold open hangs up.
+ */
+static void command_killed_at_deadline(void **state)
+{
+	char fifo[300], command[512];
+	const char *const options[] = { "--command", command, NULL };
+	struct hostd hostd;
+	struct pollfd hangup = { .events = POLLIN };
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/held", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	hangup.fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(hangup.fd >= 0);
+	snprintf(command, sizeof(command),
+		 "trap '' TERM; exec 3>%s; while :; do sleep 1; done", fifo);
+	start_hostd(&hostd, options);
+	send_request(&hostd, "k-1", 1000);
+	assert_refused(next_answer_within(&hostd, 1000), "k-1", "timeout", "did not finish");
+	assert_int_equal(poll(&hangup, 1, WAIT_MS), 1);
+	assert_true(hangup.revents & POLLHUP);
+	close(hangup.fd);
+	unlink(fifo);
+	stop_hostd(&hostd);
+}
+
+static void once_exits_after_the_first_answer(void **state)
+{
+	const char *const options[] = { "--command", "echo s-1", "--once", NULL };
+	struct hostd hostd;
+	int status;
+
+	(void)state;
+	start_hostd(&hostd, options);
+	send_request(&hostd, "o-1", 10000);
+	cJSON_Delete(next_answer_within(&hostd, WAIT_MS));
+	status = wait_exit(hostd.pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(hostd.guest);
+	sf_line_reader_free(&hostd.answers);
+}
+
+static void guest_closing_exits_0(void **state)
+{
+	struct hostd hostd;
+
+	(void)state;
+	start_hostd(&hostd, echo_command);
+	stop_hostd(&hostd);
+	assert_true(log_has("INFO \\[-\\] the guest's channel closed: exiting$"));
+}
+
+static void sigterm_exits_0(void **state)
+{
+	struct hostd hostd;
+	int status;
+
+	(void)state;
+	start_hostd(&hostd, echo_command);
+	kill(hostd.pid, SIGTERM);
+	status = wait_exit(hostd.pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(hostd.guest);
+	sf_line_reader_free(&hostd.answers);
+}
+
+static void no_guest_socket_exits_1(void **state)
+{
+	const char *const options[] = { "--command", "true", "--connect-timeout", "0.2", NULL };
+	int status;
+
+	(void)state;
+	unlink(GUEST_SOCKET);
+	status = wait_exit(spawn_hostd(options));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_true(log_has("ERROR \\[-\\] .*guest.sock: could not connect within 0.2 s"));
+}
+
+static void usage_errors_name_the_option(void **state)
+{
+	static const struct {
+		const char *args[6];
+		const char *message;
+	} cases[] = {
+		{ { "--bogus" }, "unknown option '--bogus'" },
+		{ { "--guest" }, "option '--guest' needs a value" },
+		{ { "--qmp", "q" }, "--guest SOCKET is required" },
+		{ { "--guest", "g" }, "--qmp SOCKET or --command CMD is required" },
+		{ { "--guest", "g", "--qmp", "q", "--command", "c" },
+		  "--qmp and --command exclude each other" },
+		{ { "--guest", "g", "--command", "c", "--snapshot-dir", "d" },
+		  "--snapshot-dir goes with --qmp only" },
+		{ { "--guest", "g", "--command", "c", "--connect-timeout", "soon" },
+		  "--connect-timeout 'soon'" },
+		{ { "--guest", "g", "--command", "c", "extra" }, "unexpected argument 'extra'" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[8] = { "snapfreeze-hostd" };
+		struct sf_error err = { 0 };
+		int argc = 1;
+
+		while (argc - 1 < 6 && cases[i].args[argc - 1]) {
+			argv[argc] = (char *)cases[i].args[argc - 1];
+			argc++;
+		}
+		assert_int_equal(hostd_main(argc, argv, &err), -1);
+		assert_int_equal(err.exit_code, SF_EXIT_USAGE);
+		if (!strstr(err.msg, cases[i].message))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].message);
+	}
+}
+
+static int setup(void **state)
+{
+	signal(SIGPIPE, SIG_IGN);	/* as main() does */
+	if (tempdir_setup(state))
+		return -1;
+	snprintf(GUEST_SOCKET, sizeof(path_buf[0]), "%s/guest.sock", dir);
+	snprintf(QMP_SOCKET, sizeof(path_buf[0]), "%s/qmp.sock", dir);
+	snprintf(LOG_FILE, sizeof(path_buf[0]), "%s/hostd.log", dir);
+	snprintf(IMAGES, sizeof(path_buf[0]), "%s/images", dir);
+	snprintf(query_block, sizeof(query_block),
+		 "{\"return\":["
+		 "{\"device\":\"virtio0\",\"locked\":false,\"removable\":false,\"type\":\"unknown\","
+		 "\"inserted\":{\"ro\":false,\"drv\":\"raw\",\"file\":\"%1$s/root.img\","
+		 "\"node-name\":\"#block113\"}},"
+		 "{\"device\":\"cd0\",\"locked\":false,\"removable\":true,\"type\":\"unknown\"},"
+		 "{\"device\":\"virtio1\",\"inserted\":{\"ro\":false,\"drv\":\"qcow2\","
+		 "\"file\":\"%1$s/data.qcow2\",\"node-name\":\"#block301\"}},"
+		 "{\"device\":\"cd1\",\"removable\":true,\"inserted\":{\"ro\":true,\"drv\":\"raw\","
+		 "\"file\":\"%1$s/install.iso\"}},"
+		 "{\"device\":\"\",\"qdev\":\"/machine/peripheral/disk2/virtio-backend\","
+		 "\"inserted\":{\"ro\":false,\"drv\":\"qcow2\",\"file\":\"%1$s/logs.qcow2\","
+		 "\"node-name\":\"logs\"}}]}",
+		 IMAGES);
+	return mkdir(IMAGES, 0700);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(qmp_three_disks_one_transaction),
+		cmocka_unit_test(qmp_snapshot_dir),
+		cmocka_unit_test(qmp_existing_overlay_refused),
+		cmocka_unit_test(qmp_error_answered_with_its_desc),
+		cmocka_unit_test(qmp_silent_times_out_before_the_guest),
+		cmocka_unit_test(qmp_socket_missing_answered),
+		cmocka_unit_test(malformed_lines_answered),
+		cmocka_unit_test(too_long_line_then_request_served),
+		cmocka_unit_test(unknown_version_answered),
+		cmocka_unit_test(second_request_busy_first_answered),
+		cmocka_unit_test(command_ok_names_the_snapshot),
+		cmocka_unit_test(command_failure_answered_with_stderr),
+		cmocka_unit_test(command_killed_at_deadline),
+		cmocka_unit_test(once_exits_after_the_first_answer),
+		cmocka_unit_test(guest_closing_exits_0),
+		cmocka_unit_test(sigterm_exits_0),
+		cmocka_unit_test(no_guest_socket_exits_1),
+		cmocka_unit_test(usage_errors_name_the_option),
+	};
+
+	return cmocka_run_group_tests_name("hostd", tests, setup, tempdir_teardown);
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "hostd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 30000
+
+static const char usage[] =
+	"Usage: snapfreeze-hostd --guest SOCKET (--qmp SOCKET | --command CMD) [--snapshot-dir DIR]\n"
+	"                        [--log FILE] [--once] [--connect-timeout SEC]\n"
+	"       snapfreeze-hostd --help | --version\n"
+	"\n"
+	"Answers the snapshot requests of the snapfreeze controller in a VM: takes\n"
+	"the snapshot of the VM's disks while the guest holds its filesystems frozen.\n"
+	"\n"
+	"Options:\n"
+	"  --guest SOCKET         the unix socket behind the VM's virtio-serial port\n"
+	"                         org.snapfreeze.host (QEMU listens, hostd connects)\n"
+	"  --qmp SOCKET           QEMU's QMP socket: every writable disk is snapshotted\n"
+	"                         by one transaction of blockdev-snapshot-sync\n"
+	"  --command CMD          instead, run /bin/sh -c CMD with the request on its\n"
+	"                         standard input; exit 0 and the first line of output\n"
+	"                         name the snapshot, otherwise standard error says why\n"
+	"  --snapshot-dir DIR     where the new qcow2 overlays go (default: next to each\n"
+	"                         disk's current image)\n"
+	"  --log FILE             log there (default: standard error)\n"
+	"  --once                 exit after answering the first request\n"
+	"  --connect-timeout SEC  how long to wait for the guest's socket (default 30)\n"
+	"  -h, --help             show this help\n"
+	"  --version              show the version\n"
+	"\n"
+	"Exit codes: 0 success (also when the VM closes the channel), 1 failure,\n"
+	"2 usage error.\n";
+
+enum {
+	OPT_GUEST = 256,
+	OPT_QMP,
+	OPT_COMMAND,
+	OPT_SNAPSHOT_DIR,
+	OPT_LOG,
+	OPT_ONCE,
+	OPT_CONNECT_TIMEOUT,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "guest", required_argument, NULL, OPT_GUEST },
+	{ "qmp", required_argument, NULL, OPT_QMP },
+	{ "command", required_argument, NULL, OPT_COMMAND },
+	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int socket_path(const char *option, const char *path, struct sf_error *err)
+{
+	if (!path[0])
+		return sf_fail(err, SF_EXIT_USAGE, "%s: an empty path", option);
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
+		return sf_fail(err, SF_EXIT_USAGE, "%s %s: a socket path is at most %zu bytes",
+			       option, path,
+			       sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
+	return 0;
+}
+
+/*
+ * QEMU opens the overlays from its own folder, not ours: a relative DIR is
+ * made absolute here.
+ */
+static int absolute_dir(const char *dir, char **absolute, struct sf_error *err)
+{
+	char *cwd = NULL;
+	size_t len = strlen(dir);
+	int ret;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (!len)
+		return sf_fail(err, SF_EXIT_USAGE, "--snapshot-dir: an empty path");
+	if (dir[0] == '/')
+		ret = asprintf(absolute, "%.*s", (int)len, dir);
+	else if ((cwd = getcwd(NULL, 0)))
+		ret = asprintf(absolute, "%s/%.*s", cwd, (int)len, dir);
+	else
+		return sf_fail(err, SF_EXIT_FAILURE, "--snapshot-dir %s: %s", dir, strerror(errno));
+	free(cwd);
+	if (ret < 0) {
+		*absolute = NULL;
+		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	}
+	return 0;
+}
+
+static int check_options(struct hostd_options *options, const char *snapshot_dir,
+			 struct sf_error *err)
+{
+	if (!options->guest)
+		return sf_fail(err, SF_EXIT_USAGE, "--guest SOCKET is required");
+	if (!options->qmp == !options->command)
+		return sf_fail(err, SF_EXIT_USAGE, options->qmp ?
+			       "--qmp and --command exclude each other" :
+			       "--qmp SOCKET or --command CMD is required");
+	if (socket_path("--guest", options->guest, err) ||
+	    (options->qmp && socket_path("--qmp", options->qmp, err)))
+		return -1;
+	if (options->command && !options->command[0])
+		return sf_fail(err, SF_EXIT_USAGE, "--command: an empty command");
+	if (!snapshot_dir)
+		return 0;
+	if (!options->qmp)
+		return sf_fail(err, SF_EXIT_USAGE, "--snapshot-dir goes with --qmp only");
+	return absolute_dir(snapshot_dir, &options->snapshot_dir, err);
+}
+
+static int parse_seconds(const char *text, uint32_t *ms)
+{
+	if (!strcmp(text, "0")) {
+		*ms = 0;	/* one attempt */
+		return 0;
+	}
+	return sf_parse_seconds(text, ms);
+}
+
+/* 0: run; 1: help or version shown; -1: a usage error (err). */
+static int parse_options(int argc, char **argv, struct hostd_options *options,
+			 struct sf_error *err)
+{
+	const char *snapshot_dir = NULL;
+	int opt;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_GUEST:
+			options->guest = optarg;
+			break;
+		case OPT_QMP:
+			options->qmp = optarg;
+			break;
+		case OPT_COMMAND:
+			options->command = optarg;
+			break;
+		case OPT_SNAPSHOT_DIR:
+			snapshot_dir = optarg;
+			break;
+		case OPT_LOG:
+			options->log = optarg;
+			break;
+		case OPT_ONCE:
+			options->once = true;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (parse_seconds(optarg, &options->connect_timeout_ms))
+				return sf_fail(err, SF_EXIT_USAGE,
+					       "--connect-timeout '%s': not a number of seconds",
+					       optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("snapfreeze-hostd %s\n", SNAPFREEZE_VERSION);
+			return 1;
+		case ':':
+			return sf_fail(err, SF_EXIT_USAGE, "option '%s' needs a value",
+				       argv[optind - 1]);
+		default:
+			if (optopt)
+				return sf_fail(err, SF_EXIT_USAGE,
+					       "unknown option '-%c' (see: snapfreeze-hostd --help)",
+					       optopt);
+			return sf_fail(err, SF_EXIT_USAGE,
+				       "unknown option '%s' (see: snapfreeze-hostd --help)",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return sf_fail(err, SF_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	return check_options(options, snapshot_dir, err);
+}
+
+int hostd_main(int argc, char **argv, struct sf_error *err)
+{
+	struct hostd_options options = { .connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS };
+	int ret = parse_options(argc, argv, &options, err);
+
+	if (ret) {
+		free(options.snapshot_dir);
+		return ret < 0 ? -1 : SF_EXIT_OK;
+	}
+	ret = hostd_log_open(options.log, err);
+	if (!ret) {
+		hostd_log(SF_LOG_INFO, NULL, "snapfreeze-hostd %s: waiting for the guest's channel %s",
+			  SNAPFREEZE_VERSION, options.guest);
+		ret = hostd_serve(&options, err);
+		/* Standard error has it from main(); a log file needs it too. */
+		if (ret < 0 && options.log)
+			hostd_log(SF_LOG_ERROR, NULL, "%s", err->msg);
+		hostd_log(SF_LOG_INFO, NULL, "exit status %d", ret < 0 ? (int)err->exit_code : ret);
+		hostd_log_close();
+	}
+	free(options.snapshot_dir);
+	return ret;
+}

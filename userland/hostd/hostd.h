@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SNAPFREEZE_HOSTD_H
+#define SNAPFREEZE_HOSTD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "log.h"
+
+/*
+ * snapfreeze-hostd, the host side of docs/protocol.md for QEMU/KVM: it
+ * connects to the unix socket behind the VM's virtio-serial port and
+ * answers each snapshot request by snapshotting the VM's disks over QMP,
+ * or by running a command.
+ */
+struct hostd_options {
+	const char *guest;
+	const char *qmp;
+	const char *command;
+	char *snapshot_dir;	/* absolute; NULL: next to each image */
+	const char *log;	/* NULL: standard error */
+	bool once;
+	uint32_t connect_timeout_ms;
+};
+
+/* The command line to an exit code, or -1 with err filled in. */
+int hostd_main(int argc, char **argv, struct sf_error *err);
+/* Serves the guest until it hangs up, a signal, or --once. */
+int hostd_serve(const struct hostd_options *options, struct sf_error *err);
+
+/* The log goes to path, or to standard error when path is NULL. */
+int hostd_log_open(const char *path, struct sf_error *err);
+/* id: the request the line is about, or NULL. */
+void hostd_log(enum sf_log_level level, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void hostd_log_close(void);
+
+#endif

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest's channel: one poll loop over the channel, the signals and the
+ * snapshot in progress, so that the guest is answered at once whatever the
+ * backend is doing, including "busy" for a second request.
+ */
+#include "backend.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "lineio.h"
+
+/* How often to look for the guest's socket while QEMU starts. */
+#define CONNECT_RETRY_MS 100
+/* An answer the guest does not take in this time is dropped. */
+#define SEND_TIMEOUT_MS 2000
+
+struct server {
+	const struct hostd_options *options;
+	const struct hostd_backend *backend;
+	int guest;
+	int signals;
+	sigset_t old_mask;
+	struct sf_line_reader lines;
+	void *job;		/* the snapshot in progress, or NULL */
+	char *job_id;
+	uint64_t job_started;
+	bool job_answered;
+	bool done;
+	int exit_code;
+};
+
+/*
+ * The guest gives up deadline_ms after it sent the request: the answer must
+ * be on its way before then, with a margin for the way.
+ */
+static uint64_t answer_deadline(uint32_t deadline_ms)
+{
+	uint32_t margin = deadline_ms / 10 < 1000 ? deadline_ms / 10 : 1000;
+
+	return sf_now_ms() + deadline_ms - margin;
+}
+
+static void answer(struct server *server, const char *id,
+		   const struct hostd_result *result)
+{
+	char *line = hostd_answer_line(id, result);
+	enum sf_line sent;
+
+	if (!line) {
+		hostd_log(SF_LOG_ERROR, id, "no answer: out of memory");
+		return;
+	}
+	sent = sf_line_write(server->guest, line, strlen(line), sf_now_ms() + SEND_TIMEOUT_MS);
+	if (sent != SF_LINE_OK)
+		hostd_log(SF_LOG_WARNING, id, "the answer could not be sent: %s",
+			  sent == SF_LINE_TIMEOUT ? "the guest does not read its channel" :
+			  strerror(errno));
+	else if (result->ok)
+		hostd_log(SF_LOG_INFO, id, "answered ok: snapshot %s%s%s",
+			  result->snapshot ?: "(unnamed)", result->message[0] ? ", " : "",
+			  result->message);
+	else
+		hostd_log(SF_LOG_WARNING, id, "answered %s: %s", result->error,
+			  result->message);
+	free(line);
+}
+
+/* --once ends the service with the first answer that is not "busy". */
+static void answered(struct server *server)
+{
+	if (server->options->once && (!server->job || server->job_answered))
+		server->done = true;
+}
+
+static void end_job(struct server *server)
+{
+	server->backend->stop(server->job);
+	server->job = NULL;
+	free(server->job_id);
+	server->job_id = NULL;
+}
+
+static void step_job(struct server *server, const struct pollfd *fds, int n)
+{
+	struct hostd_result result = { 0 };
+	enum hostd_step step = server->backend->step(server->job, fds, n, &result);
+
+	if (step == HOSTD_RUNNING)
+		return;
+	if (!server->job_answered) {
+		hostd_log(SF_LOG_INFO, server->job_id, "finished after %llu ms",
+			  (unsigned long long)(sf_now_ms() - server->job_started));
+		answer(server, server->job_id, &result);
+		server->job_answered = true;
+	}
+	hostd_result_free(&result);
+	if (step == HOSTD_DONE)
+		end_job(server);
+	answered(server);
+}
+
+static void start_job(struct server *server, const struct hostd_request *request,
+		      const char *line)
+{
+	struct hostd_result result = { 0 };
+	uint64_t deadline = answer_deadline(request->deadline_ms);
+
+	hostd_log(SF_LOG_INFO, request->id,
+		  "snapshot requested: %s consistency, %zu filesystem%s, the guest waits %u ms",
+		  request->consistency, request->n_targets, request->n_targets == 1 ? "" : "s",
+		  request->deadline_ms);
+	server->job = server->backend->start(server->options, request, line, deadline,
+					     &result);
+	if (!server->job) {
+		answer(server, request->id, &result);
+		hostd_result_free(&result);
+		answered(server);
+		return;
+	}
+	server->job_id = strdup(request->id);
+	server->job_started = sf_now_ms();
+	server->job_answered = false;
+}
+
+static void handle_line(struct server *server, const char *line)
+{
+	struct hostd_request request;
+	struct hostd_result result = { 0 };
+
+	if (hostd_parse_request(line, &request, &result)) {
+		answer(server, request.id, &result);
+		answered(server);
+	} else if (server->job) {
+		hostd_fail(&result, "busy", "a snapshot is in progress (request %s)",
+			   server->job_id ?: "?");
+		answer(server, request.id, &result);
+	} else {
+		start_job(server, &request, line);
+	}
+	hostd_result_free(&result);
+	hostd_request_free(&request);
+}
+
+static void read_guest(struct server *server)
+{
+	char *line;
+
+	while (!server->done) {
+		switch (sf_line_get(&server->lines, &line)) {
+		case SF_LINE_OK:
+			handle_line(server, line);
+			break;
+		case SF_LINE_TOO_LONG: {
+			struct hostd_result result = { 0 };
+
+			hostd_fail(&result, "too-long", "a line longer than %d bytes",
+				   SF_HOST_MAX_LINE);
+			answer(server, NULL, &result);
+			answered(server);
+			break;
+		}
+		case SF_LINE_AGAIN:
+			return;
+		case SF_LINE_ERROR:
+			/* A reset is the VM going away, as EOF is. */
+			if (errno != ECONNRESET) {
+				hostd_log(SF_LOG_ERROR, NULL, "reading the guest's channel: %s",
+					  strerror(errno));
+				server->exit_code = SF_EXIT_FAILURE;
+				server->done = true;
+				return;
+			}
+			/* fall through */
+		default:
+			hostd_log(SF_LOG_INFO, NULL, "the guest's channel closed%s: exiting",
+				  server->job ? " during a snapshot" : "");
+			server->done = true;
+			return;
+		}
+	}
+}
+
+/* A signal ends the service; true if one came. */
+static bool signalled(struct server *server)
+{
+	struct signalfd_siginfo info;
+
+	if (read(server->signals, &info, sizeof(info)) != sizeof(info))
+		return false;
+	hostd_log(SF_LOG_INFO, server->job_id, "%s: exiting%s", strsignal(info.ssi_signo),
+		  server->job ? " during a snapshot" : "");
+	server->done = true;
+	return true;
+}
+
+static int serve_loop(struct server *server, struct sf_error *err)
+{
+	while (!server->done) {
+		struct pollfd fds[2 + HOSTD_MAX_FDS] = {
+			{ .fd = server->signals, .events = POLLIN },
+			{ .fd = server->guest, .events = POLLIN },
+		};
+		uint64_t wake = 0;
+		int n = 0;
+
+		if (server->job)
+			n = server->backend->fds(server->job, fds + 2, &wake);
+		if (poll(fds, 2 + n, server->job ? sf_remaining_ms(wake) : -1) < 0 &&
+		    errno != EINTR)
+			return sf_fail(err, SF_EXIT_FAILURE, "poll: %s", strerror(errno));
+		if (fds[0].revents && signalled(server))
+			break;
+		/* The job first: a request that comes as it ends is not "busy". */
+		if (server->job)
+			step_job(server, fds + 2, n);
+		if (fds[1].revents)
+			read_guest(server);
+	}
+	return server->exit_code;
+}
+
+static int guest_address(const char *path, struct sockaddr_un *addr, struct sf_error *err)
+{
+	*addr = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr->sun_path))
+		return sf_fail(err, SF_EXIT_USAGE, "--guest %s: path too long", path);
+	strcpy(addr->sun_path, path);
+	return 0;
+}
+
+/* 0: connected; 1: a signal came first; -1: not in time (err). */
+static int connect_guest(struct server *server, struct sf_error *err)
+{
+	uint64_t deadline = sf_now_ms() + server->options->connect_timeout_ms;
+	struct sockaddr_un addr;
+	int error;
+
+	if (guest_address(server->options->guest, &addr, err))
+		return -1;
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int wait_ms;
+
+		if (fd < 0)
+			return sf_fail(err, SF_EXIT_FAILURE, "socket: %s", strerror(errno));
+		if (!connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+			server->guest = fd;
+			return 0;
+		}
+		error = errno;
+		close(fd);
+		wait_ms = sf_remaining_ms(deadline);
+		if (!wait_ms)
+			break;
+		/* QEMU makes the socket as it starts: look again soon. */
+		if (poll(&(struct pollfd){ .fd = server->signals, .events = POLLIN }, 1,
+			 wait_ms < CONNECT_RETRY_MS ? wait_ms : CONNECT_RETRY_MS) > 0 &&
+		    signalled(server))
+			return 1;
+	}
+	return sf_fail(err, SF_EXIT_FAILURE, "%s: could not connect within %.1f s: %s",
+		       server->options->guest, server->options->connect_timeout_ms / 1000.0,
+		       strerror(error));
+}
+
+/* SIGINT and SIGTERM come through the loop, never in the middle of a step. */
+static int catch_signals(struct server *server, struct sf_error *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, &server->old_mask);
+	server->signals = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (server->signals < 0)
+		return sf_fail(err, SF_EXIT_FAILURE, "signalfd: %s", strerror(errno));
+	return 0;
+}
+
+int hostd_serve(const struct hostd_options *options, struct sf_error *err)
+{
+	struct server server = {
+		.options = options,
+		.backend = options->qmp ? &hostd_qmp_backend : &hostd_command_backend,
+		.guest = -1,
+	};
+	int ret = catch_signals(&server, err);
+
+	if (!ret)
+		ret = connect_guest(&server, err);
+	if (!ret) {
+		hostd_log(SF_LOG_INFO, NULL, "connected to the guest's channel %s; snapshots by %s",
+			  options->guest, options->qmp ? "QMP" : "command");
+		sf_line_reader_init(&server.lines, server.guest, SF_HOST_MAX_LINE);
+		ret = serve_loop(&server, err);
+	} else if (ret > 0) {
+		ret = SF_EXIT_OK;
+	}
+	if (server.job)
+		end_job(&server);
+	sf_line_reader_free(&server.lines);
+	if (server.guest >= 0)
+		close(server.guest);
+	if (server.signals >= 0)
+		close(server.signals);
+	sigprocmask(SIG_SETMASK, &server.old_mask, NULL);
+	return ret;
+}
