@@ -14,4 +14,9 @@ static inline uint64_t sf_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static inline uint64_t sf_now_ms(void)
+{
+	return sf_now_ns() / 1000000;
+}
+
 #endif

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 /*
  * Lines over non-blocking fds, as the guest-to-host protocol and QMP frame
  * them: each line bounded, every wait bounded by a deadline on the
@@ -31,7 +33,6 @@ struct sf_line_reader {
 	bool skipping;		/* inside a line that was too long */
 };
 
-uint64_t sf_now_ms(void);
 /* Milliseconds to the deadline, 0 when it passed: a poll() timeout. */
 int sf_remaining_ms(uint64_t deadline);
 
