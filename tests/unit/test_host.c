@@ -170,6 +170,19 @@ static void answers_over_unix(void **state)
 	stop(host);
 }
 
+/* The host at uri fails the request, within deadline_ms, saying message. */
+static void expect_failure(uint32_t deadline_ms, const char *message)
+{
+	struct sf_host_request quick = request;
+	struct sf_host_answer answer;
+	struct sf_error err = { 0 };
+
+	quick.deadline_ms = deadline_ms;
+	assert_int_equal(sf_host_ask(uri, &quick, &answer, &err), -1);
+	if (!strstr(err.msg, message))
+		fail_msg("'%s' does not contain '%s'", err.msg, message);
+}
+
 /* Every failure ends the exchange in time, with its cause. */
 static void failures_named(void **state)
 {
@@ -183,21 +196,13 @@ static void failures_named(void **state)
 		{ answer_endless_line, "a line longer than 65536 bytes" },
 		{ answer_wrong_version, "protocol version 2, not 1" },
 	};
-	struct sf_host_request quick = request;
-	struct sf_host_answer answer;
-	struct sf_error err;
 	size_t i;
 
 	(void)state;
-	quick.deadline_ms = 300;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pid_t host = serve(cases[i].behave);
 
-		err.msg[0] = '\0';
-		assert_int_equal(sf_host_ask(uri, &quick, &answer, &err), -1);
-		if (!strstr(err.msg, cases[i].message))
-			fail_msg("case %zu: '%s' does not contain '%s'", i, err.msg,
-				 cases[i].message);
+		expect_failure(300, cases[i].message);
 		stop(host);
 	}
 }
@@ -320,23 +325,15 @@ static void http_failures_named(void **state)
 		  "no answer to request req-1" },
 		{ "200 OK", long_body, "an answer longer than 65536 bytes" },
 	};
-	struct sf_host_request quick = request;
-	struct sf_host_answer answer;
-	struct sf_error err;
 	size_t i;
 
 	(void)state;
 	memset(long_body, 'x', sizeof(long_body) - 1);
-	quick.deadline_ms = 500;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pid_t host = serve_http(cases[i].status ?
 					http_response(cases[i].status, cases[i].body) : NULL);
 
-		err.msg[0] = '\0';
-		assert_int_equal(sf_host_ask(uri, &quick, &answer, &err), -1);
-		if (!strstr(err.msg, cases[i].message))
-			fail_msg("case %zu: '%s' does not contain '%s'", i, err.msg,
-				 cases[i].message);
+		expect_failure(500, cases[i].message);
 		stop(host);
 	}
 }
