@@ -9,7 +9,8 @@
 # make demo          boots a test VM and shows the module at work
 # make bench         measures the freeze against a sequential FIFREEZE loop
 # make deps          installs the build and test dependencies (root)
-# make install       installs snapfreeze and its man page (DESTDIR, PREFIX)
+# make install       installs snapfreeze, snapfreeze-hostd and their man pages
+#                    (DESTDIR, PREFIX)
 # make dkms-install  installs the module with DKMS for KVER
 # make checkpatch    the kernel's style checker on the module's sources
 
@@ -128,6 +129,8 @@ PREFIX ?= /usr
 install: userland
 	install -D -m 0755 $(BUILD)/snapfreeze $(DESTDIR)$(PREFIX)/sbin/snapfreeze
 	install -D -m 0644 docs/snapfreeze.8 $(DESTDIR)$(PREFIX)/share/man/man8/snapfreeze.8
+	install -D -m 0755 $(BUILD)/snapfreeze-hostd $(DESTDIR)$(PREFIX)/sbin/snapfreeze-hostd
+	install -D -m 0644 docs/snapfreeze-hostd.8 $(DESTDIR)$(PREFIX)/share/man/man8/snapfreeze-hostd.8
 
 deps:
 	tests/deps.sh
