@@ -83,7 +83,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 # Test tools run inside the VM.
-VM_TOOLS := $(BUILD)/tests/badmsg $(BUILD)/tests/freezebench $(BUILD)/tests/fakehost
+VM_TOOLS := $(BUILD)/tests/badmsg $(BUILD)/tests/freezebench $(BUILD)/tests/fakehost \
+	$(BUILD)/tests/qmpgate
 
 $(BUILD)/tests/badmsg: $(BUILD)/tests/vm/tools/badmsg.o $(BUILD)/libsnapfreeze.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
@@ -94,6 +95,10 @@ $(BUILD)/tests/freezebench: $(BUILD)/tests/vm/tools/freezebench.o
 # The host side of the guest channel in the VM tests.
 $(BUILD)/tests/fakehost: $(BUILD)/tests/vm/tools/fakehost.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+
+# The end-to-end tests' host agent reaches QMP through it (tests/vm/e2e/agent.sh).
+$(BUILD)/tests/qmpgate: $(BUILD)/tests/vm/tools/qmpgate.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 vm-tools: $(VM_TOOLS)
 
