@@ -30,6 +30,7 @@ static const struct nla_policy snapfreeze_freeze_policy[SNAPFREEZE_A_MAX + 1] = 
 	[SNAPFREEZE_A_TARGETS] = NLA_POLICY_NESTED_ARRAY(snapfreeze_target_policy),
 	[SNAPFREEZE_A_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32, 1),
 	[SNAPFREEZE_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __SNAPFREEZE_F_ALL),
+	[SNAPFREEZE_A_KEEPALIVE_MS] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static const struct nla_policy snapfreeze_thaw_policy[SNAPFREEZE_A_MAX + 1] = {
@@ -38,6 +39,10 @@ static const struct nla_policy snapfreeze_thaw_policy[SNAPFREEZE_A_MAX + 1] = {
 };
 
 static const struct nla_policy snapfreeze_get_session_policy[SNAPFREEZE_A_MAX + 1] = {
+	[SNAPFREEZE_A_SESSION_ID] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy snapfreeze_keepalive_policy[SNAPFREEZE_A_MAX + 1] = {
 	[SNAPFREEZE_A_SESSION_ID] = { .type = NLA_U64 },
 };
 
@@ -109,6 +114,13 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 			      SNAPFREEZE_A_PAD) ||
 	    nla_put_u64_64bit(msg, SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS,
 			      atomic64_read(&sf_stats.longest_freeze_ns),
+			      SNAPFREEZE_A_PAD) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_STATUS_MIN_KEEPALIVE_MS,
+			READ_ONCE(sf_min_keepalive_ms)) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_STATUS_MAX_KEEPALIVE_MS,
+			READ_ONCE(sf_max_keepalive_ms)) ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_STATUS_KEEPALIVE_THAWS,
+			      atomic64_read(&sf_stats.keepalive_thaws),
 			      SNAPFREEZE_A_PAD)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -120,7 +132,7 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 /* Room for sf_fill_session() and the event attributes. */
 static size_t sf_session_msg_size(const struct sf_session *session)
 {
-	size_t size = nla_total_size(4) * 7 +		/* u32 attributes */
+	size_t size = nla_total_size(4) * 8 +		/* u32 attributes */
 		      nla_total_size_64bit(8) * 6 +	/* u64 attributes */
 		      nla_total_size(0);		/* targets */
 	unsigned int i;
@@ -179,7 +191,9 @@ static int sf_fill_session(struct sk_buff *msg, struct sf_session *session)
 	    nla_put_u32(msg, SNAPFREEZE_A_OWNER_PID, session->owner_pid) ||
 	    nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, session->timeout_ms) ||
 	    nla_put_u64_64bit(msg, SNAPFREEZE_A_TIME_LEFT_MS,
-			      sf_session_time_left_ms(session), SNAPFREEZE_A_PAD))
+			      sf_session_time_left_ms(session), SNAPFREEZE_A_PAD) ||
+	    (session->keepalive_ms &&
+	     nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, session->keepalive_ms)))
 		return -EMSGSIZE;
 	if (session->frozen_at &&
 	    (nla_put_u64_64bit(msg, SNAPFREEZE_A_FREEZE_NS,
@@ -242,6 +256,27 @@ static u32 sf_freeze_timeout_ms(struct genl_info *info)
 	return attr ? nla_get_u32(attr) : READ_ONCE(sf_default_timeout_ms);
 }
 
+static int sf_check_keepalive(struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[SNAPFREEZE_A_KEEPALIVE_MS];
+	u32 min_ms = READ_ONCE(sf_min_keepalive_ms);
+	u32 max_ms = READ_ONCE(sf_max_keepalive_ms);
+	u32 keepalive_ms;
+
+	if (!attr)
+		return 0;
+	keepalive_ms = nla_get_u32(attr);
+	if (keepalive_ms < min_ms || keepalive_ms > max_ms) {
+		compat_set_err_msg_fmt(info->extack,
+				       "keepalive interval outside min_keepalive_ms..max_keepalive_ms",
+				       "keepalive of %u ms outside %u..%u ms (min/max_keepalive_ms)",
+				       keepalive_ms, min_ms, max_ms);
+		NL_SET_BAD_ATTR(info->extack, attr);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 /* The request's limits, checked before any target is looked at. */
 static int sf_check_freeze_limits(struct genl_info *info,
 				  unsigned int n_targets, u32 timeout_ms)
@@ -275,7 +310,7 @@ static int sf_check_freeze_limits(struct genl_info *info,
 		NL_SET_BAD_ATTR(info->extack, info->attrs[SNAPFREEZE_A_TIMEOUT_MS]);
 		return -ERANGE;
 	}
-	return 0;
+	return sf_check_keepalive(info);
 }
 
 /* Resolves every target; fills target_attrs, for naming them in errors. */
@@ -345,6 +380,9 @@ static int snapfreeze_freeze(struct sk_buff *skb, struct genl_info *info)
 	session->timeout_ms = timeout_ms;
 	if (info->attrs[SNAPFREEZE_A_FLAGS])
 		session->flags = nla_get_u32(info->attrs[SNAPFREEZE_A_FLAGS]);
+	if (info->attrs[SNAPFREEZE_A_KEEPALIVE_MS])
+		session->keepalive_ms =
+			nla_get_u32(info->attrs[SNAPFREEZE_A_KEEPALIVE_MS]);
 	session->owner_portid = info->snd_portid;
 	session->owner_pid = task_tgid_nr(current);
 
@@ -463,6 +501,51 @@ static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+static int snapfreeze_keepalive(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sf_session *session;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	ret = snapfreeze_require_sys_admin(skb, info->extack);
+	if (ret)
+		return ret;
+	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_SESSION_ID, "no session id given"))
+		return -EINVAL;
+	session = sf_find_requested(info);
+	if (!session)
+		return -ENOENT;
+	/* Allocated before the pet: a pet that succeeds is answered. */
+	msg = genlmsg_new(nla_total_size_64bit(8) * 2 + nla_total_size(4),
+			  GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = sf_session_keepalive(session, info->snd_portid, info->extack);
+	if (ret)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &snapfreeze_genl_family, 0,
+				SNAPFREEZE_CMD_KEEPALIVE);
+	if (!hdr ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_SESSION_ID, session->id,
+			      SNAPFREEZE_A_PAD) ||
+	    nla_put_u64_64bit(msg, SNAPFREEZE_A_TIME_LEFT_MS,
+			      sf_session_time_left_ms(session), SNAPFREEZE_A_PAD) ||
+	    nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, session->keepalive_ms)) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	sf_session_put(session);
+	return ret;
+}
+
 static int snapfreeze_dump_sessions(struct sk_buff *skb,
 				    struct netlink_callback *cb)
 {
@@ -522,6 +605,13 @@ static const struct genl_ops snapfreeze_genl_ops[] = {
 		.doit = snapfreeze_get_session,
 		.dumpit = snapfreeze_dump_sessions,
 		.policy = snapfreeze_get_session_policy,
+		.maxattr = SNAPFREEZE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SNAPFREEZE_CMD_KEEPALIVE,
+		.doit = snapfreeze_keepalive,
+		.policy = snapfreeze_keepalive_policy,
 		.maxattr = SNAPFREEZE_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

@@ -26,6 +26,16 @@ unsigned int sf_max_targets = 64;
 module_param_named(max_targets, sf_max_targets, uint, 0644);
 MODULE_PARM_DESC(max_targets, "Most filesystems in one session (default 64)");
 
+unsigned int sf_min_keepalive_ms = 100;
+module_param_named(min_keepalive_ms, sf_min_keepalive_ms, uint, 0644);
+MODULE_PARM_DESC(min_keepalive_ms,
+		 "Shortest keepalive interval a session may ask for (ms, default 100)");
+
+unsigned int sf_max_keepalive_ms = 60000;
+module_param_named(max_keepalive_ms, sf_max_keepalive_ms, uint, 0644);
+MODULE_PARM_DESC(max_keepalive_ms,
+		 "Longest keepalive interval a session may ask for (ms, default 60000)");
+
 struct sf_stats sf_stats;
 
 /*
@@ -125,6 +135,8 @@ static void sf_session_end(struct sf_session *session,
 		atomic64_inc(&sf_stats.watchdog_thaws);
 	else if (reason == SNAPFREEZE_REASON_OWNER_GONE)
 		atomic64_inc(&sf_stats.owner_thaws);
+	else if (reason == SNAPFREEZE_REASON_KEEPALIVE_MISSED)
+		atomic64_inc(&sf_stats.keepalive_thaws);
 }
 
 /*
@@ -138,11 +150,15 @@ static void sf_session_finish(struct sf_session *session)
 	sf_session_put(session);	/* the list's reference */
 }
 
-/* Ends the session whatever its state; false if it had ended already. */
-static bool sf_session_teardown(struct sf_session *session,
-				enum snapfreeze_reason reason)
+/*
+ * Ends the session whatever its state, releasing session->lock; false if it
+ * had ended already.
+ */
+static bool sf_session_teardown_unlock(struct sf_session *session,
+				       enum snapfreeze_reason reason)
+	__releases(&session->lock)
 {
-	mutex_lock(&session->lock);
+	lockdep_assert_held(&session->lock);
 	switch (session->state) {
 	case SNAPFREEZE_STATE_FREEZING:
 		/*
@@ -165,13 +181,74 @@ static bool sf_session_teardown(struct sf_session *session,
 	}
 }
 
+static bool sf_session_teardown(struct sf_session *session,
+				enum snapfreeze_reason reason)
+{
+	mutex_lock(&session->lock);
+	return sf_session_teardown_unlock(session, reason);
+}
+
+/*
+ * Never replaces a pending check: an owner-gone teardown asks for one at
+ * once, and must not be postponed.
+ */
+static void sf_session_arm_watchdog(struct sf_session *session, ktime_t at,
+				    ktime_t now)
+{
+	s64 ns = ktime_to_ns(ktime_sub(at, now));
+
+	session->watchdog_at = at;
+	queue_delayed_work(sf_wq, &session->watchdog,
+			   ns > 0 ? msecs_to_jiffies(DIV_ROUND_UP_ULL(ns, NSEC_PER_MSEC)) : 0);
+}
+
+/*
+ * Under session->lock: why the watchdog ends the session now, or 0 after
+ * arming it for the next check. The keepalive interval counts from the
+ * moment every target is frozen: no KEEPALIVE can come before the FREEZE
+ * reply, so while freezing the watchdog only looks again an interval later.
+ */
+static enum snapfreeze_reason sf_session_expired(struct sf_session *session)
+{
+	/* The timer fired for watchdog_at: jiffies may run ahead of ktime. */
+	ktime_t now = max(ktime_get(), session->watchdog_at);
+	ktime_t next;
+
+	lockdep_assert_held(&session->lock);
+	if (session->state == SNAPFREEZE_STATE_THAWED)
+		return 0;
+	if (ktime_compare(now, session->deadline) >= 0)
+		return SNAPFREEZE_REASON_WATCHDOG;
+	if (session->state == SNAPFREEZE_STATE_FROZEN) {
+		next = ktime_add_ms(session->last_pet, session->keepalive_ms);
+		if (ktime_compare(now, next) >= 0)
+			return SNAPFREEZE_REASON_KEEPALIVE_MISSED;
+	} else {
+		next = ktime_add_ms(now, session->keepalive_ms);
+	}
+	sf_session_arm_watchdog(session, min(next, session->deadline), now);
+	return 0;
+}
+
+/*
+ * The decision and the thaw are one step under session->lock: a KEEPALIVE
+ * that succeeded was never followed by a keepalive-missed thaw.
+ */
 static void sf_session_watchdog(struct work_struct *work)
 {
 	struct sf_session *session =
 		container_of(to_delayed_work(work), struct sf_session, watchdog);
-	int reason = atomic_read(&session->teardown_reason);
+	enum snapfreeze_reason reason = atomic_read(&session->teardown_reason);
 
-	sf_session_teardown(session, reason ?: SNAPFREEZE_REASON_WATCHDOG);
+	mutex_lock(&session->lock);
+	if (!reason)
+		reason = session->keepalive_ms ? sf_session_expired(session) :
+						 SNAPFREEZE_REASON_WATCHDOG;
+	if (!reason) {
+		mutex_unlock(&session->lock);
+		return;
+	}
+	sf_session_teardown_unlock(session, reason);
 }
 
 /*
@@ -365,8 +442,13 @@ int sf_session_freeze(struct sf_session *session,
 	session->requested_at = ktime_get();
 	session->deadline = ktime_add_ms(session->requested_at,
 					 session->timeout_ms);
+	session->watchdog_at = session->deadline;
+	if (session->keepalive_ms && session->keepalive_ms < session->timeout_ms)
+		session->watchdog_at = ktime_add_ms(session->requested_at,
+						    session->keepalive_ms);
 	queue_delayed_work(sf_wq, &session->watchdog,
-			   msecs_to_jiffies(session->timeout_ms));
+			   msecs_to_jiffies(ktime_ms_delta(session->watchdog_at,
+							   session->requested_at)));
 
 	/* The last check and the state change are one step under the lock. */
 	for (level = 0; level < SF_LEVELS; level++) {
@@ -386,6 +468,7 @@ int sf_session_freeze(struct sf_session *session,
 	}
 	session->state = SNAPFREEZE_STATE_FROZEN;
 	session->frozen_at = ktime_get();
+	session->last_pet = session->frozen_at;
 	mutex_unlock(&session->lock);
 	return 0;
 }
@@ -393,6 +476,31 @@ int sf_session_freeze(struct sf_session *session,
 int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason)
 {
 	return sf_session_teardown(session, reason) ? 0 : -ESRCH;
+}
+
+/* The watchdog finds the new last_pet when it next looks. */
+int sf_session_keepalive(struct sf_session *session, u32 portid,
+			 struct netlink_ext_ack *extack)
+{
+	int ret = 0;
+
+	mutex_lock(&session->lock);
+	if (!(session->flags & SNAPFREEZE_F_DETACHED) &&
+	    session->owner_portid != portid) {
+		NL_SET_ERR_MSG(extack,
+			       "only the socket that created an attached session may keep it alive");
+		ret = -EPERM;
+	} else if (session->state == SNAPFREEZE_STATE_FREEZING) {
+		NL_SET_ERR_MSG(extack, "the session is still freezing");
+		ret = -EAGAIN;
+	} else if (session->state == SNAPFREEZE_STATE_THAWED) {
+		NL_SET_ERR_MSG(extack, "the session has ended already");
+		ret = -ENOENT;
+	} else {
+		session->last_pet = ktime_get();
+	}
+	mutex_unlock(&session->lock);
+	return ret;
 }
 
 struct sf_session *sf_session_next(u64 min_id)

@@ -16,11 +16,14 @@
 extern unsigned int sf_default_timeout_ms;
 extern unsigned int sf_max_timeout_ms;
 extern unsigned int sf_max_targets;
+extern unsigned int sf_min_keepalive_ms;
+extern unsigned int sf_max_keepalive_ms;
 
 struct sf_stats {
 	atomic64_t sessions;
 	atomic64_t watchdog_thaws;
 	atomic64_t owner_thaws;
+	atomic64_t keepalive_thaws;
 	atomic64_t longest_freeze_ns;
 };
 
@@ -39,9 +42,14 @@ struct sf_session {
 	u32 owner_portid;
 	pid_t owner_pid;
 	u32 timeout_ms;
+	u32 keepalive_ms;		/* 0: no keepalive */
 	ktime_t requested_at;
 	ktime_t deadline;
-	/* Ends the session at its deadline, or at once on teardown. */
+	ktime_t watchdog_at;		/* when the watchdog is due */
+	/*
+	 * Ends the session at its deadline, when a keepalive interval passes
+	 * without a pet, or at once on teardown.
+	 */
 	struct delayed_work watchdog;
 	atomic_t teardown_reason;	/* 0: the deadline passed */
 	struct work_struct release_work;
@@ -57,6 +65,7 @@ struct sf_session {
 	enum snapfreeze_state state;
 	enum snapfreeze_reason end_reason;	/* set while freezing: abort */
 	ktime_t frozen_at;
+	ktime_t last_pet;		/* the last KEEPALIVE, or frozen_at */
 	ktime_t thawed_at;
 
 	unsigned int n_targets;
@@ -69,6 +78,8 @@ int sf_session_freeze(struct sf_session *session,
 		      const struct nlattr **target_attrs,
 		      struct netlink_ext_ack *extack);
 int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason);
+int sf_session_keepalive(struct sf_session *session, u32 portid,
+			 struct netlink_ext_ack *extack);
 struct sf_session *sf_session_find(u64 id);
 struct sf_session *sf_session_next(u64 min_id);
 u64 sf_session_time_left_ms(const struct sf_session *session);

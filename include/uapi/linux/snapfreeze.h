@@ -14,9 +14,11 @@
  * socket to receive it. Attributes a command does not take are refused.
  *
  * A session freezes all its targets or none. A watchdog, armed before the
- * first filesystem is frozen, thaws the session when its timeout passes.
- * Unless the session is detached, it also ends as soon as the netlink
- * socket that created it is closed (the owner exited or was killed).
+ * first filesystem is frozen, thaws the session when its timeout passes,
+ * or, for a session with a keepalive interval, as soon as a whole interval
+ * passes without a KEEPALIVE request. Unless the session is detached, it
+ * also ends as soon as the netlink socket that created it is closed (the
+ * owner exited or was killed).
  *
  * SNAPFREEZE_CMD_GET_STATUS
  * -------------------------
@@ -34,6 +36,10 @@
  *                                      their owner's socket closed
  *     SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS: NLA_U64, the longest time a
  *                                            filesystem stayed frozen
+ *     SNAPFREEZE_A_STATUS_MIN_KEEPALIVE_MS: NLA_U32, module parameter
+ *     SNAPFREEZE_A_STATUS_MAX_KEEPALIVE_MS: NLA_U32, module parameter
+ *     SNAPFREEZE_A_STATUS_KEEPALIVE_THAWS: NLA_U64, sessions ended because
+ *                                          no KEEPALIVE came in time
  *
  * SNAPFREEZE_CMD_FREEZE
  * ---------------------
@@ -48,6 +54,9 @@
  *   SNAPFREEZE_A_TIMEOUT_MS: NLA_U32, optional, at least 1 and at most
  *                            max_timeout_ms; default default_timeout_ms
  *   SNAPFREEZE_A_FLAGS: NLA_U32, optional, enum snapfreeze_freeze_flag bits
+ *   SNAPFREEZE_A_KEEPALIVE_MS: NLA_U32, optional, from min_keepalive_ms to
+ *                              max_keepalive_ms: the session must then be
+ *                              kept alive (SNAPFREEZE_CMD_KEEPALIVE)
  *
  *   The targets are frozen concurrently, so that they all stop admitting
  *   writes at nearly the same instant. A filesystem on a loop device is
@@ -58,6 +67,12 @@
  *   another target, or belongs to another session. Replies with the
  *   session, as SNAPFREEZE_CMD_GET_SESSION does.
  *
+ *   With SNAPFREEZE_A_KEEPALIVE_MS, the watchdog also thaws the session
+ *   (reason SNAPFREEZE_REASON_KEEPALIVE_MISSED) when that long passes
+ *   without a KEEPALIVE request for it, counted from the moment every
+ *   target is frozen. The timeout still ends the session whatever the
+ *   keepalives say: it is the hard limit of the freeze.
+ *
  * SNAPFREEZE_CMD_THAW
  * -------------------
  *
@@ -67,6 +82,23 @@
  *   With a session id, replies with that session as it ended (see below),
  *   including SNAPFREEZE_A_FROZEN_NS. With SNAPFREEZE_A_THAW_ALL, replies
  *   with SNAPFREEZE_A_SESSION_COUNT, the number of sessions ended.
+ *
+ * SNAPFREEZE_CMD_KEEPALIVE
+ * ------------------------
+ *
+ *   SNAPFREEZE_A_SESSION_ID: NLA_U64, required, a frozen session.
+ *
+ *   Restarts the session's keepalive interval. Only the socket that created
+ *   the session may keep it alive, unless it is detached: then any caller
+ *   may. Refused if the session does not exist or has ended (ENOENT), is
+ *   still freezing (EAGAIN), or belongs to another socket (EPERM). A
+ *   session without a keepalive interval accepts it and is unchanged.
+ *   Replies with:
+ *
+ *     SNAPFREEZE_A_SESSION_ID: NLA_U64
+ *     SNAPFREEZE_A_TIME_LEFT_MS: NLA_U64, until the timeout ends the
+ *                                session, whatever the keepalives
+ *     SNAPFREEZE_A_KEEPALIVE_MS: NLA_U32, the session's interval (0: none)
  *
  * SNAPFREEZE_CMD_GET_SESSION
  * --------------------------
@@ -80,6 +112,7 @@
  *     SNAPFREEZE_A_OWNER_PID: NLA_U32, the process that created it
  *     SNAPFREEZE_A_TIMEOUT_MS: NLA_U32, the watchdog's timeout
  *     SNAPFREEZE_A_TIME_LEFT_MS: NLA_U64, until the watchdog thaws it
+ *     SNAPFREEZE_A_KEEPALIVE_MS: NLA_U32, the keepalive interval (if any)
  *     SNAPFREEZE_A_FREEZE_NS: NLA_U64, from the request to every target
  *                             frozen (once frozen)
  *     SNAPFREEZE_A_SPREAD_NS: NLA_U64, from the first target to the last
@@ -134,6 +167,7 @@ enum snapfreeze_cmd {
 	SNAPFREEZE_CMD_THAW,
 	SNAPFREEZE_CMD_GET_SESSION,
 	SNAPFREEZE_CMD_EVENT,
+	SNAPFREEZE_CMD_KEEPALIVE,
 	__SNAPFREEZE_CMD_LAST
 };
 
@@ -180,6 +214,7 @@ enum snapfreeze_event {
  * @SNAPFREEZE_REASON_OWNER_GONE: the socket that created it closed
  * @SNAPFREEZE_REASON_MODULE_UNLOAD: the module was unloaded
  * @SNAPFREEZE_REASON_ERROR: a target could not be frozen
+ * @SNAPFREEZE_REASON_KEEPALIVE_MISSED: no KEEPALIVE came within its interval
  */
 enum snapfreeze_reason {
 	SNAPFREEZE_REASON_REQUEST = 1,
@@ -187,6 +222,7 @@ enum snapfreeze_reason {
 	SNAPFREEZE_REASON_OWNER_GONE,
 	SNAPFREEZE_REASON_MODULE_UNLOAD,
 	SNAPFREEZE_REASON_ERROR,
+	SNAPFREEZE_REASON_KEEPALIVE_MISSED,
 };
 
 enum snapfreeze_attr {
@@ -216,6 +252,10 @@ enum snapfreeze_attr {
 	SNAPFREEZE_A_EVENT,
 	SNAPFREEZE_A_REASON,
 	SNAPFREEZE_A_DURATION_NS,
+	SNAPFREEZE_A_KEEPALIVE_MS,
+	SNAPFREEZE_A_STATUS_MIN_KEEPALIVE_MS,
+	SNAPFREEZE_A_STATUS_MAX_KEEPALIVE_MS,
+	SNAPFREEZE_A_STATUS_KEEPALIVE_THAWS,
 	__SNAPFREEZE_A_LAST
 };
 
