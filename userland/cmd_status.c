@@ -44,7 +44,11 @@ cJSON *sf_module_status_json(const struct sf_module_status *status)
 	    !cJSON_AddNumberToObject(root, "watchdog_thaws", (double)status->watchdog_thaws) ||
 	    !cJSON_AddNumberToObject(root, "owner_thaws", (double)status->owner_thaws) ||
 	    !cJSON_AddNumberToObject(root, "longest_freeze_ns",
-				     (double)status->longest_freeze_ns))
+				     (double)status->longest_freeze_ns) ||
+	    !cJSON_AddNumberToObject(root, "min_keepalive_ms", status->min_keepalive_ms) ||
+	    !cJSON_AddNumberToObject(root, "max_keepalive_ms", status->max_keepalive_ms) ||
+	    !cJSON_AddNumberToObject(root, "keepalive_thaws",
+				     (double)status->keepalive_thaws))
 		goto fail;
 	for (i = 0; i < N_MODULE_FEATURES; i++) {
 		if ((status->features & module_features[i].bit) &&
@@ -113,10 +117,13 @@ static int print_status_text(struct sf_nl *nl,
 	printf("timeouts: default %u ms, maximum %u ms; at most %u targets a session\n",
 	       status->default_timeout_ms, status->max_timeout_ms,
 	       status->max_targets);
-	printf("sessions: %llu since load, %llu ended by the watchdog, %llu by their owner's exit; longest freeze %.3f ms\n",
+	printf("keepalive intervals: %u ms to %u ms\n", status->min_keepalive_ms,
+	       status->max_keepalive_ms);
+	printf("sessions: %llu since load, %llu ended by the watchdog, %llu by their owner's exit, %llu by a missed keepalive; longest freeze %.3f ms\n",
 	       (unsigned long long)status->sessions,
 	       (unsigned long long)status->watchdog_thaws,
 	       (unsigned long long)status->owner_thaws,
+	       (unsigned long long)status->keepalive_thaws,
 	       status->longest_freeze_ns / 1e6);
 	return sf_nl_list_sessions(nl, print_session_text, NULL, err) ? -1 :
 									 SF_EXIT_OK;

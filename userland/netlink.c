@@ -6,6 +6,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 struct sf_nl {
 	struct nl_sock *sock;
 	int family;
+	pthread_mutex_t lock;	/* one exchange at a time */
 };
 
 /* What the kernel answered to one request, filled in by the callbacks. */
@@ -42,6 +44,7 @@ struct sf_nl *sf_nl_open(struct sf_error *err)
 		sf_fail(err, SF_EXIT_FAILURE, "out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&nl->lock, NULL);
 
 	ret = genl_connect(nl->sock);
 	if (ret < 0) {
@@ -81,6 +84,7 @@ void sf_nl_close(struct sf_nl *nl)
 	if (!nl)
 		return;
 	nl_socket_free(nl->sock);
+	pthread_mutex_destroy(&nl->lock);
 	free(nl);
 }
 
@@ -221,9 +225,11 @@ static int sf_nl_transact(struct sf_nl *nl, struct nl_msg *msg,
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, sf_nl_on_done, ex);
 	nl_cb_err(cb, NL_CB_CUSTOM, sf_nl_on_error, ex);
 
+	pthread_mutex_lock(&nl->lock);
 	ret = nl_send_auto(nl->sock, msg);
 	while (ret >= 0 && !ex->done)
 		ret = nl_recvmsgs(nl->sock, cb);
+	pthread_mutex_unlock(&nl->lock);
 out:
 	nl_cb_put(cb);
 	nlmsg_free(msg);
@@ -262,6 +268,9 @@ int sf_nl_parse_status(const struct nlmsghdr *nlh,
 		[SNAPFREEZE_A_STATUS_WATCHDOG_THAWS] = { .type = NLA_U64 },
 		[SNAPFREEZE_A_STATUS_OWNER_THAWS] = { .type = NLA_U64 },
 		[SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_STATUS_MIN_KEEPALIVE_MS] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_STATUS_MAX_KEEPALIVE_MS] = { .type = NLA_U32 },
+		[SNAPFREEZE_A_STATUS_KEEPALIVE_THAWS] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[SNAPFREEZE_A_MAX + 1];
 
@@ -279,6 +288,9 @@ int sf_nl_parse_status(const struct nlmsghdr *nlh,
 	status->watchdog_thaws = sf_u64(tb[SNAPFREEZE_A_STATUS_WATCHDOG_THAWS]);
 	status->owner_thaws = sf_u64(tb[SNAPFREEZE_A_STATUS_OWNER_THAWS]);
 	status->longest_freeze_ns = sf_u64(tb[SNAPFREEZE_A_STATUS_LONGEST_FREEZE_NS]);
+	status->min_keepalive_ms = sf_u32(tb[SNAPFREEZE_A_STATUS_MIN_KEEPALIVE_MS]);
+	status->max_keepalive_ms = sf_u32(tb[SNAPFREEZE_A_STATUS_MAX_KEEPALIVE_MS]);
+	status->keepalive_thaws = sf_u64(tb[SNAPFREEZE_A_STATUS_KEEPALIVE_THAWS]);
 	return 0;
 }
 
@@ -383,6 +395,7 @@ int sf_nl_parse_session(const struct nlmsghdr *nlh,
 		[SNAPFREEZE_A_EVENT] = { .type = NLA_U32 },
 		[SNAPFREEZE_A_REASON] = { .type = NLA_U32 },
 		[SNAPFREEZE_A_DURATION_NS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_KEEPALIVE_MS] = { .type = NLA_U32 },
 	};
 	struct nlattr *tb[SNAPFREEZE_A_MAX + 1];
 
@@ -396,6 +409,7 @@ int sf_nl_parse_session(const struct nlmsghdr *nlh,
 	session->flags = sf_u32(tb[SNAPFREEZE_A_FLAGS]);
 	session->owner_pid = sf_u32(tb[SNAPFREEZE_A_OWNER_PID]);
 	session->timeout_ms = sf_u32(tb[SNAPFREEZE_A_TIMEOUT_MS]);
+	session->keepalive_ms = sf_u32(tb[SNAPFREEZE_A_KEEPALIVE_MS]);
 	session->time_left_ms = sf_u64(tb[SNAPFREEZE_A_TIME_LEFT_MS]);
 	session->freeze_ns = sf_u64(tb[SNAPFREEZE_A_FREEZE_NS]);
 	session->spread_ns = sf_u64(tb[SNAPFREEZE_A_SPREAD_NS]);
@@ -433,6 +447,8 @@ static struct nl_msg *sf_nl_freeze_msg(const struct sf_nl *nl,
 	if ((request->timeout_ms &&
 	     nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, request->timeout_ms)) ||
 	    (request->flags && nla_put_u32(msg, SNAPFREEZE_A_FLAGS, request->flags)) ||
+	    (request->keepalive_ms &&
+	     nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, request->keepalive_ms)) ||
 	    !(targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS)))
 		goto fail;
 	for (i = 0; i < request->n_paths; i++) {
@@ -518,6 +534,53 @@ int sf_nl_thaw_all(struct sf_nl *nl, uint32_t *count, struct sf_error *err)
 		msg = NULL;
 	}
 	return sf_nl_transact(nl, msg, &ex, "thaw", err);
+}
+
+int sf_nl_parse_keepalive(const struct nlmsghdr *nlh,
+			  struct sf_keepalive_reply *reply)
+{
+	static struct nla_policy policy[SNAPFREEZE_A_MAX + 1] = {
+		[SNAPFREEZE_A_SESSION_ID] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_TIME_LEFT_MS] = { .type = NLA_U64 },
+		[SNAPFREEZE_A_KEEPALIVE_MS] = { .type = NLA_U32 },
+	};
+	struct nlattr *tb[SNAPFREEZE_A_MAX + 1];
+
+	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, SNAPFREEZE_A_MAX,
+			  policy) < 0 || !tb[SNAPFREEZE_A_TIME_LEFT_MS])
+		return -1;
+	reply->time_left_ms = sf_u64(tb[SNAPFREEZE_A_TIME_LEFT_MS]);
+	reply->keepalive_ms = sf_u32(tb[SNAPFREEZE_A_KEEPALIVE_MS]);
+	return 0;
+}
+
+static int sf_nl_parse_keepalive_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return sf_nl_parse_keepalive(nlh, arg);
+}
+
+/*
+ * Called from a keepalive thread while filesystems are frozen: nothing
+ * here touches a file.
+ */
+int sf_nl_keepalive(struct sf_nl *nl, uint64_t id, struct sf_keepalive_reply *reply,
+		    struct sf_error *err)
+{
+	struct sf_nl_exchange ex = {
+		.parse = sf_nl_parse_keepalive_cb,
+		.arg = reply,
+	};
+	struct nl_msg *msg = sf_nl_msg_new(nl, SNAPFREEZE_CMD_KEEPALIVE, 0, 16);
+	int ret;
+
+	memset(reply, 0, sizeof(*reply));
+	if (msg && nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, id)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	ret = sf_nl_transact(nl, msg, &ex, "keepalive", err);
+	reply->gone = ex.kernel_error == -ENOENT;
+	return ret;
 }
 
 /* Hands each session of a dump or an event batch to a caller's function. */

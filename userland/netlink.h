@@ -13,6 +13,11 @@
  * The one place that speaks generic netlink to the snapfreeze module: it owns
  * the sockets, resolves the family, builds requests and turns replies and
  * extended ACKs into plain structures and sf_error messages.
+ *
+ * Requests on one socket may come from several threads: each request and
+ * its replies are one exchange under the socket's lock. That is how a
+ * keepalive thread shares the socket that owns an attached session (the
+ * module accepts its KEEPALIVE from that socket only).
  */
 struct sf_nl;
 
@@ -26,6 +31,9 @@ struct sf_module_status {
 	uint64_t watchdog_thaws;
 	uint64_t owner_thaws;
 	uint64_t longest_freeze_ns;
+	uint32_t min_keepalive_ms;
+	uint32_t max_keepalive_ms;
+	uint64_t keepalive_thaws;
 };
 
 struct sf_target_info {
@@ -45,6 +53,7 @@ struct sf_session_info {
 	uint32_t flags;			/* enum snapfreeze_freeze_flag */
 	uint32_t owner_pid;
 	uint32_t timeout_ms;
+	uint32_t keepalive_ms;		/* 0: none */
 	uint64_t time_left_ms;
 	uint64_t freeze_ns;
 	uint64_t spread_ns;
@@ -60,7 +69,14 @@ struct sf_freeze_request {
 	const char *const *paths;
 	size_t n_paths;
 	uint32_t timeout_ms;		/* 0: the module's default */
+	uint32_t keepalive_ms;		/* 0: no keepalive */
 	uint32_t flags;
+};
+
+struct sf_keepalive_reply {
+	uint64_t time_left_ms;		/* until the hard deadline */
+	uint32_t keepalive_ms;
+	bool gone;			/* refused: the session no longer exists */
 };
 
 typedef int (*sf_session_fn)(const struct sf_session_info *session, void *arg);
@@ -74,6 +90,8 @@ int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
 int sf_nl_thaw(struct sf_nl *nl, uint64_t id, struct sf_session_info *session,
 	       struct sf_error *err);
 int sf_nl_thaw_all(struct sf_nl *nl, uint32_t *count, struct sf_error *err);
+int sf_nl_keepalive(struct sf_nl *nl, uint64_t id, struct sf_keepalive_reply *reply,
+		    struct sf_error *err);
 int sf_nl_list_sessions(struct sf_nl *nl, sf_session_fn fn, void *arg,
 			struct sf_error *err);
 
@@ -90,6 +108,8 @@ int sf_nl_parse_status(const struct nlmsghdr *nlh,
 		       struct sf_module_status *status);
 int sf_nl_parse_session(const struct nlmsghdr *nlh,
 			struct sf_session_info *session);
+int sf_nl_parse_keepalive(const struct nlmsghdr *nlh,
+			  struct sf_keepalive_reply *reply);
 bool sf_nl_ext_ack_message(const struct nlmsghdr *nlh, char *buf,
 			   size_t size);
 long sf_nl_ext_ack_offset(const struct nlmsghdr *nlh);

@@ -17,6 +17,7 @@ static const char *const reason_names[] = {
 	[SNAPFREEZE_REASON_OWNER_GONE] = "owner-gone",
 	[SNAPFREEZE_REASON_MODULE_UNLOAD] = "module-unload",
 	[SNAPFREEZE_REASON_ERROR] = "error",
+	[SNAPFREEZE_REASON_KEEPALIVE_MISSED] = "keepalive-missed",
 };
 
 static const char *const event_names[] = {
@@ -81,6 +82,8 @@ cJSON *sf_session_json(const struct sf_session_info *session)
 				   session->flags & SNAPFREEZE_F_DETACHED) ||
 	    !cJSON_AddNumberToObject(json, "owner_pid", session->owner_pid) ||
 	    !cJSON_AddNumberToObject(json, "timeout_ms", session->timeout_ms) ||
+	    (session->keepalive_ms &&
+	     !cJSON_AddNumberToObject(json, "keepalive_ms", session->keepalive_ms)) ||
 	    !cJSON_AddNumberToObject(json, "time_left_ms", (double)session->time_left_ms) ||
 	    !cJSON_AddNumberToObject(json, "freeze_ns", (double)session->freeze_ns) ||
 	    !cJSON_AddNumberToObject(json, "spread_ns", (double)session->spread_ns) ||
@@ -117,6 +120,8 @@ void sf_session_print(FILE *out, const struct sf_session_info *session)
 	fprintf(out, " (%s, owner pid %u, timeout %u ms",
 		session->flags & SNAPFREEZE_F_DETACHED ? "detached" : "attached",
 		session->owner_pid, session->timeout_ms);
+	if (session->keepalive_ms)
+		fprintf(out, ", keepalive %u ms", session->keepalive_ms);
 	if (session->state != SNAPFREEZE_STATE_THAWED)
 		fprintf(out, ", %llu ms left",
 			(unsigned long long)session->time_left_ms);

@@ -4,13 +4,19 @@
  * builds, one per scenario, and prints how the module answered, one line
  * each: "SCENARIO ERRNO MESSAGE" (ERRNO 0 if it accepted the request).
  *
- * Usage: badmsg
+ * With "keepalive ID", sends one KEEPALIVE for session ID instead, from its
+ * own socket, and prints "keepalive ERRNO MESSAGE" ("keepalive 0
+ * time_left_ms=N" when accepted).
+ *
+ * Usage: badmsg [keepalive ID]
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/snapfreeze.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -134,11 +140,38 @@ static int status_with_attribute(struct nl_msg *msg)
 	return nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, 1000);
 }
 
-static const struct {
+static int keepalive_too_short(struct nl_msg *msg)
+{
+	return put_targets(msg, 1, "/") ||
+	       nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, 1);
+}
+
+static int keepalive_zero(struct nl_msg *msg)
+{
+	return put_targets(msg, 1, "/") ||
+	       nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, 0);
+}
+
+static int keepalive_with_timeout(struct nl_msg *msg)
+{
+	return nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, 1) ||
+	       nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, 1000);
+}
+
+static uint64_t keepalive_id;
+
+static int keepalive_session(struct nl_msg *msg)
+{
+	return nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, keepalive_id);
+}
+
+struct scenario {
 	const char *name;
 	uint8_t cmd;
 	int (*build)(struct nl_msg *msg);
-} scenarios[] = {
+};
+
+static const struct scenario scenarios[] = {
 	{ "freeze_missing_targets", SNAPFREEZE_CMD_FREEZE, missing_targets },
 	{ "freeze_timeout_wrong_type", SNAPFREEZE_CMD_FREEZE, timeout_wrong_type },
 	{ "freeze_zero_timeout", SNAPFREEZE_CMD_FREEZE, zero_timeout },
@@ -155,6 +188,15 @@ static const struct {
 	{ "thaw_session_and_all", SNAPFREEZE_CMD_THAW, session_and_all },
 	{ "get_session_no_attributes", SNAPFREEZE_CMD_GET_SESSION, no_attributes },
 	{ "status_with_attribute", SNAPFREEZE_CMD_GET_STATUS, status_with_attribute },
+	{ "freeze_keepalive_too_short", SNAPFREEZE_CMD_FREEZE, keepalive_too_short },
+	{ "freeze_keepalive_zero", SNAPFREEZE_CMD_FREEZE, keepalive_zero },
+	{ "keepalive_no_attributes", SNAPFREEZE_CMD_KEEPALIVE, no_attributes },
+	{ "keepalive_unknown_session", SNAPFREEZE_CMD_KEEPALIVE, unknown_session },
+	{ "keepalive_with_timeout", SNAPFREEZE_CMD_KEEPALIVE, keepalive_with_timeout },
+};
+
+static const struct scenario keepalive_scenario[] = {
+	{ "keepalive", SNAPFREEZE_CMD_KEEPALIVE, keepalive_session },
 };
 
 struct answer {
@@ -162,6 +204,17 @@ struct answer {
 	int error;
 	char message[256];
 };
+
+static int on_reply(struct nl_msg *msg, void *arg)
+{
+	struct answer *answer = arg;
+	struct sf_keepalive_reply reply;
+
+	if (!sf_nl_parse_keepalive(nlmsg_hdr(msg), &reply))
+		snprintf(answer->message, sizeof(answer->message),
+			 "time_left_ms=%" PRIu64, reply.time_left_ms);
+	return NL_OK;
+}
 
 static int on_ack(struct nl_msg *msg, void *arg)
 {
@@ -182,12 +235,22 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *nlerr, void *arg)
 	return NL_STOP;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct timeval timeout = { .tv_sec = 10 };
 	struct nl_sock *sock = nl_socket_alloc();
 	int family, one = 1, ret = 0;
-	size_t i;
+	size_t i, n = sizeof(scenarios) / sizeof(scenarios[0]);
+	const struct scenario *list = scenarios;
+
+	if (argc == 3 && !strcmp(argv[1], "keepalive")) {
+		keepalive_id = strtoull(argv[2], NULL, 10);
+		list = keepalive_scenario;
+		n = 1;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: badmsg [keepalive ID]\n");
+		return 2;
+	}
 
 	if (!sock || genl_connect(sock) ||
 	    (family = genl_ctrl_resolve(sock, SNAPFREEZE_GENL_NAME)) < 0) {
@@ -199,29 +262,30 @@ int main(void)
 	setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &timeout,
 		   sizeof(timeout));
 
-	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+	for (i = 0; i < n; i++) {
 		struct nl_msg *msg = nlmsg_alloc_size(65536);
 		struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 		struct answer answer = { 0 };
 
 		if (!msg || !cb ||
 		    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
-				 scenarios[i].cmd, SNAPFREEZE_GENL_VERSION) ||
-		    scenarios[i].build(msg)) {
-			fprintf(stderr, "badmsg: %s: cannot build\n", scenarios[i].name);
+				 list[i].cmd, SNAPFREEZE_GENL_VERSION) ||
+		    list[i].build(msg)) {
+			fprintf(stderr, "badmsg: %s: cannot build\n", list[i].name);
 			return 1;
 		}
 		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &answer);
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, &answer);
 		nl_cb_err(cb, NL_CB_CUSTOM, on_error, &answer);
 		ret = nl_send_auto(sock, msg);
 		while (ret >= 0 && !answer.done)
 			ret = nl_recvmsgs(sock, cb);
-		printf("%s %d %s\n", scenarios[i].name, answer.error,
+		printf("%s %d %s\n", list[i].name, answer.error,
 		       answer.message);
 		nlmsg_free(msg);
 		nl_cb_put(cb);
 		if (ret < 0 && !answer.done) {
-			fprintf(stderr, "badmsg: %s: %s\n", scenarios[i].name,
+			fprintf(stderr, "badmsg: %s: %s\n", list[i].name,
 				nl_geterror(ret));
 			return 1;
 		}
