@@ -480,20 +480,30 @@ static int snapfreeze_thaw(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
+/* The session a request names, with a reference, or an ERR_PTR. */
+static struct sf_session *sf_session_of_request(struct sk_buff *skb,
+						struct genl_info *info)
 {
 	struct sf_session *session;
-	struct sk_buff *reply;
 	int ret;
 
 	ret = snapfreeze_require_sys_admin(skb, info->extack);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_SESSION_ID, "no session id given"))
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	session = sf_find_requested(info);
-	if (!session)
-		return -ENOENT;
+	return session ?: ERR_PTR(-ENOENT);
+}
+
+static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sf_session *session = sf_session_of_request(skb, info);
+	struct sk_buff *reply;
+	int ret;
+
+	if (IS_ERR(session))
+		return PTR_ERR(session);
 	reply = sf_session_msg_new(session);
 	ret = reply ? sf_reply_session(reply, info, session,
 				       SNAPFREEZE_CMD_GET_SESSION) : -ENOMEM;
@@ -503,19 +513,13 @@ static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
 
 static int snapfreeze_keepalive(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sf_session *session;
+	struct sf_session *session = sf_session_of_request(skb, info);
 	struct sk_buff *msg;
 	void *hdr;
 	int ret;
 
-	ret = snapfreeze_require_sys_admin(skb, info->extack);
-	if (ret)
-		return ret;
-	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_SESSION_ID, "no session id given"))
-		return -EINVAL;
-	session = sf_find_requested(info);
-	if (!session)
-		return -ENOENT;
+	if (IS_ERR(session))
+		return PTR_ERR(session);
 	/* Allocated before the pet: a pet that succeeds is answered. */
 	msg = genlmsg_new(nla_total_size_64bit(8) * 2 + nla_total_size(4),
 			  GFP_KERNEL);

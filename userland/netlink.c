@@ -492,6 +492,19 @@ int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
 	return ret;
 }
 
+/* A request naming one session; NULL when out of memory. */
+static struct nl_msg *sf_nl_session_msg(const struct sf_nl *nl, uint8_t cmd,
+					uint64_t id)
+{
+	struct nl_msg *msg = sf_nl_msg_new(nl, cmd, 0, 16);
+
+	if (msg && nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, id)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
 int sf_nl_thaw(struct sf_nl *nl, uint64_t id, struct sf_session_info *session,
 	       struct sf_error *err)
 {
@@ -499,14 +512,10 @@ int sf_nl_thaw(struct sf_nl *nl, uint64_t id, struct sf_session_info *session,
 		.parse = sf_nl_parse_session_cb,
 		.arg = session,
 	};
-	struct nl_msg *msg = sf_nl_msg_new(nl, SNAPFREEZE_CMD_THAW, 0, 16);
 
 	memset(session, 0, sizeof(*session));
-	if (msg && nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, id)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return sf_nl_transact(nl, msg, &ex, "thaw", err);
+	return sf_nl_transact(nl, sf_nl_session_msg(nl, SNAPFREEZE_CMD_THAW, id),
+			      &ex, "thaw", err);
 }
 
 static int sf_nl_parse_count(const struct nlmsghdr *nlh, void *arg)
@@ -570,15 +579,11 @@ int sf_nl_keepalive(struct sf_nl *nl, uint64_t id, struct sf_keepalive_reply *re
 		.parse = sf_nl_parse_keepalive_cb,
 		.arg = reply,
 	};
-	struct nl_msg *msg = sf_nl_msg_new(nl, SNAPFREEZE_CMD_KEEPALIVE, 0, 16);
 	int ret;
 
 	memset(reply, 0, sizeof(*reply));
-	if (msg && nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, id)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	ret = sf_nl_transact(nl, msg, &ex, "keepalive", err);
+	ret = sf_nl_transact(nl, sf_nl_session_msg(nl, SNAPFREEZE_CMD_KEEPALIVE, id),
+			     &ex, "keepalive", err);
 	reply->gone = ex.kernel_error == -ENOENT;
 	return ret;
 }
