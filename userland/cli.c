@@ -62,6 +62,18 @@ int sf_parse_seconds(const char *text, uint32_t *ms)
 	return 0;
 }
 
+int sf_parse_interval(const char *text, uint32_t *ms)
+{
+	char *end;
+
+	/* "0", "0.0": none; anything else as sf_parse_seconds() reads it. */
+	if (strtod(text, &end) == 0 && end != text && !*end) {
+		*ms = 0;
+		return 0;
+	}
+	return sf_parse_seconds(text, ms);
+}
+
 int sf_main(int argc, char **argv, struct sf_error *err)
 {
 	const struct sf_command *cmd;

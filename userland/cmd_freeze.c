@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "config.h"
+#include "keepalive.h"
 #include "output.h"
 
 static const char freeze_usage[] =
-	"Usage: snapfreeze freeze [--timeout SEC] [--detach] [--json] TARGET...\n"
+	"Usage: snapfreeze freeze [--timeout SEC] [--keepalive SEC] [--detach] [--json]\n"
+	"                         TARGET...\n"
 	"\n"
 	"Freeze the filesystems holding each TARGET (a mount point, or any path\n"
 	"on the filesystem) as one session: all of them, or none. They are\n"
@@ -22,12 +25,20 @@ static const char freeze_usage[] =
 	"\n"
 	"Without --detach the session belongs to this command: it holds the\n"
 	"freeze until SIGINT, SIGTERM or the end of its standard input, then\n"
-	"thaws and exits 0. If the command dies, the kernel thaws at once. If\n"
-	"the watchdog thaws first, it exits 5.\n"
+	"thaws and exits 0. If the command dies, the kernel thaws at once. It\n"
+	"keeps the session alive from a thread that no frozen filesystem can\n"
+	"block: if the command hangs or is stopped, the kernel thaws once a\n"
+	"keepalive interval passes without one. If the session ends before it\n"
+	"is released (watchdog, missed keepalive), it exits 5.\n"
 	"\n"
 	"Options:\n"
-	"  -t, --timeout SEC  watchdog timeout in seconds, decimals allowed\n"
+	"  -t, --timeout SEC  watchdog timeout in seconds, decimals allowed: the\n"
+	"                     hard limit of the freeze, whatever the keepalives\n"
 	"                     (default: the module's default_timeout_ms, 60 s)\n"
+	"  -k, --keepalive SEC\n"
+	"                     keepalive interval in seconds, decimals allowed;\n"
+	"                     0 for none (default: 5 s when attached, none with\n"
+	"                     --detach, where others must send the keepalives)\n"
 	"  -d, --detach       return at once; the session outlives this command\n"
 	"                     and ends by 'snapfreeze thaw' or the watchdog\n"
 	"  -j, --json         print JSON, one object per line\n"
@@ -52,13 +63,16 @@ static int note_session_end(const struct sf_session_info *event, void *arg)
 	return 0;
 }
 
-/* Until a signal or EOF (0), or until the session ends by itself (1). */
-static int hold_session(struct sf_nl *events, struct hold *hold,
+/*
+ * Until a signal or EOF (0), or until the session ends by itself (1), or
+ * the keeper finds it gone (2).
+ */
+static int hold_session(struct sf_nl *events, int lost_fd, struct hold *hold,
 			struct sf_error *err)
 {
-	struct pollfd fds[3];
+	struct pollfd fds[4];
 	sigset_t signals;
-	int nfds = 3, ret = 0;
+	int nfds = 4, ret = 0;
 	char buf[256];
 	ssize_t len;
 
@@ -69,7 +83,9 @@ static int hold_session(struct sf_nl *events, struct hold *hold,
 	fds[0] = (struct pollfd){ .fd = signalfd(-1, &signals, SFD_CLOEXEC),
 				  .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = sf_nl_fd(events), .events = POLLIN };
-	fds[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	/* Last: poll() skips a negative fd, and when stdin goes, so does it. */
+	fds[2] = (struct pollfd){ .fd = lost_fd, .events = POLLIN };
+	fds[3] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 	if (fds[0].fd < 0)
 		return sf_fail(err, SF_EXIT_FAILURE, "freeze: signalfd: %s",
 			       strerror(errno));
@@ -94,9 +110,13 @@ static int hold_session(struct sf_nl *events, struct hold *hold,
 				break;
 			}
 		}
-		if (nfds == 3 && (fds[2].revents & POLLNVAL)) {
-			nfds = 2;	/* no standard input: signals only */
-		} else if (nfds == 3 && fds[2].revents) {
+		if (fds[2].revents) {
+			ret = 2;
+			break;
+		}
+		if (nfds == 4 && (fds[3].revents & POLLNVAL)) {
+			nfds = 3;	/* no standard input: signals only */
+		} else if (nfds == 4 && fds[3].revents) {
 			len = read(STDIN_FILENO, buf, sizeof(buf));
 			if (len == 0 || (len < 0 && errno != EINTR && errno != EAGAIN))
 				break;
@@ -107,14 +127,20 @@ static int hold_session(struct sf_nl *events, struct hold *hold,
 }
 
 static int freeze_attached(struct sf_nl *nl, struct sf_nl *events,
+			   struct sf_keeper *keeper,
 			   const struct sf_session_info *frozen, bool json,
 			   struct sf_error *err)
 {
 	struct hold hold = { .id = frozen->id };
 	struct sf_session_info thawed = { 0 };
+	struct sf_error lost;
 	int ret;
 
-	ret = hold_session(events, &hold, err);
+	ret = hold_session(events, sf_keeper_fd(keeper), &hold, err);
+	if (sf_keeper_stop(keeper, &lost) && ret != 1)
+		return sf_fail(err, SF_EXIT_FREEZE_LOST,
+			       "freeze: session %llu was lost before it was released: %s",
+			       (unsigned long long)hold.id, lost.msg);
 	if (ret < 0)
 		return -1;
 	if (ret > 0) {
@@ -137,22 +163,31 @@ static int parse_freeze_options(int argc, char **argv,
 {
 	static const struct option options[] = {
 		{ "timeout", required_argument, NULL, 't' },
+		{ "keepalive", required_argument, NULL, 'k' },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	bool keepalive_given = false;
 	int opt;
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":t:djh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:k:djh", options, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			if (sf_parse_seconds(optarg, &request->timeout_ms))
 				return sf_fail(err, SF_EXIT_USAGE,
 					       "freeze: --timeout '%s': not a number of seconds of at least 0.001",
 					       optarg);
+			break;
+		case 'k':
+			if (sf_parse_interval(optarg, &request->keepalive_ms))
+				return sf_fail(err, SF_EXIT_USAGE,
+					       "freeze: --keepalive '%s': not a number of seconds (0 for none)",
+					       optarg);
+			keepalive_given = true;
 			break;
 		case 'd':
 			request->flags |= SNAPFREEZE_F_DETACHED;
@@ -172,6 +207,8 @@ static int parse_freeze_options(int argc, char **argv,
 			       "freeze: no TARGET given (see: snapfreeze freeze --help)");
 	request->paths = (const char *const *)argv + optind;
 	request->n_paths = argc - optind;
+	if (!keepalive_given && !(request->flags & SNAPFREEZE_F_DETACHED))
+		request->keepalive_ms = SF_DEFAULT_KEEPALIVE_MS;
 	return 0;
 }
 
@@ -180,7 +217,8 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err)
 	struct sf_freeze_request request = { 0 };
 	struct sf_session_info session = { 0 };
 	struct sf_nl *nl = NULL, *events = NULL;
-	bool json = false;
+	struct sf_keeper *keeper = NULL;
+	bool attached, json = false;
 	int ret;
 
 	ret = parse_freeze_options(argc, argv, &request, &json, err);
@@ -188,15 +226,28 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err)
 		return ret > 0 ? SF_EXIT_OK : -1;
 
 	/* Listening before freezing: the watchdog may be quick. */
-	if (!(request.flags & SNAPFREEZE_F_DETACHED) &&
-	    !(events = sf_nl_open_events(err)))
+	attached = !(request.flags & SNAPFREEZE_F_DETACHED);
+	if (attached && !(events = sf_nl_open_events(err)))
 		return -1;
 	nl = sf_nl_open(err);
-	ret = nl ? sf_nl_freeze(nl, &request, &session, err) : -1;
+	ret = nl ? 0 : -1;
+	if (!ret && attached && request.keepalive_ms)
+		ret = sf_keepalive_lock_memory(err);
+	if (!ret)
+		ret = sf_nl_freeze(nl, &request, &session, err);
+	/*
+	 * Petting before printing: the output may go to a frozen filesystem.
+	 * On failure, closing the socket that owns the session thaws it.
+	 */
+	if (!ret && attached && request.keepalive_ms &&
+	    !(keeper = sf_keeper_start(nl, session.id, request.keepalive_ms, err)))
+		ret = -1;
 	if (!ret)
 		ret = sf_session_output(&session, json, err);
-	if (!ret && events)
-		ret = freeze_attached(nl, events, &session, json, err);
+	if (!ret && attached)
+		ret = freeze_attached(nl, events, keeper, &session, json, err);
+	else if (keeper)
+		sf_keeper_stop(keeper, &(struct sf_error){ 0 });	/* err says more */
 	sf_session_info_free(&session);
 	sf_nl_close(events);
 	sf_nl_close(nl);

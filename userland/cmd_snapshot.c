@@ -16,6 +16,7 @@
 #include "fifreeze.h"
 #include "handler_env.h"
 #include "host.h"
+#include "keepalive.h"
 #include "log.h"
 #include "mounts.h"
 #include "output.h"
@@ -27,23 +28,29 @@
 #define SF_RESULT_NAME "last-snapshot.json"
 
 static const char snapshot_usage[] =
-	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC] [--json]\n"
-	"                           [--handler-env FILE]\n"
+	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC]\n"
+	"                           [--keepalive SEC] [--json] [--handler-env FILE]\n"
 	"\n"
 	"Take one consistent snapshot: run the applications' pre-script (from\n"
 	SF_AZURE_SCRIPT_CONFIG_PATH "), freeze every\n"
 	"filesystem 'snapfreeze mounts' lists as one session, ask the host to\n"
 	"take the snapshot (docs/protocol.md), thaw, run the post-script, and\n"
 	"report. The filesystems are thawed whatever happens: by this command,\n"
-	"or by the kernel if it dies or stalls. Nothing is written to a file\n"
-	"while the filesystems are frozen. One snapshot runs at a time.\n"
+	"or by the kernel if it dies or stalls: a thread keeps the session alive\n"
+	"and the kernel thaws once a keepalive interval passes without it.\n"
+	"Nothing is written to a file while the filesystems are frozen. One\n"
+	"snapshot runs at a time.\n"
 	"\n"
 	"The result (JSON) is also written to " SF_STATE_DIR "/" SF_RESULT_NAME ".\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default " SF_CONFIG_PATH ")\n"
 	"  -H, --host URI     where to ask for the snapshot (overrides \"host\")\n"
-	"  -t, --timeout SEC  the watchdog's timeout (overrides \"freeze_timeout\")\n"
+	"  -t, --timeout SEC  the watchdog's timeout, the hard limit of the freeze\n"
+	"                     (overrides \"freeze_timeout\")\n"
+	"  -k, --keepalive SEC\n"
+	"                     the keepalive interval, 0 for none (overrides\n"
+	"                     \"keepalive_interval\")\n"
 	"  -j, --json         print the result as JSON\n"
 	"  -E, --handler-env FILE\n"
 	"                     run as Azure's extension handler: FILE is its\n"
@@ -212,6 +219,15 @@ static int freeze_filesystems(struct snapshot *snap,
 	return snap->fifreeze ? 0 : -1;
 }
 
+/* Held in memory with the rest of the log while frozen. */
+static void note_progress(const char *message, void *arg)
+{
+	struct snapshot *snap = arg;
+
+	sf_log_write(snap->log, SF_LOG_INFO, "host: progress%s%s",
+		     message ? ": " : "", message ? message : "");
+}
+
 static int thaw_filesystems(struct snapshot *snap, struct sf_error *err)
 {
 	struct sf_session_info thawed = { 0 };
@@ -236,13 +252,18 @@ static void freeze_and_ask(struct snapshot *snap)
 		.paths = paths,
 		.n_paths = snap->mounts.n_frozen,
 		.timeout_ms = snap->config.freeze_timeout_ms,
+		.keepalive_ms = snap->nl ? snap->config.keepalive_ms : 0,
 	};
 	struct sf_host_request request = {
 		.id = snap->id,
+		.on_progress = note_progress,
+		.progress_arg = snap,
 		.targets = snap->mounts.mounts,
 		.n_targets = snap->mounts.n_frozen,
 	};
+	struct sf_keeper *keeper = NULL;
 	struct sf_error err;
+	char why[600];
 	uint64_t start;
 	size_t i;
 
@@ -255,10 +276,19 @@ static void freeze_and_ask(struct snapshot *snap)
 	for (i = 0; i < snap->mounts.n_frozen; i++)
 		paths[i] = snap->mounts.mounts[i].mount_point;
 	request.consistency = snap->consistency;
-	/* Leave the watchdog a quarter of its time to spare. */
+	/*
+	 * Leave the watchdog a quarter of its time to spare, also when the
+	 * host's progress messages extend the wait.
+	 */
+	request.max_deadline_ms = freeze.timeout_ms / 4 * 3;
 	request.deadline_ms = snap->config.host_timeout_ms;
-	if (request.deadline_ms > freeze.timeout_ms / 4 * 3)
-		request.deadline_ms = freeze.timeout_ms / 4 * 3;
+	if (request.deadline_ms > request.max_deadline_ms)
+		request.deadline_ms = request.max_deadline_ms;
+	if (freeze.keepalive_ms && sf_keepalive_lock_memory(&err)) {
+		failed(snap, "freeze", err.msg);
+		free(paths);
+		return;
+	}
 
 	sf_log_write(snap->log, SF_LOG_INFO, "freezing %zu filesystems",
 		     freeze.n_paths);
@@ -270,6 +300,12 @@ static void freeze_and_ask(struct snapshot *snap)
 		goto out;
 	}
 	snap->freeze_ns = sf_now_ns() - start;
+	if (freeze.keepalive_ms &&
+	    !(keeper = sf_keeper_start(snap->nl, snap->session.id,
+				       freeze.keepalive_ms, &err))) {
+		failed(snap, "freeze", err.msg);
+		goto thaw;
+	}
 	if (snap->nl)
 		sf_log_write(snap->log, SF_LOG_INFO,
 			     "frozen as session %llu in %.3f ms (writes stopped within %.3f ms)",
@@ -289,11 +325,21 @@ static void freeze_and_ask(struct snapshot *snap)
 		sf_log_write(snap->log, SF_LOG_INFO, "host: snapshot %s",
 			     snap->answer.snapshot ? snap->answer.snapshot : "taken");
 	snap->host_ns = sf_now_ns() - start;
+	/* Lost: the kernel thawed already, and the snapshot is worthless. */
+	if (sf_keeper_stop(keeper, &err)) {
+		snprintf(why, sizeof(why), "the session was lost while frozen: %s",
+			 err.msg);
+		failed(snap, "freeze", why);
+		goto out;
+	}
+thaw:
 	if (thaw_filesystems(snap, &err))
 		failed(snap, "thaw", err.msg);
 out:
 	if (sf_log_release(snap->log, &err))
 		failed(snap, "log", err.msg);
+	if (freeze.keepalive_ms)
+		sf_keepalive_unlock_memory();
 	free(paths);
 }
 
@@ -387,6 +433,8 @@ struct snapshot_options {
 	const char *host;
 	const char *handler_env;
 	uint32_t timeout_ms;
+	uint32_t keepalive_ms;
+	bool keepalive_given;
 	bool json;
 };
 
@@ -398,6 +446,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 		{ "handler-env", required_argument, NULL, 'E' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "keepalive", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -407,7 +456,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 	optind = 0;
 	opterr = 0;
 	opts->handler_env = getenv(SF_HANDLER_ENV_VARIABLE);
-	while ((opt = getopt_long(argc, argv, ":c:E:H:t:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:E:H:t:k:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			opts->config = optarg;
@@ -423,6 +472,13 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 				return sf_fail(err, SF_EXIT_USAGE,
 					       "snapshot: --timeout '%s': not a number of seconds",
 					       optarg);
+			break;
+		case 'k':
+			if (sf_parse_interval(optarg, &opts->keepalive_ms))
+				return sf_fail(err, SF_EXIT_USAGE,
+					       "snapshot: --keepalive '%s': not a number of seconds (0 for none)",
+					       optarg);
+			opts->keepalive_given = true;
 			break;
 		case 'j':
 			opts->json = true;
@@ -472,6 +528,8 @@ static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 			       "snapshot: no host: set \"host\" in the configuration or pass --host");
 	if (opts->timeout_ms)
 		snap->config.freeze_timeout_ms = opts->timeout_ms;
+	if (opts->keepalive_given)
+		snap->config.keepalive_ms = opts->keepalive_ms;
 	snap->log = sf_log_open(snap->config.log_path, SF_LOG_DEFAULT_LIMITS, err);
 	if (!snap->log || sf_state_load(SF_STATE_DIR, &snap->state, err))
 		return -1;

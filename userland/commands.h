@@ -28,6 +28,8 @@ int sf_option_error(struct sf_error *err, const char *command, char **argv,
 		    int opt);
 /* "2", "0.5": seconds, to milliseconds, at least 1 ms. */
 int sf_parse_seconds(const char *text, uint32_t *ms);
+/* The same, but "0" is allowed: no interval. */
+int sf_parse_interval(const char *text, uint32_t *ms);
 
 int cmd_status(int argc, char **argv, struct sf_error *err);
 int cmd_freeze(int argc, char **argv, struct sf_error *err);

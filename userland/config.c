@@ -119,6 +119,20 @@ static int get_uint(const char *path, const cJSON *item, unsigned int min,
 	return 0;
 }
 
+/* Seconds, to milliseconds: 0 (none), or from 0.1 up to max_s. */
+static int get_interval(const char *path, const cJSON *item, unsigned int max_s,
+			uint32_t *out_ms, struct sf_error *err)
+{
+	double value = cJSON_GetNumberValue(item);
+
+	if (!cJSON_IsNumber(item) || (value != 0 && (value < 0.1 || value > max_s)))
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: \"%s\" must be 0 (none) or a number of seconds from 0.1 to %u",
+			       path, item->string, max_s);
+	*out_ms = (uint32_t)(value * 1000 + 0.5);
+	return 0;
+}
+
 static int get_strings(const char *path, const cJSON *item, char ***out,
 		       size_t *n, struct sf_error *err)
 {
@@ -157,6 +171,8 @@ static int parse_own(const char *path, const cJSON *json,
 			ret = get_uint(path, item, 1, 600, &freeze_s, err);
 		else if (!strcmp(item->string, "host_timeout"))
 			ret = get_uint(path, item, 1, 599, &host_s, err);
+		else if (!strcmp(item->string, "keepalive_interval"))
+			ret = get_interval(path, item, 60, &config->keepalive_ms, err);
 		else if (!strcmp(item->string, "skip_mounts"))
 			ret = get_strings(path, item, &config->skip_mounts,
 					  &config->n_skip_mounts, err);
@@ -174,6 +190,10 @@ static int parse_own(const char *path, const cJSON *json,
 		return sf_fail(err, SF_EXIT_FAILURE,
 			       "%s: host_timeout (%u s) must be shorter than freeze_timeout (%u s)",
 			       path, host_s, freeze_s);
+	if (config->keepalive_ms >= freeze_s * 1000)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: keepalive_interval (%g s) must be shorter than freeze_timeout (%u s)",
+			       path, config->keepalive_ms / 1000.0, freeze_s);
 	config->freeze_timeout_ms = freeze_s * 1000;
 	config->host_timeout_ms = host_s * 1000;
 	return 0;
@@ -225,6 +245,7 @@ int sf_config_load(const char *path, const char *azure_path,
 	memset(config, 0, sizeof(*config));
 	config->freeze_timeout_ms = 60000;
 	config->host_timeout_ms = 40000;
+	config->keepalive_ms = SF_DEFAULT_KEEPALIVE_MS;
 	config->fifreeze_fallback = true;
 	config->app.timeout_s = 10;
 	config->app.fs_freeze_enabled = true;

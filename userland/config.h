@@ -11,6 +11,8 @@
 
 #define SF_CONFIG_PATH "/etc/snapfreeze/snapfreeze.json"
 #define SF_AZURE_SCRIPT_CONFIG_PATH "/etc/azure/VMSnapshotScriptPluginConfig.json"
+/* Also attached freezes' (snapfreeze freeze), which read no configuration. */
+#define SF_DEFAULT_KEEPALIVE_MS 5000
 #define SF_DEFAULT_LOG_PATH \
 	"/var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log"
 
@@ -34,6 +36,7 @@ struct sf_config {
 	char *host;			/* URI; NULL: none configured */
 	uint32_t freeze_timeout_ms;	/* the watchdog's */
 	uint32_t host_timeout_ms;	/* less than freeze_timeout_ms */
+	uint32_t keepalive_ms;		/* 0: none; less than freeze_timeout_ms */
 	char **skip_mounts;
 	size_t n_skip_mounts;
 	char *log_path;

@@ -53,6 +53,8 @@ char *sf_host_request_line(const struct sf_host_request *request)
 	    !cJSON_AddStringToObject(json, "id", request->id) ||
 	    !cJSON_AddStringToObject(json, "consistency", request->consistency) ||
 	    !cJSON_AddNumberToObject(json, "deadline_ms", request->deadline_ms) ||
+	    (request->max_deadline_ms > request->deadline_ms &&
+	     !cJSON_AddNumberToObject(json, "max_deadline_ms", request->max_deadline_ms)) ||
 	    !(targets = cJSON_AddArrayToObject(json, "targets")))
 		goto out;
 	for (i = 0; i < request->n_targets; i++) {
@@ -84,6 +86,7 @@ int sf_host_parse_answer(const char *line, const char *id,
 {
 	cJSON *json = cJSON_Parse(line);
 	const cJSON *type, *version, *answer_id, *ok;
+	bool progress;
 	int ret = -1;
 
 	memset(answer, 0, sizeof(*answer));
@@ -99,8 +102,9 @@ int sf_host_parse_answer(const char *line, const char *id,
 	type = cJSON_GetObjectItemCaseSensitive(json, "type");
 	version = cJSON_GetObjectItemCaseSensitive(json, "version");
 	ok = cJSON_GetObjectItemCaseSensitive(json, "ok");
+	progress = cJSON_IsString(type) && !strcmp(type->valuestring, "progress");
 	if (!cJSON_IsString(answer_id) || !cJSON_IsString(type) ||
-	    strcmp(type->valuestring, "result") || !cJSON_IsBool(ok)) {
+	    (!progress && (strcmp(type->valuestring, "result") || !cJSON_IsBool(ok)))) {
 		sf_fail(err, SF_EXIT_FAILURE,
 			"the host's answer lacks \"type\": \"result\", \"id\" or \"ok\"");
 		goto out;
@@ -108,6 +112,11 @@ int sf_host_parse_answer(const char *line, const char *id,
 	if (cJSON_GetNumberValue(version) != SF_HOST_PROTOCOL_VERSION) {
 		sf_fail(err, SF_EXIT_FAILURE, "the host answered in protocol version %g, not %d",
 			cJSON_GetNumberValue(version), SF_HOST_PROTOCOL_VERSION);
+		goto out;
+	}
+	if (progress) {
+		answer->message = optional_string(json, "message");
+		ret = SF_HOST_PROGRESS;
 		goto out;
 	}
 	answer->ok = cJSON_IsTrue(ok);
@@ -315,11 +324,36 @@ static int send_line(const char *uri, struct channel *channel, const char *line,
 	}
 }
 
-/* Lines until the answer to id; each line bounded, all within the deadline. */
-static int receive_answer(const char *uri, struct channel *channel, const char *id,
-			  uint64_t deadline, struct sf_host_answer *answer,
-			  struct sf_error *err)
+uint64_t sf_host_extend_deadline(const struct sf_host_request *request,
+				 uint64_t started_ms, uint64_t now_ms,
+				 uint64_t deadline)
 {
+	uint64_t limit = started_ms + request->max_deadline_ms;
+	uint64_t extended = now_ms + request->deadline_ms;
+
+	if (extended > limit)
+		extended = limit;
+	return extended > deadline ? extended : deadline;
+}
+
+/* Tells the caller, and forgets the message: the answer has not come yet. */
+static void note_progress(const struct sf_host_request *request,
+			  struct sf_host_answer *answer)
+{
+	if (request->on_progress)
+		request->on_progress(answer->message, request->progress_arg);
+	sf_host_answer_free(answer);
+}
+
+/*
+ * Lines until the answer to the request; each line bounded, all within the
+ * deadline, which each progress message pushes back.
+ */
+static int receive_answer(const char *uri, struct channel *channel,
+			  const struct sf_host_request *request, uint64_t started,
+			  struct sf_host_answer *answer, struct sf_error *err)
+{
+	uint64_t deadline = started + request->deadline_ms;
 	struct sf_line_reader reader;
 	char *line;
 	int ret = 1;
@@ -328,7 +362,13 @@ static int receive_answer(const char *uri, struct channel *channel, const char *
 	while (ret == 1) {
 		switch (sf_line_read(&reader, deadline, &line)) {
 		case SF_LINE_OK:
-			ret = sf_host_parse_answer(line, id, answer, err);
+			ret = sf_host_parse_answer(line, request->id, answer, err);
+			if (ret == SF_HOST_PROGRESS) {
+				note_progress(request, answer);
+				deadline = sf_host_extend_deadline(request, started,
+								   sf_now_ms(), deadline);
+				ret = 1;
+			}
 			break;
 		case SF_LINE_TOO_LONG:
 			ret = sf_fail(err, SF_EXIT_FAILURE,
@@ -355,20 +395,29 @@ static int receive_answer(const char *uri, struct channel *channel, const char *
 	return ret;
 }
 
-/* http:// and https://: the request POSTed, the answer lines in the body. */
-static int ask_http(const char *uri, const char *id, const char *line,
-		    uint64_t deadline, struct sf_host_answer *answer,
-		    struct sf_error *err)
+/*
+ * http:// and https://: the request POSTed, the answer lines in the body.
+ * The body comes whole: its progress lines cannot extend the wait.
+ */
+static int ask_http(const char *uri, const struct sf_host_request *request,
+		    const char *line, uint64_t deadline,
+		    struct sf_host_answer *answer, struct sf_error *err)
 {
 	char *body = sf_http_post(uri, line, deadline, SF_HOST_MAX_LINE, err);
 	char *next = body, *cursor;
+	const char *id = request->id;
 	int ret = 1;
 
 	if (!body)
 		return -1;
-	while (ret == 1 && (cursor = strsep(&next, "\n")))
+	while (ret == 1 && (cursor = strsep(&next, "\n"))) {
 		if (cursor[0])
 			ret = sf_host_parse_answer(cursor, id, answer, err);
+		if (ret == SF_HOST_PROGRESS) {
+			note_progress(request, answer);
+			ret = 1;
+		}
+	}
 	free(body);
 	if (ret == 1)
 		return sf_fail(err, SF_EXIT_FAILURE, "%s: no answer to request %s", uri, id);
@@ -383,7 +432,8 @@ static bool is_http(const char *uri)
 int sf_host_ask(const char *uri, const struct sf_host_request *request,
 		struct sf_host_answer *answer, struct sf_error *err)
 {
-	uint64_t deadline = sf_now_ms() + request->deadline_ms;
+	uint64_t started = sf_now_ms();
+	uint64_t deadline = started + request->deadline_ms;
 	char *line = sf_host_request_line(request);
 	struct channel channel;
 	int ret;
@@ -392,7 +442,7 @@ int sf_host_ask(const char *uri, const struct sf_host_request *request,
 	if (!line)
 		return sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
 	if (is_http(uri)) {
-		ret = ask_http(uri, request->id, line, deadline, answer, err);
+		ret = ask_http(uri, request, line, deadline, answer, err);
 		free(line);
 		return ret;
 	}
@@ -400,7 +450,7 @@ int sf_host_ask(const char *uri, const struct sf_host_request *request,
 	if (!ret)
 		ret = send_line(uri, &channel, line, deadline, err);
 	if (!ret)
-		ret = receive_answer(uri, &channel, request->id, deadline, answer, err);
+		ret = receive_answer(uri, &channel, request, started, answer, err);
 	close_channel(&channel);
 	free(line);
 	return ret;

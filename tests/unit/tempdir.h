@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 static char dir[] = "/tmp/snapfreeze-test-XXXXXX";
 
@@ -25,6 +26,20 @@ static int tempdir_teardown(void **state)
 	(void)state;
 	snprintf(command, sizeof(command), "rm -rf %s", dir);
 	return system(command);
+}
+
+/* Writes text to DIR/name with the given mode; returns the path. */
+static inline const char *tempdir_write(const char *name, const char *text,
+					unsigned int mode)
+{
+	static char path[256];
+	FILE *file;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	file = fopen(path, "w");
+	if (!file || fputs(text, file) < 0 || fclose(file) || chmod(path, mode))
+		return NULL;
+	return path;
 }
 
 #endif

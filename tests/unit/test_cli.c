@@ -116,12 +116,35 @@ static void seconds_parsed_to_milliseconds(void **state)
 	}
 }
 
+static void intervals_allow_zero(void **state)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		uint32_t ms;
+	} cases[] = {
+		{ "0", 0, 0 }, { "0.0", 0, 0 }, { "1", 0, 1000 }, { "0.5", 0, 500 },
+		{ "-1", -1, 0 }, { "x", -1, 0 }, { "", -1, 0 }, { "0x", -1, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t ms = 12345;
+
+		assert_int_equal(sf_parse_interval(cases[i].text, &ms), cases[i].ret);
+		if (!cases[i].ret)
+			assert_int_equal(ms, cases[i].ms);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(usage_errors_name_the_argument),
 		cmocka_unit_test(no_command_is_a_usage_error),
 		cmocka_unit_test(seconds_parsed_to_milliseconds),
+		cmocka_unit_test(intervals_allow_zero),
 		cmocka_unit_test(status_json_lists_features_by_name),
 		cmocka_unit_test(status_json_without_features),
 	};

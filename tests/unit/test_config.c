@@ -49,6 +49,7 @@ static void defaults_from_an_empty_config(void **state)
 	assert_null(config.host);
 	assert_int_equal(config.freeze_timeout_ms, 60000);
 	assert_int_equal(config.host_timeout_ms, 40000);
+	assert_int_equal(config.keepalive_ms, 5000);
 	assert_string_equal(config.log_path, SF_DEFAULT_LOG_PATH);
 	assert_true(config.fifreeze_fallback);
 	assert_false(config.app.present);
@@ -157,6 +158,70 @@ static void not_owned_by_root_refused(void **state)
 	assert_non_null(strstr(err.msg, "azure.json: owned by uid 65534, must be owned by root"));
 }
 
+/* Our configuration from text: 0, or -1 with err set. */
+static int load_text(const char *text, struct sf_config *config, struct sf_error *err)
+{
+	const char *path = tempdir_write("own.json", text, 0644);
+
+	assert_non_null(path);
+	return sf_config_load(path, absent(), config, err);
+}
+
+static void keepalive_interval_in_seconds(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t ms;
+	} valid[] = {
+		{ "{\"keepalive_interval\": 2}", 2000 },
+		{ "{\"keepalive_interval\": 0.5}", 500 },
+		{ "{\"keepalive_interval\": 0.1}", 100 },
+		{ "{\"keepalive_interval\": 0}", 0 },
+		{ "{\"keepalive_interval\": 60, \"freeze_timeout\": 600}", 60000 },
+	};
+	struct sf_config config;
+	struct sf_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+		if (load_text(valid[i].text, &config, &err))
+			fail_msg("%s: %s", valid[i].text, err.msg);
+		assert_int_equal(config.keepalive_ms, valid[i].ms);
+		sf_config_free(&config);
+	}
+}
+
+static void keepalive_interval_refusals(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *message;
+	} cases[] = {
+		{ "{\"keepalive_interval\": 0.05}",
+		  "own.json: \"keepalive_interval\" must be 0 (none) or a number of seconds from 0.1 to 60" },
+		{ "{\"keepalive_interval\": 61, \"freeze_timeout\": 600}",
+		  "\"keepalive_interval\" must be 0 (none) or a number of seconds from 0.1 to 60" },
+		{ "{\"keepalive_interval\": -1}", "from 0.1 to 60" },
+		{ "{\"keepalive_interval\": \"5\"}", "from 0.1 to 60" },
+		{ "{\"keepalive_interval\": 10, \"freeze_timeout\": 10, \"host_timeout\": 5}",
+		  "own.json: keepalive_interval (10 s) must be shorter than freeze_timeout (10 s)" },
+		{ "{\"keepalive\": 5}", "own.json: unknown key \"keepalive\"" },
+	};
+	struct sf_config config;
+	struct sf_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err.msg[0] = '\0';
+		assert_int_equal(load_text(cases[i].text, &config, &err), -1);
+		if (!strstr(err.msg, cases[i].message))
+			fail_msg("%s: '%s' does not contain '%s'", cases[i].text,
+				 err.msg, cases[i].message);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +230,8 @@ int main(void)
 		cmocka_unit_test(own_and_azure_valid),
 		cmocka_unit_test(refusals_name_file_and_problem),
 		cmocka_unit_test(not_owned_by_root_refused),
+		cmocka_unit_test(keepalive_interval_in_seconds),
+		cmocka_unit_test(keepalive_interval_refusals),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, tempdir_setup, tempdir_teardown);

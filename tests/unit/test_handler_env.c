@@ -15,15 +15,9 @@
 
 static const char *write_env(const char *text)
 {
-	static char path[256];
-	FILE *file;
+	const char *path = tempdir_write("HandlerEnvironment.json", text, 0644);
 
-	snprintf(path, sizeof(path), "%s/HandlerEnvironment.json", dir);
-	file = fopen(path, "w");
-	assert_non_null(file);
-	fputs(text, file);
-	fclose(file);
-	assert_int_equal(chmod(path, 0644), 0);
+	assert_non_null(path);
 	return path;
 }
 

@@ -221,6 +221,106 @@ static void exec_transport(void **state)
 	sf_host_answer_free(&answer);
 }
 
+static void progress_parsed(void **state)
+{
+	struct sf_host_answer answer;
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(sf_host_parse_answer("{\"type\":\"progress\",\"version\":1,"
+					      "\"id\":\"req-1\",\"message\":\"disk 2 of 3\"}",
+					      "req-1", &answer, &err), SF_HOST_PROGRESS);
+	assert_false(answer.ok);
+	assert_string_equal(answer.message, "disk 2 of 3");
+	sf_host_answer_free(&answer);
+	assert_int_equal(sf_host_parse_answer("{\"type\":\"progress\",\"version\":1,"
+					      "\"id\":\"req-1\"}", "req-1", &answer, &err),
+			 SF_HOST_PROGRESS);
+	assert_null(answer.message);
+	/* About an earlier request: skipped like its late answer. */
+	assert_int_equal(sf_host_parse_answer("{\"type\":\"progress\",\"version\":1,"
+					      "\"id\":\"req-0\"}", "req-1", &answer, &err), 1);
+	assert_int_equal(sf_host_parse_answer("{\"type\":\"progress\",\"version\":2,"
+					      "\"id\":\"req-1\"}", "req-1", &answer, &err), -1);
+	assert_non_null(strstr(err.msg, "protocol version 2"));
+	assert_int_equal(sf_host_parse_answer("{\"type\":\"progress\",\"version\":1}",
+					      "req-1", &answer, &err), -1);
+}
+
+/* Each progress gives deadline_ms more, never past max_deadline_ms. */
+static void progress_extends_the_deadline(void **state)
+{
+	struct sf_host_request extended = request;
+
+	(void)state;
+	extended.deadline_ms = 3000;
+	extended.max_deadline_ms = 22500;
+	assert_int_equal(sf_host_extend_deadline(&extended, 1000, 3000, 4000), 6000);
+	assert_int_equal(sf_host_extend_deadline(&extended, 1000, 21000, 23000), 23500);
+	assert_int_equal(sf_host_extend_deadline(&extended, 1000, 23000, 23500), 23500);
+	extended.max_deadline_ms = 0;	/* progress does not extend */
+	assert_int_equal(sf_host_extend_deadline(&extended, 1000, 3000, 4000), 4000);
+}
+
+static void request_line_max_deadline(void **state)
+{
+	struct sf_host_request extended = request;
+	char *line;
+	cJSON *json;
+
+	(void)state;
+	extended.max_deadline_ms = 45000;
+	line = sf_host_request_line(&extended);
+	json = cJSON_Parse(line);
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(json, "max_deadline_ms")),
+			 45000);
+	cJSON_Delete(json);
+	free(line);
+	line = sf_host_request_line(&request);
+	assert_null(strstr(line, "max_deadline_ms"));
+	free(line);
+}
+
+static void note(const char *message, void *arg)
+{
+	(*(int *)arg)++;
+	assert_string_equal(message, "working");
+}
+
+/* A host that needs 0.6 s, over a 0.25 s deadline, saying so every 0.1 s. */
+static void exec_host_with_progress(void **state)
+{
+	struct sf_host_request slow = request;
+	struct sf_host_answer answer;
+	struct sf_error err;
+	int notes = 0;
+
+	(void)state;
+	slow.deadline_ms = 250;
+	slow.max_deadline_ms = 5000;
+	slow.on_progress = note;
+	slow.progress_arg = &notes;
+	assert_int_equal(sf_host_ask("exec:read request; for i in 1 2 3 4 5 6; do sleep 0.1; "
+				     "echo '{\"type\":\"progress\",\"version\":1,"
+				     "\"id\":\"req-1\",\"message\":\"working\"}'; done; "
+				     "echo '{\"type\":\"result\",\"version\":1,"
+				     "\"id\":\"req-1\",\"ok\":true}'",
+				     &slow, &answer, &err), 0);
+	assert_true(answer.ok);
+	assert_int_equal(notes, 6);
+	sf_host_answer_free(&answer);
+
+	/* Progress forever: given up at max_deadline_ms. */
+	slow.max_deadline_ms = 500;
+	notes = 0;
+	assert_int_equal(sf_host_ask("exec:read request; while :; do sleep 0.1; "
+				     "echo '{\"type\":\"progress\",\"version\":1,"
+				     "\"id\":\"req-1\",\"message\":\"working\"}'; done",
+				     &slow, &answer, &err), -1);
+	assert_non_null(strstr(err.msg, "no answer in time"));
+	assert_in_range(notes, 2, 5);
+}
+
 static void bad_uris_named(void **state)
 {
 	struct sf_host_answer answer;
@@ -351,6 +451,10 @@ int main(void)
 		cmocka_unit_test(answers_over_unix),
 		cmocka_unit_test(failures_named),
 		cmocka_unit_test(exec_transport),
+		cmocka_unit_test(progress_parsed),
+		cmocka_unit_test(progress_extends_the_deadline),
+		cmocka_unit_test(request_line_max_deadline),
+		cmocka_unit_test(exec_host_with_progress),
 		cmocka_unit_test(answers_over_http),
 		cmocka_unit_test(http_failures_named),
 		cmocka_unit_test(bad_uris_named),

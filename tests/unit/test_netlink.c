@@ -10,6 +10,7 @@
 #include <netlink/genl/genl.h>
 #include <string.h>
 
+#include "keepalive.h"
 #include "netlink.h"
 
 /*
@@ -216,6 +217,32 @@ static void session_reply_without_targets(void **state)
 	nlmsg_free(msg);
 }
 
+static void keepalive_reply_parsed(void **state)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct sf_keepalive_reply reply;
+
+	(void)state;
+	assert_non_null(genlmsg_put(msg, 1, 1, 0x20, 0, 0, SNAPFREEZE_CMD_KEEPALIVE,
+				    SNAPFREEZE_GENL_VERSION));
+	assert_int_equal(nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, 7), 0);
+	assert_int_equal(nla_put_u64(msg, SNAPFREEZE_A_TIME_LEFT_MS, 29500), 0);
+	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, 1000), 0);
+	assert_int_equal(sf_nl_parse_keepalive(nlmsg_hdr(msg), &reply), 0);
+	assert_int_equal(reply.time_left_ms, 29500);
+	assert_int_equal(reply.keepalive_ms, 1000);
+	nlmsg_free(msg);
+}
+
+/* A third of the interval: two pets may be lost before the kernel thaws. */
+static void keepalive_period_a_third(void **state)
+{
+	(void)state;
+	assert_int_equal(sf_keepalive_period_ms(5000), 1666);
+	assert_int_equal(sf_keepalive_period_ms(100), 33);
+	assert_int_equal(sf_keepalive_period_ms(2), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +253,8 @@ int main(void)
 		cmocka_unit_test(status_reply_long_version_truncated),
 		cmocka_unit_test(session_reply_parsed),
 		cmocka_unit_test(session_reply_without_targets),
+		cmocka_unit_test(keepalive_reply_parsed),
+		cmocka_unit_test(keepalive_period_a_third),
 	};
 
 	return cmocka_run_group_tests_name("netlink", tests, NULL, NULL);

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "keepalive.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Enough for libnl's exchange; locked like the rest of the process. */
+#define SF_KEEPER_STACK (256 * 1024)
+
+struct sf_keeper {
+	struct sf_nl *nl;
+	uint64_t id;
+	uint32_t period_ms;
+	pthread_t thread;
+	int lost_fd;			/* an eventfd, written once lost */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;			/* under lock */
+	bool lost;			/* under lock */
+	struct sf_error why;		/* under lock, once lost */
+};
+
+uint32_t sf_keepalive_period_ms(uint32_t keepalive_ms)
+{
+	return keepalive_ms >= 3 ? keepalive_ms / 3 : 1;
+}
+
+int sf_keepalive_lock_memory(struct sf_error *err)
+{
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "cannot lock the process's memory for the keepalive: mlockall: %s",
+			       strerror(errno));
+	return 0;
+}
+
+void sf_keepalive_unlock_memory(void)
+{
+	munlockall();
+}
+
+static void add_ms(struct timespec *ts, uint32_t ms)
+{
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/*
+ * Pets on a fixed schedule: after a stall (the process was stopped) it pets
+ * at once, and learns whether the session outlived the stall.
+ */
+static void *keeper_main(void *arg)
+{
+	struct sf_keeper *keeper = arg;
+	struct sf_keepalive_reply reply;
+	struct timespec next;
+	struct sf_error err;
+	uint64_t one = 1;
+	ssize_t written;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&keeper->lock);
+	while (!keeper->stopping) {
+		add_ms(&next, keeper->period_ms);
+		while (!keeper->stopping &&
+		       pthread_cond_timedwait(&keeper->wake, &keeper->lock, &next) != ETIMEDOUT)
+			;
+		if (keeper->stopping)
+			break;
+		pthread_mutex_unlock(&keeper->lock);
+		ret = sf_nl_keepalive(keeper->nl, keeper->id, &reply, &err);
+		pthread_mutex_lock(&keeper->lock);
+		/* Other failures may pass; a session gone never comes back. */
+		if (ret && reply.gone) {
+			keeper->lost = true;
+			keeper->why = err;
+			/* Wakes the command; sf_keeper_stop() reports it anyway. */
+			written = write(keeper->lost_fd, &one, sizeof(one));
+			(void)written;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&keeper->lock);
+	return NULL;
+}
+
+static void keeper_free(struct sf_keeper *keeper)
+{
+	close(keeper->lost_fd);
+	pthread_cond_destroy(&keeper->wake);
+	pthread_mutex_destroy(&keeper->lock);
+	free(keeper);
+}
+
+struct sf_keeper *sf_keeper_start(struct sf_nl *nl, uint64_t id,
+				  uint32_t keepalive_ms, struct sf_error *err)
+{
+	struct sf_keeper *keeper = calloc(1, sizeof(*keeper));
+	pthread_condattr_t cond_attr;
+	pthread_attr_t attr;
+	int ret;
+
+	if (!keeper) {
+		sf_fail(err, SF_EXIT_FAILURE, "keepalive: out of memory");
+		return NULL;
+	}
+	keeper->nl = nl;
+	keeper->id = id;
+	keeper->period_ms = sf_keepalive_period_ms(keepalive_ms);
+	keeper->lost_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&keeper->lock, NULL);
+	pthread_condattr_init(&cond_attr);
+	pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&keeper->wake, &cond_attr);
+	pthread_condattr_destroy(&cond_attr);
+	if (keeper->lost_fd < 0) {
+		sf_fail(err, SF_EXIT_FAILURE, "keepalive: eventfd: %s", strerror(errno));
+		keeper_free(keeper);
+		return NULL;
+	}
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, SF_KEEPER_STACK);
+	ret = pthread_create(&keeper->thread, &attr, keeper_main, keeper);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		sf_fail(err, SF_EXIT_FAILURE, "keepalive: cannot start its thread: %s",
+			strerror(ret));
+		keeper_free(keeper);
+		return NULL;
+	}
+	return keeper;
+}
+
+int sf_keeper_fd(const struct sf_keeper *keeper)
+{
+	return keeper ? keeper->lost_fd : -1;
+}
+
+int sf_keeper_stop(struct sf_keeper *keeper, struct sf_error *err)
+{
+	int ret = 0;
+
+	if (!keeper)
+		return 0;
+	pthread_mutex_lock(&keeper->lock);
+	keeper->stopping = true;
+	pthread_cond_signal(&keeper->wake);
+	pthread_mutex_unlock(&keeper->lock);
+	pthread_join(keeper->thread, NULL);
+	if (keeper->lost)
+		ret = sf_fail(err, SF_EXIT_FREEZE_LOST, "%s", keeper->why.msg);
+	keeper_free(keeper);
+	return ret;
+}
