@@ -216,6 +216,17 @@ static int wait_exit(pid_t pid)
 	return status;
 }
 
+/* It exits 0 by itself, the guest's side still open. */
+static void assert_exits_0(struct hostd *hostd)
+{
+	int status = wait_exit(hostd->pid);
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(hostd->guest);
+	sf_line_reader_free(&hostd->answers);
+}
+
 static void stop_hostd(struct hostd *hostd)
 {
 	int status;
@@ -637,17 +648,12 @@ static void once_exits_after_the_first_answer(void **state)
 {
 	const char *const options[] = { "--command", "echo s-1", "--once", NULL };
 	struct hostd hostd;
-	int status;
 
 	(void)state;
 	start_hostd(&hostd, options);
 	send_request(&hostd, "o-1", 10000);
 	cJSON_Delete(next_answer_within(&hostd, WAIT_MS));
-	status = wait_exit(hostd.pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	close(hostd.guest);
-	sf_line_reader_free(&hostd.answers);
+	assert_exits_0(&hostd);
 }
 
 static void guest_closing_exits_0(void **state)
@@ -663,16 +669,28 @@ static void guest_closing_exits_0(void **state)
 static void sigterm_exits_0(void **state)
 {
 	struct hostd hostd;
-	int status;
 
 	(void)state;
 	start_hostd(&hostd, echo_command);
 	kill(hostd.pid, SIGTERM);
-	status = wait_exit(hostd.pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	close(hostd.guest);
-	sf_line_reader_free(&hostd.answers);
+	assert_exits_0(&hostd);
+}
+
+/* The guest, frozen meanwhile, is not left waiting for its deadline. */
+static void sigterm_during_a_snapshot_answers(void **state)
+{
+	struct fake_qmp qmp;
+	struct hostd hostd;
+
+	(void)state;
+	start_with_qmp(&hostd, &qmp, QMP_HOLD);
+	send_request(&hostd, "cut-short", 10000);
+	cJSON_Delete(next_report(&qmp));
+	kill(hostd.pid, SIGTERM);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "cut-short", "stopped",
+		       "may still complete");
+	assert_exits_0(&hostd);
+	stop_qmp(&qmp);
 }
 
 static void no_guest_socket_exits_1(void **state)
@@ -770,6 +788,7 @@ int main(void)
 		cmocka_unit_test(once_exits_after_the_first_answer),
 		cmocka_unit_test(guest_closing_exits_0),
 		cmocka_unit_test(sigterm_exits_0),
+		cmocka_unit_test(sigterm_during_a_snapshot_answers),
 		cmocka_unit_test(no_guest_socket_exits_1),
 		cmocka_unit_test(usage_errors_name_the_option),
 	};

@@ -13,6 +13,8 @@
  * it names, together with the guest's channel, and steps it after every
  * poll, so that a request arriving meanwhile is answered at once. Each
  * backend keeps the deadline it was given, and answers "timeout" there.
+ * News before the end (a progress line to the guest) would be one more
+ * step, which the server sends on without ending the job.
  */
 enum hostd_step {
 	HOSTD_RUNNING,

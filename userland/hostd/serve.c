@@ -36,6 +36,7 @@ struct server {
 	uint64_t job_started;
 	bool job_answered;
 	bool done;
+	bool guest_gone;
 	int exit_code;
 };
 
@@ -177,14 +178,14 @@ static void read_guest(struct server *server)
 				hostd_log(SF_LOG_ERROR, NULL, "reading the guest's channel: %s",
 					  strerror(errno));
 				server->exit_code = SF_EXIT_FAILURE;
-				server->done = true;
+				server->guest_gone = server->done = true;
 				return;
 			}
 			/* fall through */
 		default:
 			hostd_log(SF_LOG_INFO, NULL, "the guest's channel closed%s: exiting",
 				  server->job ? " during a snapshot" : "");
-			server->done = true;
+			server->guest_gone = server->done = true;
 			return;
 		}
 	}
@@ -288,6 +289,22 @@ static int catch_signals(struct server *server, struct sf_error *err)
 	return 0;
 }
 
+/*
+ * Stopped during a snapshot: the guest holds its filesystems frozen until
+ * it has an answer, so it gets one now.
+ */
+static void abandon_job(struct server *server)
+{
+	struct hostd_result result = { 0 };
+
+	if (!server->job_answered && !server->guest_gone) {
+		hostd_fail(&result, "stopped",
+			   "the host agent stopped during the snapshot, which may still complete");
+		answer(server, server->job_id, &result);
+	}
+	end_job(server);
+}
+
 int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 {
 	struct server server = {
@@ -308,7 +325,7 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 		ret = SF_EXIT_OK;
 	}
 	if (server.job)
-		end_job(&server);
+		abandon_job(&server);
 	sf_line_reader_free(&server.lines);
 	if (server.guest >= 0)
 		close(server.guest);
