@@ -17,10 +17,11 @@
 #   SNAPFREEZE_VM_BENCH_DISKS   extra ext4 disks for the benchmark (default 0)
 #   SNAPFREEZE_VM_CACHE         downloads and run folders (default tests/vm/.cache)
 #   SNAPFREEZE_VM_HOST_AGENT    the host side of the guest channel, started as
-#                               AGENT GUEST_SOCKET QMP_SOCKET while the VM runs
-#                               (default: build/tests/fakehost)
-#   SNAPFREEZE_VM_HOST_CHECKS   run as CHECKS RELEASE WORK after the VM stopped,
-#                               with the disk images in WORK; prints
+#                               AGENT GUEST_SOCKET QMP_SOCKET WORK while the VM
+#                               runs (default: build/tests/fakehost)
+#   SNAPFREEZE_VM_HOST_CHECKS   run as CHECKS RELEASE WORK KERNEL_ROOT after the
+#                               VM stopped, with the disk images, the logs and
+#                               the initramfs in WORK; prints
 #                               "ok - TOPIC/NAME" or "not ok - TOPIC/NAME" lines
 set -uo pipefail
 
@@ -107,17 +108,11 @@ bench_drives() { # bench_drives WORK: QEMU arguments for the extra disks
 # of WORK, leaving console.log, tap.log and qemu.log in LOGS, and AGENT (the
 # host side of the guest channel) serving the VM, its output in host-agent.log.
 boot() {
-	local accel=(-accel tcg -cpu max) sockets status extra qemu agent
-	[ "${SNAPFREEZE_VM_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
+	local sockets status extra qemu agent
 	# Unix socket paths are limited to 107 bytes: keep them short.
 	sockets=$(mktemp -d /tmp/snapfreeze-vm.XXXXXX)
 	mapfile -t extra < <(bench_drives "$3")
-	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
-		-nodefaults -no-user-config -display none -no-reboot \
-		"${accel[@]}" -m 1024 -smp 2 \
-		-kernel "$2/boot/vmlinuz-$1" -initrd "$4" \
-		-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1" \
-		-serial "file:$5/console.log" -serial "file:$5/tap.log" \
+	"$here/qemu.sh" "$1" "$2" "$4" "$5" \
 		-drive "file=$3/ext4.img,if=virtio,format=raw" \
 		-drive "file=$3/xfs.img,if=virtio,format=raw" \
 		-drive "file=$3/btrfs.img,if=virtio,format=raw" \
@@ -125,11 +120,10 @@ boot() {
 		-device virtio-serial-pci \
 		-chardev "socket,id=host,path=$sockets/host.sock,server=on,wait=off" \
 		-device "virtserialport,chardev=host,name=$host_channel" \
-		-qmp "unix:$sockets/qmp.sock,server=on,wait=off" \
-		>"$5/qemu.log" 2>&1 &
+		-qmp "unix:$sockets/qmp.sock,server=on,wait=off" &
 	qemu=$!
 	if [ -n "${6:-}" ]; then
-		$6 "$sockets/host.sock" "$sockets/qmp.sock" >"$5/host-agent.log" 2>&1 &
+		$6 "$sockets/host.sock" "$sockets/qmp.sock" "$5" >"$5/host-agent.log" 2>&1 &
 		agent=$!
 	fi
 	wait "$qemu"
@@ -142,8 +136,9 @@ boot() {
 	return $status
 }
 
-# run_host_checks RELEASE WORK: the checks made on the host after the VM
-# stopped; a checker that fails without saying which check fails too.
+# run_host_checks RELEASE WORK KERNEL_ROOT: the checks made on the host
+# after the VM stopped; a checker that fails without saying which check
+# fails too.
 run_host_checks() {
 	local line reported=0 status
 	[ -n "$host_checks" ] || return 0
@@ -153,7 +148,7 @@ run_host_checks() {
 		"not ok - "*) tap "not ok" "$1 ${line#not ok - }"; reported=1 ;;
 		"#"*) echo "$line" ;;
 		esac
-	done < <($host_checks "$1" "$2" 2>&1)
+	done < <($host_checks "$1" "$2" "$3" 2>&1)
 	wait $! 2>/dev/null
 	status=$?
 	[ "$status" = 0 ] || [ "$reported" = 1 ] ||
@@ -253,12 +248,13 @@ test_kernel() { # test_kernel RELEASE
 	status=$?
 	[ "$status" -lt 124 ] || echo "# $release: the VM did not finish within ${boot_timeout}s and was killed"
 	report_guest "$release" "$work"
-	run_host_checks "$release" "$work"
+	run_host_checks "$release" "$work" "$kroot"
 	check_kernel_log "$release" "$work"
 	check_warn_fails_the_run "$release" "$kroot" "$work"
 
 	if [ "$failed" = "$failed_before" ]; then
-		rm -f "$work"/*.img "$work"/*.qcow2 "$work/initramfs.cpio"
+		rm -f "$work"/*.img "$work"/*.qcow2 "$work"/*/*.img "$work"/*/*.qcow2 \
+			"$work/initramfs.cpio"
 	else
 		echo "# $release: console log kept in $work/console.log; its end:"
 		diag "$work/console.log" 40
