@@ -40,6 +40,12 @@ unload_module() {
 	rmmod snapfreeze || fail "rmmod snapfreeze"
 }
 
+# note TEXT: a line for the host, on the TAP port as "# TEXT": run.sh shows
+# it, and the host-side checks find it in WORK/tap.log.
+note() {
+	echo "# $*" >"$TAP_DEVICE"
+}
+
 # run CMD...: runs CMD, leaving its exit status in $status and its standard
 # output and error in $out and $err.
 run() {

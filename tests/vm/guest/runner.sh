@@ -7,6 +7,8 @@
 # case's output as diagnostics when it fails (always, when VERBOSE=1).
 tap=$1
 . /tests/env
+# Cases write notes for the host there too (note, in lib.sh).
+export TAP_DEVICE="$tap"
 
 # Whatever a case left behind (a writer, a freeze holding its session, a
 # detached session) must not reach into the next case.
@@ -14,8 +16,11 @@ clean_up_after_case() {
 	for dir in /proc/[0-9]*; do
 		pid=${dir#/proc/}
 		[ "$pid" = 1 ] || [ "$pid" = $$ ] && continue
-		# Kernel threads have no command line.
-		[ -s "$dir/cmdline" ] && kill -9 "$pid" 2>/dev/null
+		# Kernel threads have no command line. (test -s cannot tell:
+		# every file of /proc has size 0.)
+		cmdline=
+		read -r cmdline <"$dir/cmdline" 2>/dev/null
+		[ -n "$cmdline" ] && kill -9 "$pid" 2>/dev/null
 	done
 	[ -d /sys/module/snapfreeze ] && snapfreeze thaw --all >/dev/null 2>&1
 }
