@@ -60,7 +60,8 @@ copy_program "$(command -v fsfreeze)" /usr/bin/fsfreeze
 cp "$here/guest/init" "$stage/init"
 cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"
 cp "$env_file" "$stage/tests/env"
-cp "$here"/cases/*.sh "$here"/demo/*.sh "$here"/bench/*.sh "$stage/tests/cases/"
+cp "$here"/cases/*.sh "$here"/demo/*.sh "$here"/bench/*.sh "$here"/e2e/*.sh \
+	"$stage/tests/cases/"
 "$here/list-cases.sh" >"$stage/tests/cases.list"
 
 (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$output"
