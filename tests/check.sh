@@ -1,7 +1,8 @@
 #!/bin/bash
-# Runs every test suite (the unit tests, then the VM tests) and ends with
-# "N passed, N failed". A suite that stops before running all the tests it
-# planned, or fails without reporting a failed test, counts as failed tests.
+# Runs every test suite (the unit tests, the VM tests, then the end-to-end
+# tests) and ends with "N passed, N failed". A suite that stops before
+# running all the tests it planned, or fails without reporting a failed
+# test, counts as failed tests.
 # Exits 1 if anything failed or nothing ran.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,5 +48,6 @@ unit_tests() {
 
 run_suite "unit tests" unit_tests
 run_suite "VM tests" "$here/vm/run.sh"
+run_suite "end-to-end tests" "$here/vm/e2e.sh"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

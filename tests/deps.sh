@@ -6,7 +6,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
 packages="build-essential pkg-config kmod cpio xz-utils util-linux openssl
-	e2fsprogs xfsprogs btrfs-progs busybox-static qemu-system-x86 dkms
+	e2fsprogs xfsprogs btrfs-progs busybox-static qemu-system-x86 qemu-utils dkms
 	libnl-genl-3-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev"
 
 missing_packages() {
