@@ -48,6 +48,26 @@ gate_says() {
 	}
 }
 
+# in_loop: hostd waits in its poll loop (x86-64 poll or ppoll), between two
+# steps of its work.
+in_loop() {
+	local number rest
+	read -r number rest <"/proc/$hostd/syscall" 2>/dev/null
+	[ "$number" = 7 ] || [ "$number" = 271 ]
+}
+
+# until_in_loop: at most 5 s. A request that hostd read is done with only
+# once it is back in its loop: stopped before, it would read the next
+# request the guest sends meanwhile before it sees that the first one's
+# deadline passed, and answer "busy".
+until_in_loop() {
+	local tries=250
+	until in_loop; do
+		((tries-- > 0)) || { echo "agent: hostd did not go back to its loop"; return 1; }
+		sleep 0.02
+	done
+}
+
 # How long the guest waits for the answer to the request in progress.
 guest_deadline_ms() {
 	sed -n 's/.*snapshot requested: .*the guest waits \([0-9]*\) ms.*/\1/p' \
@@ -66,6 +86,7 @@ inject() { # inject STEP
 		verdict drop
 		start_hostd ;;
 	late)
+		until_in_loop
 		kill -STOP "$hostd"
 		verdict pass
 		ms=$(guest_deadline_ms)

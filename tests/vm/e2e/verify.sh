@@ -24,6 +24,7 @@ set -uo pipefail
 release=$1 work=$2 kroot=$3
 here=$(cd "$(dirname "$0")" && pwd)
 out=$work/verify
+. "$here/fscheck.sh"
 # run.sh attaches them in this order: virtio0, virtio1, virtio2.
 filesystems=(ext4 xfs btrfs)
 # The snapshots the cases take, in order.
@@ -82,59 +83,6 @@ copy_images() {
 			qemu-img convert -O raw "$image" "$out/$1-${filesystems[i]}.img" ||
 			{ echo "snapshot $2: no image of virtio$i"; return 1; }
 	done
-}
-
-ext4_needs_recovery() { # ext4_needs_recovery IMAGE: its journal must be replayed
-	dumpe2fs -h "$1" 2>/dev/null | grep -q '^Filesystem features:.* needs_recovery' &&
-		echo "needs_recovery: the journal must be replayed"
-}
-
-ext4_clean() { # ext4_clean IMAGE
-	! ext4_needs_recovery "$1" || return 1
-	e2fsck -fn "$1" >"$1.log" 2>&1 || {
-		echo "e2fsck -fn: exit status $?"
-		tail -n 20 "$1.log"
-		return 1
-	}
-}
-
-# xfs_log_changes IMAGE: its log holds changes besides the superblock's
-# (the covering a freeze writes), which a mount must replay; status 2 if
-# the log could not be read.
-xfs_log_changes() {
-	local items sb
-	xfs_logprint -t "$1" >"$1.log" 2>&1 || { cat "$1.log"; return 2; }
-	items=$(grep -c '^[A-Z][A-Z_]*: cnt:' "$1.log")
-	sb=$(grep -c 'SUPER Block Buffer' "$1.log")
-	[ "$items" != "$sb" ] || return 1
-	echo "the log holds $((items - sb)) changes besides the superblock's: it must be replayed"
-	sed -n 's/^\([A-Z][A-Z_]*\): cnt:.*/\1/p; s/^	\([A-Za-z ]* Buffer\):.*/\1/p' "$1.log" |
-		sort | uniq -c
-}
-
-xfs_clean() { # xfs_clean IMAGE
-	local findings
-	xfs_log_changes "$1"
-	[ $? = 1 ] || return 1
-	xfs_repair -n "$1" >"$1.repair" 2>&1
-	findings=$(grep -Ev '^Phase [0-9]|^ +- |^No modify flag set|host filesystem geometry|^Repair may fail|^the image and the host filesystem|^ALERT: The filesystem has valuable metadata changes in a log|^ignored because the -n option was used|^which may be resolved by first mounting|^sb_(fdblocks|icount|ifree) [0-9]+, counted [0-9]+$|^$' \
-		"$1.repair")
-	[ -z "$findings" ] || {
-		echo "xfs_repair -n found:"
-		echo "$findings" | head -n 20
-		return 1
-	}
-}
-
-btrfs_clean() { # btrfs_clean IMAGE
-	local log_root
-	log_root=$(btrfs inspect-internal dump-super "$1" | awk '$1 == "log_root" { print $2 }')
-	[ "$log_root" = 0 ] || { echo "a log tree (log_root $log_root) to replay"; return 1; }
-	btrfs check --readonly "$1" >"$1.log" 2>&1 || {
-		echo "btrfs check --readonly: exit status $?"
-		tail -n 20 "$1.log"
-		return 1
-	}
 }
 
 # readback NAME FSTYPE VIEW: "COUNT STATE MARKER" as the verification boot
