@@ -6,7 +6,7 @@
 #                    against the kernel build tree KDIR
 # make check         every test: unit tests, then the module booted in QEMU
 #                    on each test kernel (installs what it needs)
-# make demo          boots a test VM and shows the module at work
+# make demo          one application-consistent snapshot of a test VM, start to finish
 # make bench         measures the freeze against a sequential FIFREEZE loop
 # make deps          installs the build and test dependencies (root)
 # make install       installs snapfreeze, snapfreeze-hostd and their man pages
