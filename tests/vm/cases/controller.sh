@@ -330,7 +330,7 @@ case_fifreeze_thawed_when_the_controller_dies() {
 	make_probing_host
 	snapfreeze snapshot --host "exec:/tmp/host/probe.sh hang" >/dev/null 2>&1 &
 	controller=$!
-	wait_until 10 test -s /tmp/host/probe || fail "the host was not asked"
+	wait_until 10 grep -q btrfs /tmp/host/probe || fail "the host was not asked"
 	kill -9 "$controller"
 	expect_writable /mnt/ext4
 	expect_writable /mnt/xfs
@@ -347,7 +347,7 @@ case_fifreeze_watchdog_thaws_a_stopped_controller() {
 	snapfreeze snapshot --host "exec:/tmp/host/probe.sh hang" --timeout 2 --json \
 		>/tmp/result 2>/tmp/error &
 	controller=$!
-	wait_until 10 test -s /tmp/host/probe || fail "the host was not asked"
+	wait_until 10 grep -q btrfs /tmp/host/probe || fail "the host was not asked"
 	kill -STOP "$controller"
 	expect_eq "$(cat /tmp/host/probe | tr '\n' ' ')" "ext4 frozen xfs frozen btrfs frozen " \
 		"frozen"
