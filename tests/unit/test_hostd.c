@@ -593,6 +593,61 @@ static void command_ok_names_the_snapshot(void **state)
 	cJSON_Delete(answer);
 }
 
+/*
+ * A guest that takes progress (max_deadline_ms) hears from a slow snapshot
+ * every third of its deadline_ms, and then gets the answer, past deadline_ms.
+ */
+static void slow_snapshot_sends_progress(void **state)
+{
+	static const char *const options[] = { "--command", "sleep 1; echo snap-p", NULL };
+	struct sf_host_request request = {
+		.id = "p-1", .consistency = "application", .deadline_ms = 300,
+		.max_deadline_ms = 5000, .targets = &root, .n_targets = 1,
+	};
+	char *line = sf_host_request_line(&request);
+	struct hostd hostd;
+	int progress = 0;
+	cJSON *json;
+
+	(void)state;
+	start_hostd(&hostd, options);
+	send_text(&hostd, line);
+	free(line);
+	for (;;) {
+		assert_int_equal(sf_line_read(&hostd.answers, sf_now_ms() + WAIT_MS, &line),
+				 SF_LINE_OK);
+		json = cJSON_Parse(line);
+		assert_string_equal(text(json, "id"), "p-1");
+		if (strcmp(text(json, "type"), "progress"))
+			break;
+		progress++;
+		cJSON_Delete(json);
+	}
+	assert_string_equal(text(json, "type"), "result");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(json, "ok")));
+	assert_string_equal(text(json, "snapshot"), "snap-p");
+	/* 1 s of work, a line every 101 ms: several, whatever the load. */
+	assert_true(progress >= 2);
+	cJSON_Delete(json);
+	stop_hostd(&hostd);
+}
+
+/* Without max_deadline_ms the guest takes no progress: none is sent. */
+static void no_progress_unless_the_guest_takes_it(void **state)
+{
+	static const char *const options[] = { "--command", "sleep 0.5; echo snap-q", NULL };
+	struct hostd hostd;
+	cJSON *answer;
+
+	(void)state;
+	start_hostd(&hostd, options);
+	send_request(&hostd, "q-1", 3000);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "snapshot"), "snap-q");
+	cJSON_Delete(answer);
+	stop_hostd(&hostd);
+}
+
 static void command_failure_answered_with_stderr(void **state)
 {
 	const char *const options[] = { "--command",
@@ -783,6 +838,8 @@ int main(void)
 		cmocka_unit_test(unknown_version_answered),
 		cmocka_unit_test(second_request_busy_first_answered),
 		cmocka_unit_test(command_ok_names_the_snapshot),
+		cmocka_unit_test(slow_snapshot_sends_progress),
+		cmocka_unit_test(no_progress_unless_the_guest_takes_it),
 		cmocka_unit_test(command_failure_answered_with_stderr),
 		cmocka_unit_test(command_killed_at_deadline),
 		cmocka_unit_test(once_exits_after_the_first_answer),

@@ -78,6 +78,12 @@ static int check_request(const cJSON *json, struct hostd_result *result)
 				  UINT32_MAX);
 	if (!cJSON_IsArray(field(json, "targets")))
 		return hostd_fail(result, "malformed", "the request has no \"targets\" list");
+	if (field(json, "max_deadline_ms") &&
+	    (!whole_ms(field(json, "max_deadline_ms")) ||
+	     cJSON_GetNumberValue(field(json, "max_deadline_ms")) <
+	     cJSON_GetNumberValue(field(json, "deadline_ms"))))
+		return hostd_fail(result, "malformed",
+				  "\"max_deadline_ms\" is not a whole number of milliseconds, at least \"deadline_ms\"");
 	return 0;
 }
 
@@ -101,6 +107,7 @@ int hostd_parse_request(const char *line, struct hostd_request *request,
 		goto out;
 	request->consistency = strdup(cJSON_GetStringValue(field(json, "consistency")));
 	request->deadline_ms = (uint32_t)cJSON_GetNumberValue(field(json, "deadline_ms"));
+	request->max_deadline_ms = (uint32_t)cJSON_GetNumberValue(field(json, "max_deadline_ms"));
 	request->n_targets = cJSON_GetArraySize(field(json, "targets"));
 	ret = request->consistency ? 0 : hostd_fail(result, "malformed", "out of memory");
 out:
@@ -151,6 +158,20 @@ char *hostd_json_line(const cJSON *json)
 	if (!text || asprintf(&line, "%s\n", text) < 0)
 		line = NULL;
 	free(text);
+	return line;
+}
+
+char *hostd_progress_line(const char *id, const char *message)
+{
+	cJSON *json = cJSON_CreateObject();
+	char *line = NULL;
+
+	if (json && cJSON_AddStringToObject(json, "type", "progress") &&
+	    cJSON_AddNumberToObject(json, "version", SF_HOST_PROTOCOL_VERSION) &&
+	    cJSON_AddStringToObject(json, "id", id) &&
+	    cJSON_AddStringToObject(json, "message", message))
+		line = hostd_json_line(json);
+	cJSON_Delete(json);
 	return line;
 }
 

@@ -16,6 +16,7 @@ struct hostd_request {
 	char *id;		/* NULL when the line had none */
 	char *consistency;
 	uint32_t deadline_ms;
+	uint32_t max_deadline_ms;	/* 0: progress extends nothing */
 	size_t n_targets;
 };
 
@@ -46,6 +47,8 @@ void hostd_result_free(struct hostd_result *result);
 
 /* The answer to id (NULL: none could be read), ended by "\n"; NULL if out of memory. */
 char *hostd_answer_line(const char *id, const struct hostd_result *result);
+/* A progress line for id: the guest waits deadline_ms more from now. */
+char *hostd_progress_line(const char *id, const char *message);
 /* Any JSON value as one line, as QMP frames them too. */
 char *hostd_json_line(const cJSON *json);
 

@@ -34,6 +34,8 @@ struct server {
 	void *job;		/* the snapshot in progress, or NULL */
 	char *job_id;
 	uint64_t job_started;
+	uint64_t progress_every;	/* ms; 0: the guest takes no progress */
+	uint64_t next_progress;
 	bool job_answered;
 	bool done;
 	bool guest_gone;
@@ -51,29 +53,57 @@ static uint64_t answer_deadline(uint32_t deadline_ms)
 	return sf_now_ms() + deadline_ms - margin;
 }
 
-static void answer(struct server *server, const char *id,
-		   const struct hostd_result *result)
+/* true if line (freed here) reached the guest's channel. */
+static bool send_to_guest(struct server *server, const char *id, const char *what,
+			  char *line)
 {
-	char *line = hostd_answer_line(id, result);
 	enum sf_line sent;
 
 	if (!line) {
-		hostd_log(SF_LOG_ERROR, id, "no answer: out of memory");
-		return;
+		hostd_log(SF_LOG_ERROR, id, "no %s: out of memory", what);
+		return false;
 	}
 	sent = sf_line_write(server->guest, line, strlen(line), sf_now_ms() + SEND_TIMEOUT_MS);
+	free(line);
 	if (sent != SF_LINE_OK)
-		hostd_log(SF_LOG_WARNING, id, "the answer could not be sent: %s",
+		hostd_log(SF_LOG_WARNING, id, "the %s could not be sent: %s", what,
 			  sent == SF_LINE_TIMEOUT ? "the guest does not read its channel" :
 			  strerror(errno));
-	else if (result->ok)
+	return sent == SF_LINE_OK;
+}
+
+static void answer(struct server *server, const char *id,
+		   const struct hostd_result *result)
+{
+	if (!send_to_guest(server, id, "answer", hostd_answer_line(id, result)))
+		return;
+	if (result->ok)
 		hostd_log(SF_LOG_INFO, id, "answered ok: snapshot %s%s%s",
 			  result->snapshot ?: "(unnamed)", result->message[0] ? ", " : "",
 			  result->message);
 	else
 		hostd_log(SF_LOG_WARNING, id, "answered %s: %s", result->error,
 			  result->message);
-	free(line);
+}
+
+/*
+ * A guest that takes progress waits deadline_ms from the last one, up to
+ * its max_deadline_ms: a line every third of that keeps it waiting while
+ * the snapshot runs, and never past what it allowed.
+ */
+static void send_progress(struct server *server)
+{
+	uint64_t now = sf_now_ms();
+	char message[64];
+
+	if (!server->job || server->job_answered || !server->progress_every ||
+	    now < server->next_progress)
+		return;
+	snprintf(message, sizeof(message), "working for %llu ms",
+		 (unsigned long long)(now - server->job_started));
+	send_to_guest(server, server->job_id, "progress",
+		      hostd_progress_line(server->job_id, message));
+	server->next_progress = now + server->progress_every;
 }
 
 /* --once ends the service with the first answer that is not "busy". */
@@ -114,7 +144,7 @@ static void start_job(struct server *server, const struct hostd_request *request
 		      const char *line)
 {
 	struct hostd_result result = { 0 };
-	uint64_t deadline = answer_deadline(request->deadline_ms);
+	uint64_t deadline = answer_deadline(request->max_deadline_ms ?: request->deadline_ms);
 
 	hostd_log(SF_LOG_INFO, request->id,
 		  "snapshot requested: %s consistency, %zu filesystem%s, the guest waits %u ms",
@@ -131,6 +161,8 @@ static void start_job(struct server *server, const struct hostd_request *request
 	server->job_id = strdup(request->id);
 	server->job_started = sf_now_ms();
 	server->job_answered = false;
+	server->progress_every = request->max_deadline_ms ? request->deadline_ms / 3 + 1 : 0;
+	server->next_progress = server->job_started + server->progress_every;
 }
 
 static void handle_line(struct server *server, const char *line)
@@ -216,6 +248,9 @@ static int serve_loop(struct server *server, struct sf_error *err)
 
 		if (server->job)
 			n = server->backend->fds(server->job, fds + 2, &wake);
+		if (server->job && server->progress_every && !server->job_answered &&
+		    server->next_progress < wake)
+			wake = server->next_progress;
 		if (poll(fds, 2 + n, server->job ? sf_remaining_ms(wake) : -1) < 0 &&
 		    errno != EINTR)
 			return sf_fail(err, SF_EXIT_FAILURE, "poll: %s", strerror(errno));
@@ -224,6 +259,7 @@ static int serve_loop(struct server *server, struct sf_error *err)
 		/* The job first: a request that comes as it ends is not "busy". */
 		if (server->job)
 			step_job(server, fds + 2, n);
+		send_progress(server);
 		if (fds[1].revents)
 			read_guest(server);
 	}
