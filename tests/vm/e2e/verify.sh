@@ -110,6 +110,12 @@ read_back() { # read_back NAME...
 	  (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet); } >"$out/initramfs.cpio"
 	"$here/../qemu.sh" "$release" "$kroot" "$out/initramfs.cpio" "$out" "${disks[@]}"
 	rm -f "$out/initramfs.cpio"
+	if grep -q '^ok - readback/read_snapshots' "$out/tap.log"; then
+		echo "ok - verify/readback_boot"
+	else
+		echo "not ok - verify/readback_boot"
+		tail -n 20 "$out/tap.log" "$out/console.log" 2>&1 | sed 's/^/# /'
+	fi
 }
 
 # views_agree NAME: without replay, each disk reads as with replay.
