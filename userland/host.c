@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "http.h"
 #include "lineio.h"
 
@@ -257,6 +258,7 @@ static int open_exec(const char *uri, const char *command, struct channel *chann
 	channel->child = fork();
 	if (!channel->child) {
 		setpgid(0, 0);
+		sf_child_reset_signals();
 		if (dup2(to_child[0], STDIN_FILENO) >= 0 &&
 		    dup2(from_child[1], STDOUT_FILENO) >= 0)
 			execl("/bin/sh", "sh", "-c", command, (char *)NULL);

@@ -12,13 +12,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 
 /* One attempt's child, its output pipe and what came out of it. */
 struct attempt {
 	pid_t pid;
 	int pidfd;
-	int out;
+	int out;		/* -1 once it closed: poll() skips it */
+	int abort_fd;
 	struct sf_script_result *result;
 	size_t limit;
 };
@@ -30,6 +32,7 @@ static void child_exec(const struct sf_script *script, int out)
 
 	/* A group of its own: a timeout ends the script and all it started. */
 	setpgid(0, 0);
+	sf_child_reset_signals();
 	if (!argv || null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
 		_exit(127);
@@ -97,13 +100,17 @@ static void collect(struct attempt *attempt)
 	result->output[result->output_len] = '\0';
 }
 
-/* Waits for the child until deadline_ns (0: none); true if it exited. */
-static bool wait_exit(struct attempt *attempt, uint64_t deadline_ns)
+/*
+ * Waits for the child until deadline_ns (0: none) or, unless ignore_abort,
+ * until abort_fd is readable; true if it exited.
+ */
+static bool wait_exit(struct attempt *attempt, uint64_t deadline_ns, bool ignore_abort)
 {
 	for (;;) {
-		struct pollfd fds[2] = {
+		struct pollfd fds[3] = {
 			{ .fd = attempt->pidfd, .events = POLLIN },
 			{ .fd = attempt->out, .events = POLLIN },
+			{ .fd = ignore_abort ? -1 : attempt->abort_fd, .events = POLLIN },
 		};
 		uint64_t now = sf_now_ns();
 		int timeout = -1;
@@ -113,12 +120,16 @@ static bool wait_exit(struct attempt *attempt, uint64_t deadline_ns)
 				return false;
 			timeout = (int)((deadline_ns - now + 999999) / 1000000);
 		}
-		if (poll(fds, attempt->out < 0 ? 1 : 2, timeout) < 0 && errno != EINTR)
+		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
 			return false;
 		if (fds[1].revents)
 			collect(attempt);
 		if (fds[0].revents)
 			return true;
+		if (fds[2].revents) {
+			attempt->result->aborted = true;
+			return false;
+		}
 	}
 }
 
@@ -142,7 +153,11 @@ static void finish(struct attempt *attempt)
 static int run_once(const struct sf_script *script,
 		    struct sf_script_result *result, struct sf_error *err)
 {
-	struct attempt attempt = { .result = result, .limit = script->output_limit };
+	struct attempt attempt = {
+		.result = result,
+		.limit = script->output_limit,
+		.abort_fd = script->abort_fd,
+	};
 
 	result->output_len = 0;
 	result->output[0] = '\0';
@@ -150,10 +165,11 @@ static int run_once(const struct sf_script *script,
 	result->timed_out = false;
 	if (start(script, &attempt, err))
 		return -1;
-	if (!wait_exit(&attempt, sf_now_ns() + script->timeout_ms * 1000000ULL)) {
+	if (!wait_exit(&attempt, sf_now_ns() + script->timeout_ms * 1000000ULL, false)) {
 		result->timed_out = true;
 		kill(-attempt.pid, SIGTERM);
-		if (!wait_exit(&attempt, sf_now_ns() + script->term_grace_ms * 1000000ULL))
+		if (!wait_exit(&attempt, sf_now_ns() + script->term_grace_ms * 1000000ULL,
+			       true))
 			kill(-attempt.pid, SIGKILL);
 	}
 	if (result->timed_out)
@@ -176,7 +192,7 @@ int sf_script_run(const struct sf_script *script,
 	do {
 		result->attempts++;
 		ret = run_once(script, result, err);
-	} while (ret == 1 && result->attempts <= script->retries);
+	} while (ret == 1 && !result->aborted && result->attempts <= script->retries);
 	result->duration_ns = sf_now_ns() - start_ns;
 	return ret;
 }

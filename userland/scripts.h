@@ -22,12 +22,15 @@ struct sf_script {
 	unsigned int term_grace_ms;	/* from SIGTERM to SIGKILL */
 	unsigned int retries;		/* attempts after a failed one */
 	size_t output_limit;		/* bytes kept of each attempt's output */
+	int abort_fd;			/* readable: stop as at the timeout, no
+					 * retry (a signal to the command); -1: none */
 };
 
 struct sf_script_result {
 	unsigned int attempts;
 	int exit_status;		/* of the last attempt, or -signal */
 	bool timed_out;			/* the last attempt was killed */
+	bool aborted;			/* ... because abort_fd became readable */
 	uint64_t duration_ns;		/* all attempts */
 	char *output;			/* the last attempt's, NUL-terminated */
 	size_t output_len;

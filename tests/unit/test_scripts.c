@@ -40,6 +40,7 @@ static struct sf_script make(const char *path)
 		.timeout_ms = 5000,
 		.term_grace_ms = 300,
 		.output_limit = 4096,
+		.abort_fd = -1,
 	};
 }
 
@@ -187,6 +188,63 @@ static void output_bounded(void **state)
 	sf_script_result_free(&result);
 }
 
+/*
+ * The command blocks SIGTERM while it works and ignores SIGPIPE: neither
+ * may reach the script, or its timeout's SIGTERM would never land.
+ */
+static void script_gets_default_signals_despite_the_commands_mask(void **state)
+{
+	struct sf_script s = make(script("mask.sh", "grep -E '^Sig(Blk|Ign)' /proc/self/status"));
+	struct sf_script_result result;
+	struct sf_error err;
+	sigset_t term, old;
+
+	(void)state;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(sf_script_run(&s, &result, &err), 0);
+	assert_string_equal(result.output, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	sf_script_result_free(&result);
+
+	s = make(script("sleeper.sh", "exec sleep 100"));
+	s.timeout_ms = 300;
+	s.term_grace_ms = 3000;
+	assert_int_equal(sf_script_run(&s, &result, &err), 1);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	assert_true(result.timed_out);
+	assert_int_equal(result.exit_status, -SIGTERM);
+	assert_true(result.duration_ns < 3000000000ULL);
+	sf_script_result_free(&result);
+}
+
+/* A readable abort_fd stops the script as its timeout would, without retries. */
+static void abort_fd_stops_the_script_without_retry(void **state)
+{
+	struct sf_script s = make(script("long.sh", "echo attempt; sleep 100"));
+	struct sf_script_result result;
+	struct sf_error err;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	s.abort_fd = fds[0];
+	s.retries = 3;
+	s.timeout_ms = 60000;
+	assert_int_equal(sf_script_run(&s, &result, &err), 1);
+	assert_true(result.aborted);
+	assert_true(result.timed_out);
+	assert_int_equal(result.attempts, 1);
+	assert_int_equal(result.exit_status, -SIGTERM);
+	assert_true(result.duration_ns < 5000000000ULL);
+	close(fds[0]);
+	close(fds[1]);
+	sf_script_result_free(&result);
+}
+
 static void missing_script_fails_with_a_message(void **state)
 {
 	struct sf_script s = make("/nonexistent/pre.sh");
@@ -216,6 +274,8 @@ int main(void)
 		cmocka_unit_test(sigterm_ignored_then_killed),
 		cmocka_unit_test(retries_really_rerun),
 		cmocka_unit_test(output_bounded),
+		cmocka_unit_test(script_gets_default_signals_despite_the_commands_mask),
+		cmocka_unit_test(abort_fd_stops_the_script_without_retry),
 		cmocka_unit_test(missing_script_fails_with_a_message),
 	};
 
