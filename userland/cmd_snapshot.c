@@ -105,6 +105,24 @@ static int take_lock(struct sf_error *err)
 	return fd;
 }
 
+/* Each line of a script's output a line of the log, marked as its output. */
+static void log_output(struct snapshot *snap, const char *which,
+		       const struct sf_script_result *result)
+{
+	const char *line = result->output, *end;
+
+	while (*line) {
+		end = line + strcspn(line, "\n");
+		sf_log_write(snap->log, SF_LOG_INFO, "%s> %.*s", which,
+			     (int)(end - line), line);
+		line = *end ? end + 1 : end;
+	}
+	if (result->output_truncated)
+		sf_log_write(snap->log, SF_LOG_WARNING,
+			     "%s: output beyond %zu bytes dropped", which,
+			     result->output_len);
+}
+
 /* true: the script succeeded. Its output goes to the log. */
 static bool run_script(struct snapshot *snap, const char *which, const char *path,
 		       char **params, size_t n_params, unsigned int retries)
@@ -133,10 +151,7 @@ static bool run_script(struct snapshot *snap, const char *which, const char *pat
 		failed(snap, which, err.msg);
 		return false;
 	}
-	if (result.output_len)
-		sf_log_write(snap->log, SF_LOG_INFO, "%s output%s:\n%s", which,
-			     result.output_truncated ? " (truncated)" : "",
-			     result.output);
+	log_output(snap, which, &result);
 	if (ret) {
 		if (result.timed_out)
 			snprintf(why, sizeof(why), "killed after %u s, %u attempt(s)",

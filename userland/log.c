@@ -121,26 +121,42 @@ static void write_file(struct sf_log *log, const char *text, size_t len)
 	}
 }
 
+/*
+ * One event, one line: a newline or other control character in a message
+ * (a script's output, a host's answer) would forge lines of its own.
+ */
+static void flatten(char *text)
+{
+	for (; *text; text++)
+		if ((unsigned char)*text < ' ' || *text == 0x7f)
+			*text = ' ';
+}
+
 void sf_log_write(struct sf_log *log, enum sf_log_level level,
 		  const char *fmt, ...)
 {
-	char line[2048];
+	static const char truncated[] = " [truncated]";
+	char line[SF_LOG_MAX_LINE];
 	struct timespec now;
 	struct tm tm;
 	va_list ap;
-	int len;
+	int prefix, len;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	len = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s [%s] ",
-		       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		       tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000,
-		       level_names[level], log->snapshot[0] ? log->snapshot : "-");
+	prefix = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s [%s] ",
+			  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			  tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000,
+			  level_names[level], log->snapshot[0] ? log->snapshot : "-");
 	va_start(ap, fmt);
-	len += vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
+	len = prefix + vsnprintf(line + prefix, sizeof(line) - prefix, fmt, ap);
 	va_end(ap);
-	if (len > (int)sizeof(line) - 2)
-		len = sizeof(line) - 2;
+	flatten(line + prefix);
+	if (len > (int)sizeof(line) - 2) {
+		len = sizeof(line) - sizeof(truncated) - 1;
+		memcpy(line + len, truncated, sizeof(truncated));
+		len += sizeof(truncated) - 1;
+	}
 	line[len++] = '\n';
 	line[len] = '\0';
 

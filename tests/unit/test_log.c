@@ -61,6 +61,28 @@ static void line_format(void **state)
 	regfree(&re);
 }
 
+/* A message never makes more than one line, nor one past the limit. */
+static void one_line_per_message(void **state)
+{
+	struct sf_log *log = open_log(SF_LOG_DEFAULT_LIMITS);
+	char *long_text = malloc(2 * SF_LOG_MAX_LINE), *text, *newline;
+
+	(void)state;
+	assert_non_null(long_text);
+	memset(long_text, 'x', 2 * SF_LOG_MAX_LINE - 1);
+	long_text[2 * SF_LOG_MAX_LINE - 1] = '\0';
+	sf_log_write(log, SF_LOG_INFO, "host: %s", "ok\n2026-01-01T00:00:00.000Z INFO forged\r\t");
+	sf_log_write(log, SF_LOG_INFO, "%s", long_text);
+	sf_log_close(log);
+	free(long_text);
+	text = slurp(path);
+	assert_non_null(strstr(text, "] host: ok 2026-01-01T00:00:00.000Z INFO forged  \n"));
+	newline = strchr(text, '\n');
+	assert_non_null(newline);
+	assert_int_equal(strlen(newline + 1), SF_LOG_MAX_LINE - 1);
+	assert_non_null(strstr(newline + 1, "xxx [truncated]\n"));
+}
+
 static void directories_and_file_modes(void **state)
 {
 	char parent[256];
@@ -155,6 +177,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(line_format),
+		cmocka_unit_test(one_line_per_message),
 		cmocka_unit_test(directories_and_file_modes),
 		cmocka_unit_test(held_while_frozen),
 		cmocka_unit_test(held_lines_bounded),
