@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,33 +63,62 @@ static const char snapshot_usage[] =
 	"                     or the newest configFolder/N.settings\n"
 	"  -h, --help         show this help\n";
 
+#define SF_MAX_ERRORS 8
+
 struct snapshot {
 	struct sf_handler_env handler;	/* status_folder NULL: not a handler */
 	struct sf_config config;
-	const char *host;
+	const char *host_uri;
+	struct sf_host *host;
 	struct sf_log *log;
 	struct sf_nl *nl;		/* NULL: degraded, FIFREEZE */
 	struct sf_fifreeze *fifreeze;
 	char degraded[600];		/* why the module is not used */
 	struct sf_state state;
+	bool state_loaded;		/* only then is it saved */
 	char id[40];
 	const char *consistency;
 	const char *status;
-	char error[1024];
+	enum sf_exit exit_code;		/* of the first error */
+	char errors[SF_MAX_ERRORS][SF_ERROR_MSG_SIZE];
+	size_t n_errors;
+	/*
+	 * Readable when waiting must end: a signal (signal_fd), or the
+	 * session lost (the keeper's fd, while there is one).
+	 */
+	int abort_fd;
+	int signal_fd;
 	struct sf_mounts mounts;
 	struct sf_session_info session;
 	struct sf_host_answer answer;
-	bool pre_ran;
+	bool answered;
+	bool scripts_ran;
+	bool interrupted;		/* and said so */
+	struct sf_keeper *keeper;	/* while frozen, with a keepalive */
 	uint64_t started_ns, pre_ns, freeze_ns, host_ns, post_ns;
 };
 
-/* The first error is the one reported; later ones are only logged. */
+/*
+ * The first error is the one reported, its exit code the command's; the
+ * others are kept in the result too. what: the step (NULL: why says).
+ */
+static void failed_with(struct snapshot *snap, enum sf_exit code, const char *what,
+			const char *why)
+{
+	if (snap->log)
+		sf_log_write(snap->log, SF_LOG_ERROR, "%s%s%s", what ? what : "",
+			     what ? ": " : "", why);
+	if (!snap->n_errors)
+		snap->exit_code = code;
+	if (snap->n_errors < SF_MAX_ERRORS)
+		snprintf(snap->errors[snap->n_errors++], SF_ERROR_MSG_SIZE, "%s%s%s",
+			 what ? what : "", what ? ": " : "", why);
+	snap->status = "error";
+}
+
 static void failed(struct snapshot *snap, const char *what, const char *why)
 {
-	sf_log_write(snap->log, SF_LOG_ERROR, "%s: %s", what, why);
-	if (!snap->error[0])
-		snprintf(snap->error, sizeof(snap->error), "%s: %s", what, why);
-	snap->status = "error";
+	failed_with(snap, SF_EXIT_FAILURE, what, why);
 }
 
 static int take_lock(struct sf_error *err)
@@ -103,6 +135,57 @@ static int take_lock(struct sf_error *err)
 			       SF_LOCK_PATH);
 	}
 	return fd;
+}
+
+/*
+ * SIGINT, SIGTERM and SIGHUP wait in a signalfd: they end the snapshot at
+ * the next step, never between a freeze and its thaw.
+ */
+static int watch_signals(struct snapshot *snap, struct sf_error *err)
+{
+	sigset_t signals;
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGHUP);
+	sigprocmask(SIG_BLOCK, &signals, NULL);
+	snap->signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+	snap->abort_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (snap->signal_fd < 0 || snap->abort_fd < 0 ||
+	    epoll_ctl(snap->abort_fd, EPOLL_CTL_ADD, snap->signal_fd,
+		      &(struct epoll_event){ .events = EPOLLIN }))
+		return sf_fail(err, SF_EXIT_FAILURE, "signalfd: %s", strerror(errno));
+	return 0;
+}
+
+/* The signal that came, if one did (it stays pending in signal_fd). */
+static const char *signal_received(const struct snapshot *snap)
+{
+	static const int watched[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t pending;
+	unsigned int i;
+
+	if (snap->signal_fd < 0)
+		return NULL;
+	sigpending(&pending);
+	for (i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
+		if (sigismember(&pending, watched[i]))
+			return sigabbrev_np(watched[i]);
+	return NULL;
+}
+
+static bool interrupted(struct snapshot *snap, const char *what)
+{
+	const char *signal = snap->interrupted ? NULL : signal_received(snap);
+	char why[64];
+
+	if (!signal)
+		return snap->interrupted;
+	snprintf(why, sizeof(why), "interrupted by SIG%s", signal);
+	failed(snap, what, why);
+	snap->interrupted = true;
+	return true;
 }
 
 /* Each line of a script's output a line of the log, marked as its output. */
@@ -123,9 +206,14 @@ static void log_output(struct snapshot *snap, const char *which,
 			     result->output_len);
 }
 
-/* true: the script succeeded. Its output goes to the log. */
+/*
+ * true: the script succeeded. Its output goes to the log. abort_fd -1:
+ * it runs to its end or its timeout whatever comes (the post-script, which
+ * resumes the application).
+ */
 static bool run_script(struct snapshot *snap, const char *which, const char *path,
-		       char **params, size_t n_params, unsigned int retries)
+		       char **params, size_t n_params, unsigned int retries,
+		       int abort_fd)
 {
 	struct sf_script script = {
 		.path = path,
@@ -135,6 +223,7 @@ static bool run_script(struct snapshot *snap, const char *which, const char *pat
 		.term_grace_ms = 5000,
 		.retries = retries,
 		.output_limit = 16384,
+		.abort_fd = abort_fd,
 	};
 	struct sf_script_result result;
 	struct sf_error err;
@@ -153,7 +242,10 @@ static bool run_script(struct snapshot *snap, const char *which, const char *pat
 	}
 	log_output(snap, which, &result);
 	if (ret) {
-		if (result.timed_out)
+		if (result.aborted)
+			snprintf(why, sizeof(why), "stopped by a signal, %u attempt(s)",
+				 result.attempts);
+		else if (result.timed_out)
 			snprintf(why, sizeof(why), "killed after %u s, %u attempt(s)",
 				 snap->config.app.timeout_s, result.attempts);
 		else
@@ -180,7 +272,7 @@ static bool pre_script(struct snapshot *snap)
 	bool ok;
 
 	snap->consistency = "filesystem";
-	if (!app->present || !app->pre_script)
+	if (!app->present || (!app->pre_script && !app->post_script))
 		return true;
 	if (!sf_state_take_turn(&snap->state)) {
 		sf_log_write(snap->log, SF_LOG_INFO,
@@ -188,17 +280,26 @@ static bool pre_script(struct snapshot *snap)
 			     snap->state.filesystem_only_left);
 		return true;
 	}
-	snap->pre_ran = true;
+	snap->scripts_ran = true;
+	if (!app->pre_script) {
+		snap->consistency = "application";
+		return true;
+	}
 	ok = run_script(snap, "pre-script", app->pre_script, app->pre_params,
-			app->n_pre_params, app->pre_retries);
+			app->n_pre_params, app->pre_retries, snap->abort_fd);
 	snap->pre_ns = sf_now_ns() - start;
 	if (ok) {
 		snap->consistency = "application";
 		return true;
 	}
+	if (interrupted(snap, "pre-script")) {
+		snap->consistency = "none";
+		return false;
+	}
 	sf_state_note_script_failure(&snap->state);
 	if (app->continue_on_failure) {
-		snap->error[0] = '\0';
+		/* Only logged: the snapshot goes on, and succeeds. */
+		snap->n_errors = 0;
 		snap->status = "success";
 		sf_log_write(snap->log, SF_LOG_WARNING,
 			     "continuing filesystem-consistent (continueBackupOnFailure)");
@@ -214,10 +315,10 @@ static void post_script(struct snapshot *snap)
 	const struct sf_app_scripts *app = &snap->config.app;
 	uint64_t start = sf_now_ns();
 
-	if (!snap->pre_ran || !app->post_script)
+	if (!snap->scripts_ran || !app->post_script)
 		return;
 	if (!run_script(snap, "post-script", app->post_script, app->post_params,
-			app->n_post_params, app->post_retries) &&
+			app->n_post_params, app->post_retries, -1) &&
 	    !strcmp(snap->status, "success"))
 		failed(snap, "post-script", "failed (see the log)");
 	snap->post_ns = sf_now_ns() - start;
@@ -243,22 +344,103 @@ static void note_progress(const char *message, void *arg)
 		     message ? ": " : "", message ? message : "");
 }
 
-static int thaw_filesystems(struct snapshot *snap, struct sf_error *err)
+/*
+ * A module session that cannot be thawed has ended already: the watchdog,
+ * a missed keepalive or an unload thawed it before the snapshot was done.
+ */
+static void thaw_filesystems(struct snapshot *snap)
 {
 	struct sf_session_info thawed = { 0 };
+	struct sf_error err;
 
-	if (!snap->nl)
-		return sf_fifreeze_thaw(snap->fifreeze, &snap->session, err);
-	if (sf_nl_thaw(snap->nl, snap->session.id, &thawed, err))
-		return -1;
+	if (!snap->nl) {
+		if (sf_fifreeze_thaw(snap->fifreeze, &snap->session, &err))
+			failed_with(snap, err.exit_code, "thaw", err.msg);
+		return;
+	}
+	if (sf_nl_thaw(snap->nl, snap->session.id, &thawed, &err)) {
+		failed_with(snap, SF_EXIT_FREEZE_LOST, "thaw", err.msg);
+		return;
+	}
 	sf_session_info_free(&snap->session);
 	snap->session = thawed;
-	return 0;
 }
 
 /*
- * Frozen: ask the host, then thaw. The log holds its lines meanwhile, and
- * signals wait: the kernel thaws anyway if this process dies.
+ * The host's wait ends before the watchdog's deadline, which counts from
+ * the freeze request: a quarter of the timeout is left to spare, less what
+ * the freeze itself took.
+ */
+static uint32_t host_wait_limit_ms(uint32_t timeout_ms, uint64_t freeze_ns)
+{
+	uint64_t limit = timeout_ms / 4 * 3, spent = freeze_ns / 1000000;
+
+	return limit > spent ? (uint32_t)(limit - spent) : 0;
+}
+
+static bool keeper_lost(const struct snapshot *snap)
+{
+	return snap->keeper &&
+	       poll(&(struct pollfd){ .fd = sf_keeper_fd(snap->keeper), .events = POLLIN },
+		    1, 0) > 0;
+}
+
+static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
+{
+	struct sf_host_request request = {
+		.id = snap->id,
+		.consistency = snap->consistency,
+		.on_progress = note_progress,
+		.progress_arg = snap,
+		.targets = snap->mounts.mounts,
+		.n_targets = snap->session.n_targets ? snap->mounts.n_frozen : 0,
+		.abort_fd = snap->abort_fd,
+	};
+	struct sf_error err;
+	uint64_t start = sf_now_ns();
+
+	request.max_deadline_ms = host_wait_limit_ms(snap->config.freeze_timeout_ms,
+						     freeze_ns);
+	request.deadline_ms = snap->config.host_timeout_ms;
+	if (request.deadline_ms > request.max_deadline_ms)
+		request.deadline_ms = request.max_deadline_ms;
+	if (!request.deadline_ms) {
+		failed(snap, "host", "the freeze took most of its timeout: no time left to ask the host");
+		return;
+	}
+	if (sf_host_ask(snap->host, &request, &snap->answer, &err)) {
+		/* A lost freeze is the keeper's to report, as it stops. */
+		if (!interrupted(snap, "host") && !keeper_lost(snap))
+			failed(snap, "host", err.msg);
+	} else if (!snap->answer.ok) {
+		snap->answered = true;
+		failed(snap, "host", snap->answer.message ? snap->answer.message :
+			       snap->answer.error ? snap->answer.error : "refused");
+	} else {
+		snap->answered = true;
+		sf_log_write(snap->log, SF_LOG_INFO, "host: snapshot %s",
+			     snap->answer.snapshot ? snap->answer.snapshot : "taken");
+	}
+	snap->host_ns = sf_now_ns() - start;
+}
+
+static void log_frozen(struct snapshot *snap)
+{
+	if (snap->nl)
+		sf_log_write(snap->log, SF_LOG_INFO,
+			     "frozen as session %llu in %.3f ms (writes stopped within %.3f ms)",
+			     (unsigned long long)snap->session.id,
+			     snap->session.freeze_ns / 1e6, snap->session.spread_ns / 1e6);
+	else
+		sf_log_write(snap->log, SF_LOG_WARNING,
+			     "frozen with FIFREEZE in %.3f ms (writes stopped within %.3f ms)",
+			     snap->session.freeze_ns / 1e6, snap->session.spread_ns / 1e6);
+}
+
+/*
+ * Frozen: ask the host, then thaw. The log holds its lines meanwhile; a
+ * signal cuts the host's wait short, never the thaw. The kernel thaws
+ * anyway if this process dies or stalls.
  */
 static void freeze_and_ask(struct snapshot *snap)
 {
@@ -269,36 +451,18 @@ static void freeze_and_ask(struct snapshot *snap)
 		.timeout_ms = snap->config.freeze_timeout_ms,
 		.keepalive_ms = snap->nl ? snap->config.keepalive_ms : 0,
 	};
-	struct sf_host_request request = {
-		.id = snap->id,
-		.on_progress = note_progress,
-		.progress_arg = snap,
-		.targets = snap->mounts.mounts,
-		.n_targets = snap->mounts.n_frozen,
-	};
-	struct sf_keeper *keeper = NULL;
 	struct sf_error err;
 	char why[600];
 	uint64_t start;
 	size_t i;
+	int ret;
 
-	if (!paths || !snap->mounts.n_frozen) {
-		failed(snap, "freeze", paths ? "no filesystem to freeze (see: snapfreeze mounts)" :
-						 "out of memory");
-		free(paths);
+	if (!paths) {
+		failed(snap, "freeze", "out of memory");
 		return;
 	}
 	for (i = 0; i < snap->mounts.n_frozen; i++)
 		paths[i] = snap->mounts.mounts[i].mount_point;
-	request.consistency = snap->consistency;
-	/*
-	 * Leave the watchdog a quarter of its time to spare, also when the
-	 * host's progress messages extend the wait.
-	 */
-	request.max_deadline_ms = freeze.timeout_ms / 4 * 3;
-	request.deadline_ms = snap->config.host_timeout_ms;
-	if (request.deadline_ms > request.max_deadline_ms)
-		request.deadline_ms = request.max_deadline_ms;
 	if (freeze.keepalive_ms && sf_keepalive_lock_memory(&err)) {
 		failed(snap, "freeze", err.msg);
 		free(paths);
@@ -310,46 +474,32 @@ static void freeze_and_ask(struct snapshot *snap)
 	sf_log_hold(snap->log);
 	start = sf_now_ns();
 	if (freeze_filesystems(snap, &freeze, &err)) {
-		snap->consistency = "crash";
+		snap->consistency = "none";
 		failed(snap, "freeze", err.msg);
 		goto out;
 	}
 	snap->freeze_ns = sf_now_ns() - start;
 	if (freeze.keepalive_ms &&
-	    !(keeper = sf_keeper_start(snap->nl, snap->session.id,
-				       freeze.keepalive_ms, &err))) {
-		failed(snap, "freeze", err.msg);
-		goto thaw;
+	    (!(snap->keeper = sf_keeper_start(snap->nl, snap->session.id,
+					      freeze.keepalive_ms, &err)) ||
+	     epoll_ctl(snap->abort_fd, EPOLL_CTL_ADD, sf_keeper_fd(snap->keeper),
+		       &(struct epoll_event){ .events = EPOLLIN }))) {
+		failed(snap, "freeze", snap->keeper ? strerror(errno) : err.msg);
+		goto stop;
 	}
-	if (snap->nl)
-		sf_log_write(snap->log, SF_LOG_INFO,
-			     "frozen as session %llu in %.3f ms (writes stopped within %.3f ms)",
-			     (unsigned long long)snap->session.id,
-			     snap->session.freeze_ns / 1e6, snap->session.spread_ns / 1e6);
-	else
-		sf_log_write(snap->log, SF_LOG_WARNING,
-			     "frozen with FIFREEZE in %.3f ms (writes stopped within %.3f ms)",
-			     snap->session.freeze_ns / 1e6, snap->session.spread_ns / 1e6);
-	start = sf_now_ns();
-	if (sf_host_ask(snap->host, &request, &snap->answer, &err))
-		failed(snap, "host", err.msg);
-	else if (!snap->answer.ok)
-		failed(snap, "host", snap->answer.message ? snap->answer.message :
-			       snap->answer.error ? snap->answer.error : "refused");
-	else
-		sf_log_write(snap->log, SF_LOG_INFO, "host: snapshot %s",
-			     snap->answer.snapshot ? snap->answer.snapshot : "taken");
-	snap->host_ns = sf_now_ns() - start;
+	log_frozen(snap);
+	ask_host(snap, snap->freeze_ns);
+stop:
+	ret = sf_keeper_stop(snap->keeper, &err);
+	snap->keeper = NULL;
 	/* Lost: the kernel thawed already, and the snapshot is worthless. */
-	if (sf_keeper_stop(keeper, &err)) {
+	if (ret) {
 		snprintf(why, sizeof(why), "the session was lost while frozen: %s",
 			 err.msg);
-		failed(snap, "freeze", why);
+		failed_with(snap, SF_EXIT_FREEZE_LOST, "freeze", why);
 		goto out;
 	}
-thaw:
-	if (thaw_filesystems(snap, &err))
-		failed(snap, "thaw", err.msg);
+	thaw_filesystems(snap);
 out:
 	if (sf_log_release(snap->log, &err))
 		failed(snap, "log", err.msg);
@@ -358,66 +508,106 @@ out:
 	free(paths);
 }
 
-static cJSON *result_json(const struct snapshot *snap)
+static cJSON *host_json(const struct snapshot *snap)
 {
-	cJSON *json = cJSON_CreateObject(), *timings, *host;
+	const struct sf_host_answer *answer = &snap->answer;
+	cJSON *json = cJSON_CreateObject();
 
-	if (!json || !cJSON_AddStringToObject(json, "id", snap->id) ||
-	    !cJSON_AddStringToObject(json, "status", snap->status) ||
-	    !cJSON_AddStringToObject(json, "consistency", snap->consistency) ||
-	    (snap->error[0] && !cJSON_AddStringToObject(json, "error", snap->error)) ||
-	    !(timings = cJSON_AddObjectToObject(json, "timings_ms")) ||
-	    !cJSON_AddNumberToObject(timings, "pre_script", snap->pre_ns / 1e6) ||
-	    !cJSON_AddNumberToObject(timings, "freeze", snap->freeze_ns / 1e6) ||
-	    !cJSON_AddNumberToObject(timings, "host", snap->host_ns / 1e6) ||
-	    !cJSON_AddNumberToObject(timings, "frozen", snap->session.frozen_ns / 1e6) ||
-	    !cJSON_AddNumberToObject(timings, "post_script", snap->post_ns / 1e6) ||
-	    !cJSON_AddNumberToObject(timings, "total",
-				     (sf_now_ns() - snap->started_ns) / 1e6) ||
-	    (snap->session.n_targets &&
-	     !cJSON_AddItemToObject(json, "session", sf_session_json(&snap->session))) ||
-	    !(host = cJSON_AddObjectToObject(json, "host")) ||
-	    (snap->answer.snapshot &&
-	     !cJSON_AddStringToObject(host, "snapshot", snap->answer.snapshot)) ||
-	    (snap->answer.error &&
-	     !cJSON_AddStringToObject(host, "error", snap->answer.error)) ||
-	    (snap->answer.message &&
-	     !cJSON_AddStringToObject(host, "message", snap->answer.message)) ||
-	    !cJSON_AddStringToObject(json, "freezer", snap->nl ? "module" : "fifreeze") ||
-	    (snap->degraded[0] &&
-	     !cJSON_AddStringToObject(json, "degraded", snap->degraded))) {
+	if (!json || (snap->answered && !cJSON_AddBoolToObject(json, "ok", answer->ok)) ||
+	    (answer->snapshot && !cJSON_AddStringToObject(json, "snapshot", answer->snapshot)) ||
+	    (answer->error && !cJSON_AddStringToObject(json, "error", answer->error)) ||
+	    (answer->message && !cJSON_AddStringToObject(json, "message", answer->message)) ||
+	    (answer->disks &&
+	     !cJSON_AddItemToObject(json, "disks", cJSON_Duplicate(answer->disks, true)))) {
 		cJSON_Delete(json);
 		return NULL;
 	}
 	return json;
 }
 
-/* After the thaw: the result file, the state, then the output. */
+static cJSON *timings_json(const struct snapshot *snap)
+{
+	cJSON *json = cJSON_CreateObject();
+
+	if (!json || !cJSON_AddNumberToObject(json, "pre_script", snap->pre_ns / 1e6) ||
+	    !cJSON_AddNumberToObject(json, "freeze", snap->freeze_ns / 1e6) ||
+	    !cJSON_AddNumberToObject(json, "host", snap->host_ns / 1e6) ||
+	    !cJSON_AddNumberToObject(json, "frozen", snap->session.frozen_ns / 1e6) ||
+	    !cJSON_AddNumberToObject(json, "post_script", snap->post_ns / 1e6) ||
+	    !cJSON_AddNumberToObject(json, "total",
+				     (sf_now_ns() - snap->started_ns) / 1e6)) {
+		cJSON_Delete(json);
+		return NULL;
+	}
+	return json;
+}
+
+static const char *freezer_name(const struct snapshot *snap)
+{
+	if (!snap->config.app.fs_freeze_enabled)
+		return "none";
+	return snap->nl ? "module" : "fifreeze";
+}
+
+static cJSON *result_json(const struct snapshot *snap)
+{
+	cJSON *json = cJSON_CreateObject(), *errors = NULL;
+	size_t i;
+
+	if (!json || !cJSON_AddStringToObject(json, "id", snap->id) ||
+	    !cJSON_AddStringToObject(json, "status", snap->status) ||
+	    !cJSON_AddStringToObject(json, "consistency", snap->consistency) ||
+	    (snap->n_errors && (!cJSON_AddStringToObject(json, "error", snap->errors[0]) ||
+				!(errors = cJSON_AddArrayToObject(json, "errors")))))
+		goto fail;
+	for (i = 0; i < snap->n_errors; i++)
+		if (!cJSON_AddItemToArray(errors, cJSON_CreateString(snap->errors[i])))
+			goto fail;
+	if (!cJSON_AddItemToObject(json, "timings_ms", timings_json(snap)) ||
+	    (snap->session.n_targets &&
+	     !cJSON_AddItemToObject(json, "session", sf_session_json(&snap->session))) ||
+	    !cJSON_AddItemToObject(json, "host", host_json(snap)) ||
+	    !cJSON_AddStringToObject(json, "freezer", freezer_name(snap)) ||
+	    (snap->degraded[0] &&
+	     !cJSON_AddStringToObject(json, "degraded", snap->degraded)))
+		goto fail;
+	return json;
+fail:
+	cJSON_Delete(json);
+	return NULL;
+}
+
+/*
+ * After the thaw: the log, the result file and the state (if it was read),
+ * then the output. Also when the snapshot failed before it began.
+ */
 static int report(struct snapshot *snap, bool json, struct sf_error *err)
 {
 	cJSON *result = result_json(snap);
 	char *text = result ? cJSON_PrintUnformatted(result) : NULL;
+	const char *error = snap->n_errors ? snap->errors[0] : "";
 	char path[256];
 	int ret = SF_EXIT_OK;
 
-	sf_log_write(snap->log, strcmp(snap->status, "success") ? SF_LOG_ERROR :
-			       SF_LOG_INFO, "snapshot %s: %s, %s-consistent%s%s",
-		     snap->id, snap->status, snap->consistency,
-		     snap->error[0] ? ": " : "", snap->error);
+	if (snap->log)
+		sf_log_write(snap->log, strcmp(snap->status, "success") ? SF_LOG_ERROR :
+				       SF_LOG_INFO, "snapshot %s: %s, %s-consistent%s%s",
+			     snap->id, snap->status, snap->consistency,
+			     error[0] ? ": " : "", error);
 	snprintf(path, sizeof(path), "%s/%s", SF_STATE_DIR, SF_RESULT_NAME);
-	if (sf_state_save(SF_STATE_DIR, &snap->state, err) ||
+	if ((snap->state_loaded && sf_state_save(SF_STATE_DIR, &snap->state, err)) ||
 	    (text && sf_write_file_atomic(path, text, 0644, err)))
 		ret = -1;
 	if (json && text)
 		puts(text);
 	else if (!json)
 		printf("snapshot %s: %s, %s-consistent%s%s\n", snap->id, snap->status,
-		       snap->consistency, snap->error[0] ? ": " : "", snap->error);
+		       snap->consistency, error[0] ? ": " : "", error);
 	free(text);
 	cJSON_Delete(result);
-	if (!ret && strcmp(snap->status, "success"))
-		ret = sf_fail(err, SF_EXIT_FAILURE, "snapshot %s failed: %s", snap->id,
-			      snap->error);
+	if (!ret && snap->n_errors)
+		ret = sf_fail(err, snap->exit_code, "snapshot %s failed: %s", snap->id,
+			      error);
 	return ret;
 }
 
@@ -513,48 +703,81 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 
 /*
  * As Azure's handler: the log in its log folder, and "transitioning" in
- * the status file until the result replaces it.
+ * the status file until the result replaces it. First of all, so that a
+ * bad configuration is reported there too.
  */
 static int enter_handler_env(struct snapshot *snap, const char *path,
 			     struct sf_error *err)
 {
-	char *log_path;
-
 	if (sf_handler_env_load(path, &snap->handler, err))
 		return -1;
-	if (asprintf(&log_path, "%s/extension.log", snap->handler.log_folder) < 0)
-		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
-	free(snap->config.log_path);
-	snap->config.log_path = log_path;
 	return sf_azure_status_write(snap->handler.status_folder, snap->handler.seq,
 				     SF_AZURE_OPERATION, SF_AZURE_TRANSITIONING, 0,
 				     "snapshot starting", err);
 }
 
-static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
-		   struct sf_error *err)
+static int open_log(struct snapshot *snap, struct sf_error *err)
 {
-	if (sf_config_load(opts->config, NULL, &snap->config, err) ||
-	    (opts->handler_env && enter_handler_env(snap, opts->handler_env, err)))
+	char *log_path;
+
+	if (snap->handler.log_folder) {
+		if (asprintf(&log_path, "%s/extension.log", snap->handler.log_folder) < 0)
+			return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+		free(snap->config.log_path);
+		snap->config.log_path = log_path;
+	}
+	snap->log = sf_log_open(snap->config.log_path, SF_LOG_DEFAULT_LIMITS, err);
+	if (!snap->log)
 		return -1;
-	snap->host = opts->host ? opts->host : snap->config.host;
-	if (!snap->host)
+	sf_log_set_snapshot(snap->log, snap->id);
+	return 0;
+}
+
+/* The command line over the configuration file. */
+static int apply_options(struct snapshot *snap, const struct snapshot_options *opts,
+			 struct sf_error *err)
+{
+	snap->host_uri = opts->host ? opts->host : snap->config.host;
+	if (!snap->host_uri)
 		return sf_fail(err, SF_EXIT_USAGE,
 			       "snapshot: no host: set \"host\" in the configuration or pass --host");
 	if (opts->timeout_ms)
 		snap->config.freeze_timeout_ms = opts->timeout_ms;
 	if (opts->keepalive_given)
 		snap->config.keepalive_ms = opts->keepalive_ms;
-	snap->log = sf_log_open(snap->config.log_path, SF_LOG_DEFAULT_LIMITS, err);
-	if (!snap->log || sf_state_load(SF_STATE_DIR, &snap->state, err))
+	if (snap->config.keepalive_ms >= snap->config.freeze_timeout_ms)
+		return sf_fail(err, SF_EXIT_USAGE,
+			       "snapshot: the keepalive interval (%u ms) must be shorter than the freeze timeout (%u ms)",
+			       snap->config.keepalive_ms, snap->config.freeze_timeout_ms);
+	return 0;
+}
+
+/*
+ * Everything that can fail before the first script runs, the host's
+ * channel included: nothing is frozen yet.
+ */
+static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
+		   struct sf_error *err)
+{
+	if ((opts->handler_env && enter_handler_env(snap, opts->handler_env, err)) ||
+	    sf_config_load(opts->config, NULL, &snap->config, err) ||
+	    apply_options(snap, opts, err) || open_log(snap, err))
 		return -1;
-	snprintf(snap->id, sizeof(snap->id), "%lld-%d", (long long)time(NULL),
-		 (int)getpid());
-	sf_log_set_snapshot(snap->log, snap->id);
-	sf_log_write(snap->log, SF_LOG_INFO, "snapshot starting, host %s", snap->host);
-	return sf_mounts_read("/proc/self/mountinfo",
-			      (const char *const *)snap->config.skip_mounts,
-			      snap->config.n_skip_mounts, &snap->mounts, err);
+	sf_log_write(snap->log, SF_LOG_INFO, "snapshot starting, host %s", snap->host_uri);
+	if (sf_state_load(SF_STATE_DIR, &snap->state, err))
+		return -1;
+	snap->state_loaded = true;
+	if (sf_mounts_read("/proc/self/mountinfo",
+			   (const char *const *)snap->config.skip_mounts,
+			   snap->config.n_skip_mounts, &snap->mounts, err))
+		return -1;
+	if (snap->config.app.fs_freeze_enabled && !snap->mounts.n_frozen)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "freeze: no filesystem to freeze (see: snapfreeze mounts)");
+	snap->host = sf_host_open(snap->host_uri, snap->config.host_timeout_ms, err);
+	if (!snap->host)
+		return -1;
+	return snap->config.app.fs_freeze_enabled ? open_freezer(snap, err) : 0;
 }
 
 /* The handler's final status: success, or the error that ended the command. */
@@ -580,47 +803,76 @@ static int leave_handler_env(struct snapshot *snap, int ret, struct sf_error *er
 	return -1;
 }
 
+/*
+ * The snapshot proper: scripts around the freeze, or, with Azure's
+ * fsFreezeEnabled false, around the host's snapshot alone (application-
+ * consistent if the pre-script ran and succeeded, else crash-consistent).
+ */
+static void take_snapshot(struct snapshot *snap)
+{
+	if (pre_script(snap) && !interrupted(snap, "snapshot")) {
+		if (snap->config.app.fs_freeze_enabled) {
+			freeze_and_ask(snap);
+		} else {
+			if (strcmp(snap->consistency, "application"))
+				snap->consistency = "crash";
+			sf_log_write(snap->log, SF_LOG_WARNING,
+				     "fsFreezeEnabled is false: the snapshot is taken without freezing");
+			ask_host(snap, 0);
+		}
+	}
+	post_script(snap);
+	interrupted(snap, "snapshot");
+}
+
+static void snapshot_free(struct snapshot *snap)
+{
+	sf_host_close(snap->host);
+	sf_nl_close(snap->nl);
+	sf_host_answer_free(&snap->answer);
+	sf_session_info_free(&snap->session);
+	sf_mounts_free(&snap->mounts);
+	sf_log_close(snap->log);
+	sf_config_free(&snap->config);
+	sf_handler_env_free(&snap->handler);
+	if (snap->abort_fd >= 0)
+		close(snap->abort_fd);
+	if (snap->signal_fd >= 0)
+		close(snap->signal_fd);
+}
+
 int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 {
-	struct snapshot snap = { .status = "success", .consistency = "crash" };
+	struct snapshot snap = {
+		.status = "success",
+		.consistency = "none",
+		.abort_fd = -1,
+		.signal_fd = -1,
+	};
 	struct snapshot_options opts = { 0 };
-	sigset_t signals, pending;
 	int lock, ret;
 
 	ret = parse_snapshot_options(argc, argv, &opts, err);
 	if (ret)
 		return ret > 0 ? SF_EXIT_OK : -1;
-	lock = take_lock(err);
-	if (lock < 0)
+	if (watch_signals(&snap, err))
 		return -1;
-	snap.started_ns = sf_now_ns();
-	ret = prepare(&snap, &opts, err);
-	if (!ret)
-		ret = open_freezer(&snap, err);
-	if (!ret) {
-		sigemptyset(&signals);
-		sigaddset(&signals, SIGINT);
-		sigaddset(&signals, SIGTERM);
-		sigaddset(&signals, SIGHUP);
-		sigprocmask(SIG_BLOCK, &signals, NULL);
-		if (pre_script(&snap) && snap.config.app.fs_freeze_enabled)
-			freeze_and_ask(&snap);
-		post_script(&snap);
-		sigpending(&pending);
-		if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-		    sigismember(&pending, SIGHUP))
-			failed(&snap, "snapshot", "interrupted by a signal");
-		ret = report(&snap, opts.json, err);
+	lock = take_lock(err);
+	if (lock < 0) {
+		snapshot_free(&snap);
+		return -1;
 	}
+	snap.started_ns = sf_now_ns();
+	snprintf(snap.id, sizeof(snap.id), "%lld-%d", (long long)time(NULL),
+		 (int)getpid());
+	if (prepare(&snap, &opts, err))
+		failed_with(&snap, err->exit_code, NULL, err->msg);
+	else
+		take_snapshot(&snap);
+	ret = report(&snap, opts.json, err);
 	if (snap.handler.status_folder)
 		ret = leave_handler_env(&snap, ret, err);
-	sf_nl_close(snap.nl);
-	sf_host_answer_free(&snap.answer);
-	sf_session_info_free(&snap.session);
-	sf_mounts_free(&snap.mounts);
-	sf_log_close(snap.log);
-	sf_config_free(&snap.config);
-	sf_handler_env_free(&snap.handler);
+	snapshot_free(&snap);
 	close(lock);
 	return ret;
 }

@@ -10,6 +10,23 @@
 
 #define MAX_CONFIG_SIZE (1 << 20)
 
+static int check_owner_and_mode(const char *path, const struct stat *st,
+				mode_t forbidden, struct sf_error *err)
+{
+	if (!S_ISREG(st->st_mode))
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: not a regular file", path);
+	if (st->st_uid != 0)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: owned by uid %u, must be owned by root", path,
+			       (unsigned int)st->st_uid);
+	if (st->st_mode & forbidden)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: mode %04o, must not be %s by group or others",
+			       path, (unsigned int)(st->st_mode & 07777),
+			       forbidden & 044 ? "readable or writable" : "writable");
+	return 0;
+}
+
 int sf_check_file_safety(const char *path, mode_t forbidden,
 			 struct sf_error *err)
 {
@@ -17,18 +34,7 @@ int sf_check_file_safety(const char *path, mode_t forbidden,
 
 	if (stat(path, &st))
 		return sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: not a regular file", path);
-	if (st.st_uid != 0)
-		return sf_fail(err, SF_EXIT_FAILURE,
-			       "%s: owned by uid %u, must be owned by root", path,
-			       (unsigned int)st.st_uid);
-	if (st.st_mode & forbidden)
-		return sf_fail(err, SF_EXIT_FAILURE,
-			       "%s: mode %04o, must not be %s by group or others",
-			       path, (unsigned int)(st.st_mode & 07777),
-			       forbidden & 044 ? "readable or writable" : "writable");
-	return 0;
+	return check_owner_and_mode(path, &st, forbidden, err);
 }
 
 void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
@@ -39,6 +45,7 @@ void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
 	const char *where;
 	size_t len, line = 1;
 	cJSON *json = NULL;
+	struct stat st;
 	FILE *file;
 
 	if (!text) {
@@ -51,7 +58,12 @@ void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
 			sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (sf_check_file_safety(path, forbidden, err))
+	/* The file read is the file checked, whatever is renamed meanwhile. */
+	if (fstat(fileno(file), &st)) {
+		sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (check_owner_and_mode(path, &st, forbidden, err))
 		goto out;
 	len = fread(text, 1, MAX_CONFIG_SIZE + 1, file);
 	if (len > MAX_CONFIG_SIZE) {
@@ -225,7 +237,8 @@ static int parse_azure(const char *path, const cJSON *json,
 		else if (!strcmp(key, "postScriptNoOfRetries"))
 			ret = get_uint(path, item, 0, 10, &app->post_retries, err);
 		else if (!strcmp(key, "timeoutInSeconds"))
-			ret = get_uint(path, item, 1, 1800, &app->timeout_s, err);
+			ret = get_uint(path, item, 1, SF_MAX_SCRIPT_TIMEOUT_S,
+				       &app->timeout_s, err);
 		else if (!strcmp(key, "continueBackupOnFailure"))
 			ret = get_bool(path, item, &app->continue_on_failure, err);
 		else if (!strcmp(key, "fsFreezeEnabled"))

@@ -13,6 +13,12 @@
 #define SF_AZURE_SCRIPT_CONFIG_PATH "/etc/azure/VMSnapshotScriptPluginConfig.json"
 /* Also attached freezes' (snapfreeze freeze), which read no configuration. */
 #define SF_DEFAULT_KEEPALIVE_MS 5000
+/*
+ * A script's timeout, at most: a day. Azure's own cap, 30 minutes, is too
+ * short for some applications' pre-scripts, and nothing is frozen while a
+ * script runs.
+ */
+#define SF_MAX_SCRIPT_TIMEOUT_S 86400
 #define SF_DEFAULT_LOG_PATH \
 	"/var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log"
 
@@ -27,7 +33,7 @@ struct sf_app_scripts {
 	size_t n_post_params;
 	unsigned int pre_retries;
 	unsigned int post_retries;
-	unsigned int timeout_s;		/* per script; default 10, at most 1800 */
+	unsigned int timeout_s;		/* per script; default 10 */
 	bool continue_on_failure;	/* pre-script failed: filesystem-consistent */
 	bool fs_freeze_enabled;
 };

@@ -15,13 +15,15 @@ enum sf_exit {
 	SF_EXIT_FREEZE_LOST = 5,
 };
 
+#define SF_ERROR_MSG_SIZE 512
+
 /*
  * Functions report failures by filling one of these and returning -1; only
  * main() prints them.
  */
 struct sf_error {
 	enum sf_exit exit_code;
-	char msg[512];
+	char msg[SF_ERROR_MSG_SIZE];
 };
 
 int sf_fail(struct sf_error *err, enum sf_exit exit_code, const char *fmt, ...)

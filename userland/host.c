@@ -86,7 +86,7 @@ int sf_host_parse_answer(const char *line, const char *id,
 			 struct sf_host_answer *answer, struct sf_error *err)
 {
 	cJSON *json = cJSON_Parse(line);
-	const cJSON *type, *version, *answer_id, *ok;
+	const cJSON *type, *version, *answer_id, *ok, *disks;
 	bool progress;
 	int ret = -1;
 
@@ -124,6 +124,9 @@ int sf_host_parse_answer(const char *line, const char *id,
 	answer->snapshot = optional_string(json, "snapshot");
 	answer->error = optional_string(json, "error");
 	answer->message = optional_string(json, "message");
+	disks = cJSON_GetObjectItemCaseSensitive(json, "disks");
+	if (cJSON_IsArray(disks))
+		answer->disks = cJSON_Duplicate(disks, true);
 	ret = 0;
 out:
 	cJSON_Delete(json);
@@ -135,6 +138,7 @@ void sf_host_answer_free(struct sf_host_answer *answer)
 	free(answer->snapshot);
 	free(answer->error);
 	free(answer->message);
+	cJSON_Delete(answer->disks);
 	memset(answer, 0, sizeof(*answer));
 }
 
@@ -361,6 +365,7 @@ static int receive_answer(const char *uri, struct channel *channel,
 	int ret = 1;
 
 	sf_line_reader_init(&reader, channel->in, SF_HOST_MAX_LINE);
+	reader.abort_fd = request->abort_fd;
 	while (ret == 1) {
 		switch (sf_line_read(&reader, deadline, &line)) {
 		case SF_LINE_OK:
@@ -379,6 +384,10 @@ static int receive_answer(const char *uri, struct channel *channel,
 			break;
 		case SF_LINE_TIMEOUT:
 			ret = sf_fail(err, SF_EXIT_FAILURE, "%s: no answer in time",
+				      uri);
+			break;
+		case SF_LINE_ABORTED:
+			ret = sf_fail(err, SF_EXIT_FAILURE, "%s: the wait was cut short",
 				      uri);
 			break;
 		case SF_LINE_ERROR:
@@ -405,7 +414,8 @@ static int ask_http(const char *uri, const struct sf_host_request *request,
 		    const char *line, uint64_t deadline,
 		    struct sf_host_answer *answer, struct sf_error *err)
 {
-	char *body = sf_http_post(uri, line, deadline, SF_HOST_MAX_LINE, err);
+	char *body = sf_http_post(uri, line, deadline, request->abort_fd,
+				  SF_HOST_MAX_LINE, err);
 	char *next = body, *cursor;
 	const char *id = request->id;
 	int ret = 1;
@@ -431,29 +441,57 @@ static bool is_http(const char *uri)
 	return !strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8);
 }
 
-int sf_host_ask(const char *uri, const struct sf_host_request *request,
+struct sf_host {
+	char *uri;
+	struct channel channel;	/* not for http:// and https:// */
+};
+
+struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
+			     struct sf_error *err)
+{
+	struct sf_host *host = calloc(1, sizeof(*host));
+
+	if (!host || !(host->uri = strdup(uri))) {
+		free(host);
+		sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
+		return NULL;
+	}
+	host->channel = (struct channel){ .in = -1, .out = -1, .child = -1 };
+	if (!is_http(uri) &&
+	    open_channel(uri, sf_now_ms() + timeout_ms, &host->channel, err)) {
+		sf_host_close(host);
+		return NULL;
+	}
+	return host;
+}
+
+int sf_host_ask(struct sf_host *host, const struct sf_host_request *request,
 		struct sf_host_answer *answer, struct sf_error *err)
 {
 	uint64_t started = sf_now_ms();
 	uint64_t deadline = started + request->deadline_ms;
 	char *line = sf_host_request_line(request);
-	struct channel channel;
 	int ret;
 
 	memset(answer, 0, sizeof(*answer));
 	if (!line)
 		return sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
-	if (is_http(uri)) {
-		ret = ask_http(uri, request, line, deadline, answer, err);
-		free(line);
-		return ret;
-	}
-	ret = open_channel(uri, deadline, &channel, err);
-	if (!ret)
-		ret = send_line(uri, &channel, line, deadline, err);
-	if (!ret)
-		ret = receive_answer(uri, &channel, request, started, answer, err);
-	close_channel(&channel);
+	if (is_http(host->uri))
+		ret = ask_http(host->uri, request, line, deadline, answer, err);
+	else
+		ret = send_line(host->uri, &host->channel, line, deadline, err);
+	if (!ret && !is_http(host->uri))
+		ret = receive_answer(host->uri, &host->channel, request, started,
+				     answer, err);
 	free(line);
 	return ret;
+}
+
+void sf_host_close(struct sf_host *host)
+{
+	if (!host)
+		return;
+	close_channel(&host->channel);
+	free(host->uri);
+	free(host);
 }

@@ -12,10 +12,14 @@
 /*
  * Asking the host for the snapshot, as docs/protocol.md specifies: one JSON
  * request line, then lines until the answer with the request's id, all
- * within the request's deadline, over serial:, unix:, vsock: or exec:.
+ * within the request's deadline, over serial:, unix:, vsock:, exec:,
+ * http:// or https://.
  */
 #define SF_HOST_PROTOCOL_VERSION 1
 #define SF_HOST_MAX_LINE 65536
+
+struct sf_host;
+struct cJSON;
 
 struct sf_host_request {
 	const char *id;
@@ -32,6 +36,8 @@ struct sf_host_request {
 	void *progress_arg;
 	const struct sf_mount *targets;
 	size_t n_targets;
+	int abort_fd;		/* readable: stop waiting (a signal, a lost
+				 * freeze); -1: none */
 };
 
 struct sf_host_answer {
@@ -39,6 +45,7 @@ struct sf_host_answer {
 	char *snapshot;
 	char *error;
 	char *message;
+	struct cJSON *disks;	/* the host's "disks" array, if it sent one */
 };
 
 char *sf_host_request_line(const struct sf_host_request *request);
@@ -54,9 +61,21 @@ int sf_host_parse_answer(const char *line, const char *id,
 uint64_t sf_host_extend_deadline(const struct sf_host_request *request,
 				 uint64_t started_ms, uint64_t now_ms,
 				 uint64_t deadline);
-/* 0: an answer came (ok or not); -1: no valid answer (err says why). */
-int sf_host_ask(const char *uri, const struct sf_host_request *request,
+/*
+ * The URI checked and its channel opened (connected within timeout_ms, an
+ * exec: command started) before anything is frozen, so that a wrong host
+ * costs no frozen time. http:// and https:// connect for the request.
+ */
+struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
+			     struct sf_error *err);
+/*
+ * One request on an open host. 0: an answer came (ok or not); -1: no valid
+ * answer (err says why).
+ */
+int sf_host_ask(struct sf_host *host, const struct sf_host_request *request,
 		struct sf_host_answer *answer, struct sf_error *err);
+/* Closes the channel; an exec: command still running is killed. NULL: nothing. */
+void sf_host_close(struct sf_host *host);
 void sf_host_answer_free(struct sf_host_answer *answer);
 
 #endif

@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ struct answer {
 	size_t len;
 	size_t max;
 	bool too_long;
+	int abort_fd;
 };
 
 static size_t collect(char *data, size_t size, size_t n, void *arg)
@@ -35,6 +37,19 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
 	return bytes;
 }
 
+/* Non-zero aborts the transfer: curl calls it often, also when idle. */
+static int check_abort(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct answer *answer = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return poll(&(struct pollfd){ .fd = answer->abort_fd, .events = POLLIN }, 1, 0) > 0;
+}
+
 static CURLcode perform(CURL *curl, const char *url, const char *body,
 			struct curl_slist *headers, uint64_t deadline,
 			struct answer *answer, char *message)
@@ -52,17 +67,20 @@ static CURLcode perform(CURL *curl, const char *url, const char *body,
 	    (res = curl_easy_setopt(curl, CURLOPT_USERAGENT, "snapfreeze/" SNAPFREEZE_VERSION)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer)) ||
-	    (res = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, message)))
+	    (res = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, message)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_abort)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_XFERINFODATA, answer)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L)))
 		return res;
 	return curl_easy_perform(curl);
 }
 
 char *sf_http_post(const char *url, const char *body, uint64_t deadline,
-		   size_t max, struct sf_error *err)
+		   int abort_fd, size_t max, struct sf_error *err)
 {
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	char message[CURL_ERROR_SIZE] = "";
-	struct answer answer = { .max = max };
+	struct answer answer = { .max = max, .abort_fd = abort_fd };
 	CURL *curl = curl_easy_init();
 	long status = 0;
 	CURLcode res;
@@ -74,6 +92,8 @@ char *sf_http_post(const char *url, const char *body, uint64_t deadline,
 	res = perform(curl, url, body, headers, deadline, &answer, message);
 	if (res == CURLE_OPERATION_TIMEDOUT)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: no answer in time", url);
+	else if (res == CURLE_ABORTED_BY_CALLBACK)
+		sf_fail(err, SF_EXIT_FAILURE, "%s: the wait was cut short", url);
 	else if (answer.too_long)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: an answer longer than %zu bytes", url, max);
 	else if (res)

@@ -19,7 +19,7 @@ int sf_remaining_ms(uint64_t deadline)
 
 void sf_line_reader_init(struct sf_line_reader *reader, int fd, size_t max)
 {
-	*reader = (struct sf_line_reader){ .fd = fd, .max = max };
+	*reader = (struct sf_line_reader){ .fd = fd, .max = max, .abort_fd = -1 };
 }
 
 void sf_line_reader_free(struct sf_line_reader *reader)
@@ -113,16 +113,20 @@ enum sf_line sf_line_read(struct sf_line_reader *reader, uint64_t deadline,
 {
 	for (;;) {
 		enum sf_line status = sf_line_get(reader, line);
+		struct pollfd fds[2];
 		int ready;
 
 		if (status != SF_LINE_AGAIN)
 			return status;
-		ready = poll(&(struct pollfd){ .fd = reader->fd, .events = POLLIN }, 1,
-			     sf_remaining_ms(deadline));
+		fds[0] = (struct pollfd){ .fd = reader->fd, .events = POLLIN };
+		fds[1] = (struct pollfd){ .fd = reader->abort_fd, .events = POLLIN };
+		ready = poll(fds, 2, sf_remaining_ms(deadline));
 		if (!ready)
 			return SF_LINE_TIMEOUT;
 		if (ready < 0 && errno != EINTR)
 			return SF_LINE_ERROR;
+		if (ready > 0 && fds[1].revents)
+			return SF_LINE_ABORTED;
 	}
 }
 

@@ -21,6 +21,7 @@ enum sf_line {
 	SF_LINE_EOF,
 	SF_LINE_TIMEOUT,
 	SF_LINE_ERROR,		/* errno says why */
+	SF_LINE_ABORTED,	/* abort_fd became readable */
 };
 
 struct sf_line_reader {
@@ -31,6 +32,7 @@ struct sf_line_reader {
 	size_t len;		/* buffered */
 	size_t used;		/* the line handed out last, dropped on the next call */
 	bool skipping;		/* inside a line that was too long */
+	int abort_fd;		/* readable: sf_line_read() gives up; -1: none */
 };
 
 /* Milliseconds to the deadline, 0 when it passed: a poll() timeout. */
@@ -43,7 +45,7 @@ void sf_line_reader_free(struct sf_line_reader *reader);
  * is NUL-terminated without its newline, and lasts until the next call.
  */
 enum sf_line sf_line_get(struct sf_line_reader *reader, char **line);
-/* Waits for a line until the deadline. */
+/* Waits for a line until the deadline, or until abort_fd is readable. */
 enum sf_line sf_line_read(struct sf_line_reader *reader, uint64_t deadline,
 			  char **line);
 /* Writes all len bytes before the deadline: SF_LINE_OK, _TIMEOUT or _ERROR. */

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "host.h"
 #include "tempdir.h"
 
@@ -29,8 +30,23 @@ static struct sf_mount root = {
 
 static struct sf_host_request request = {
 	.id = "req-1", .consistency = "application", .deadline_ms = 2000,
-	.targets = &root, .n_targets = 1,
+	.targets = &root, .n_targets = 1, .abort_fd = -1,
 };
+
+/* As the controller does: opened before the freeze, then asked. */
+static int ask(const char *host_uri, const struct sf_host_request *req,
+	       struct sf_host_answer *answer, struct sf_error *err)
+{
+	struct sf_host *host = sf_host_open(host_uri, req->deadline_ms, err);
+	int ret;
+
+	memset(answer, 0, sizeof(*answer));
+	if (!host)
+		return -1;
+	ret = sf_host_ask(host, req, answer, err);
+	sf_host_close(host);
+	return ret;
+}
 
 static void answer_ok(int fd)
 {
@@ -148,7 +164,7 @@ static void answers_over_unix(void **state)
 
 	(void)state;
 	host = serve(answer_ok);
-	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_int_equal(ask(uri, &request, &answer, &err), 0);
 	assert_true(answer.ok);
 	assert_string_equal(answer.snapshot, "snap-9");
 	assert_string_equal(answer.message, "1 disk");
@@ -156,13 +172,13 @@ static void answers_over_unix(void **state)
 	stop(host);
 
 	host = serve(answer_stale_then_ok);
-	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_int_equal(ask(uri, &request, &answer, &err), 0);
 	assert_true(answer.ok);
 	sf_host_answer_free(&answer);
 	stop(host);
 
 	host = serve(answer_error);
-	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_int_equal(ask(uri, &request, &answer, &err), 0);
 	assert_false(answer.ok);
 	assert_string_equal(answer.error, "qmp");
 	assert_string_equal(answer.message, "denied");
@@ -178,7 +194,7 @@ static void expect_failure(uint32_t deadline_ms, const char *message)
 	struct sf_error err = { 0 };
 
 	quick.deadline_ms = deadline_ms;
-	assert_int_equal(sf_host_ask(uri, &quick, &answer, &err), -1);
+	assert_int_equal(ask(uri, &quick, &answer, &err), -1);
 	if (!strstr(err.msg, message))
 		fail_msg("'%s' does not contain '%s'", err.msg, message);
 }
@@ -213,11 +229,29 @@ static void exec_transport(void **state)
 	struct sf_error err;
 
 	(void)state;
-	assert_int_equal(sf_host_ask("exec:read request; echo '{\"type\":\"result\","
+	assert_int_equal(ask("exec:read request; echo '{\"type\":\"result\","
 				     "\"version\":1,\"id\":\"req-1\",\"ok\":true,"
 				     "\"snapshot\":\"from-exec\"}'",
 				     &request, &answer, &err), 0);
 	assert_string_equal(answer.snapshot, "from-exec");
+	sf_host_answer_free(&answer);
+}
+
+/* hostd's answer names each disk's point-in-time image: kept for the result. */
+static void answer_disks_kept(void **state)
+{
+	struct sf_host_answer answer;
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(ask("exec:read request; echo '{\"type\":\"result\","
+			     "\"version\":1,\"id\":\"req-1\",\"ok\":true,\"disks\":"
+			     "[{\"device\":\"virtio0\",\"image\":\"/vm/a.img\"}]}'",
+			     &request, &answer, &err), 0);
+	assert_non_null(answer.disks);
+	assert_int_equal(cJSON_GetArraySize(answer.disks), 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(answer.disks, 0), "image")), "/vm/a.img");
 	sf_host_answer_free(&answer);
 }
 
@@ -300,7 +334,7 @@ static void exec_host_with_progress(void **state)
 	slow.max_deadline_ms = 5000;
 	slow.on_progress = note;
 	slow.progress_arg = &notes;
-	assert_int_equal(sf_host_ask("exec:read request; for i in 1 2 3 4 5 6; do sleep 0.1; "
+	assert_int_equal(ask("exec:read request; for i in 1 2 3 4 5 6; do sleep 0.1; "
 				     "echo '{\"type\":\"progress\",\"version\":1,"
 				     "\"id\":\"req-1\",\"message\":\"working\"}'; done; "
 				     "echo '{\"type\":\"result\",\"version\":1,"
@@ -313,7 +347,7 @@ static void exec_host_with_progress(void **state)
 	/* Progress forever: given up at max_deadline_ms. */
 	slow.max_deadline_ms = 500;
 	notes = 0;
-	assert_int_equal(sf_host_ask("exec:read request; while :; do sleep 0.1; "
+	assert_int_equal(ask("exec:read request; while :; do sleep 0.1; "
 				     "echo '{\"type\":\"progress\",\"version\":1,"
 				     "\"id\":\"req-1\",\"message\":\"working\"}'; done",
 				     &slow, &answer, &err), -1);
@@ -327,14 +361,14 @@ static void bad_uris_named(void **state)
 	struct sf_error err;
 
 	(void)state;
-	assert_int_equal(sf_host_ask("ftp://host", &request, &answer, &err), -1);
+	assert_int_equal(ask("ftp://host", &request, &answer, &err), -1);
 	assert_string_equal(err.msg,
 			    "host URI 'ftp://host': not serial:, unix:, vsock:, exec:, http:// or https://");
-	assert_int_equal(sf_host_ask("unix:/nonexistent/host.sock", &request, &answer,
+	assert_int_equal(ask("unix:/nonexistent/host.sock", &request, &answer,
 				     &err), -1);
 	assert_string_equal(err.msg, "unix:/nonexistent/host.sock: connect: "
 				     "No such file or directory");
-	assert_int_equal(sf_host_ask("serial:no.such.port", &request, &answer, &err), -1);
+	assert_int_equal(ask("serial:no.such.port", &request, &answer, &err), -1);
 	assert_string_equal(err.msg,
 			    "serial:no.such.port: no virtio-serial port of that name");
 }
@@ -405,11 +439,41 @@ static void answers_over_http(void **state)
 		"{\"type\":\"result\",\"version\":1,\"id\":\"req-0\",\"ok\":false}\n"
 		"{\"type\":\"result\",\"version\":1,\"id\":\"req-1\",\"ok\":true,"
 		"\"snapshot\":\"over-http\"}\n"));
-	assert_int_equal(sf_host_ask(uri, &request, &answer, &err), 0);
+	assert_int_equal(ask(uri, &request, &answer, &err), 0);
 	assert_true(answer.ok);
 	assert_string_equal(answer.snapshot, "over-http");
 	sf_host_answer_free(&answer);
 	stop(host);
+}
+
+/* A readable abort_fd (a signal) ends the wait at once, not at the deadline. */
+static void abort_fd_cuts_the_wait_short(void **state)
+{
+	struct sf_host_request waiting = request;
+	struct sf_host_answer answer;
+	struct sf_error err;
+	uint64_t start;
+	pid_t host;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	waiting.abort_fd = fds[0];
+	waiting.deadline_ms = 10000;
+	start = sf_now_ms();
+	assert_int_equal(ask("exec:read request; sleep 30", &waiting, &answer, &err), -1);
+	assert_true(sf_now_ms() - start < 5000);
+	assert_non_null(strstr(err.msg, "the wait was cut short"));
+
+	host = serve_http(NULL);
+	start = sf_now_ms();
+	assert_int_equal(ask(uri, &waiting, &answer, &err), -1);
+	assert_true(sf_now_ms() - start < 5000);
+	assert_non_null(strstr(err.msg, "the wait was cut short"));
+	stop(host);
+	close(fds[0]);
+	close(fds[1]);
 }
 
 static void http_failures_named(void **state)
@@ -451,6 +515,8 @@ int main(void)
 		cmocka_unit_test(answers_over_unix),
 		cmocka_unit_test(failures_named),
 		cmocka_unit_test(exec_transport),
+		cmocka_unit_test(answer_disks_kept),
+		cmocka_unit_test(abort_fd_cuts_the_wait_short),
 		cmocka_unit_test(progress_parsed),
 		cmocka_unit_test(progress_extends_the_deadline),
 		cmocka_unit_test(request_line_max_deadline),
