@@ -13,28 +13,91 @@
 #include "netlink.h"
 
 unsigned int sf_default_timeout_ms = 60000;
-module_param_named(default_timeout_ms, sf_default_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(default_timeout_ms,
-		 "Watchdog timeout of a session that asks for none (ms, default 60000)");
-
 unsigned int sf_max_timeout_ms = 600000;
-module_param_named(max_timeout_ms, sf_max_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(max_timeout_ms,
-		 "Longest watchdog timeout a session may ask for (ms, default 600000)");
-
 unsigned int sf_max_targets = 64;
+unsigned int sf_min_keepalive_ms = 100;
+unsigned int sf_max_keepalive_ms = 60000;
+
+/*
+ * Writes to one module's parameters are serialised (its param_lock, and
+ * loading is single-threaded), so a check against another parameter holds
+ * until the next write, which is checked in turn.
+ */
+static int sf_param_set_ms(const char *val, const struct kernel_param *kp,
+			   unsigned int min, unsigned int max)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(val, 0, &ms);
+	if (ret)
+		return ret;
+	if (ms < min || ms > max) {
+		pr_warn("%s: %u refused: outside %u..%u\n", kp->name, ms, min, max);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	return 0;
+}
+
+/* 0 would refuse every session that asks for no timeout. */
+static int sf_param_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	return sf_param_set_ms(val, kp, 1, UINT_MAX);
+}
+
+/*
+ * The status shows these bounds to users: a minimum of 0 would promise an
+ * interval of 0, which means no keepalive and is never taken as one.
+ */
+static int sf_param_set_min_keepalive(const char *val,
+				      const struct kernel_param *kp)
+{
+	return sf_param_set_ms(val, kp, 1, sf_max_keepalive_ms);
+}
+
+static int sf_param_set_max_keepalive(const char *val,
+				      const struct kernel_param *kp)
+{
+	return sf_param_set_ms(val, kp, sf_min_keepalive_ms, UINT_MAX);
+}
+
+static const struct kernel_param_ops sf_timeout_param_ops = {
+	.set = sf_param_set_timeout,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops sf_min_keepalive_param_ops = {
+	.set = sf_param_set_min_keepalive,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops sf_max_keepalive_param_ops = {
+	.set = sf_param_set_max_keepalive,
+	.get = param_get_uint,
+};
+
+module_param_cb(default_timeout_ms, &sf_timeout_param_ops,
+		&sf_default_timeout_ms, 0644);
+MODULE_PARM_DESC(default_timeout_ms,
+		 "Watchdog timeout of a session that asks for none (ms, at least 1, default 60000)");
+
+module_param_cb(max_timeout_ms, &sf_timeout_param_ops, &sf_max_timeout_ms, 0644);
+MODULE_PARM_DESC(max_timeout_ms,
+		 "Longest watchdog timeout a session may ask for (ms, at least 1, default 600000)");
+
 module_param_named(max_targets, sf_max_targets, uint, 0644);
 MODULE_PARM_DESC(max_targets, "Most filesystems in one session (default 64)");
 
-unsigned int sf_min_keepalive_ms = 100;
-module_param_named(min_keepalive_ms, sf_min_keepalive_ms, uint, 0644);
+module_param_cb(min_keepalive_ms, &sf_min_keepalive_param_ops,
+		&sf_min_keepalive_ms, 0644);
 MODULE_PARM_DESC(min_keepalive_ms,
-		 "Shortest keepalive interval a session may ask for (ms, default 100)");
+		 "Shortest keepalive interval a session may ask for (ms, 1 to max_keepalive_ms, default 100)");
 
-unsigned int sf_max_keepalive_ms = 60000;
-module_param_named(max_keepalive_ms, sf_max_keepalive_ms, uint, 0644);
+module_param_cb(max_keepalive_ms, &sf_max_keepalive_param_ops,
+		&sf_max_keepalive_ms, 0644);
 MODULE_PARM_DESC(max_keepalive_ms,
-		 "Longest keepalive interval a session may ask for (ms, default 60000)");
+		 "Longest keepalive interval a session may ask for (ms, at least min_keepalive_ms, default 60000)");
 
 struct sf_stats sf_stats;
 
