@@ -473,6 +473,8 @@ static int sf_session_freeze_error(struct sf_session *session,
 			return session->targets[i].freeze_error;
 		}
 	}
+	if (!session->end_reason)
+		return 0;
 	switch (session->end_reason) {
 	case SNAPFREEZE_REASON_WATCHDOG:
 		NL_SET_ERR_MSG(extack,
@@ -485,8 +487,18 @@ static int sf_session_freeze_error(struct sf_session *session,
 		NL_SET_ERR_MSG(extack,
 			       "a THAW request ended the session before every target was frozen");
 		return -ECANCELED;
+	case SNAPFREEZE_REASON_OWNER_GONE:
+		NL_SET_ERR_MSG(extack,
+			       "the owner's socket closed before every target was frozen");
+		return -ECONNRESET;
 	default:
-		return 0;
+		/*
+		 * Whatever tore the session down ran its watchdog already: going
+		 * on to FROZEN would leave the targets with none.
+		 */
+		NL_SET_ERR_MSG(extack,
+			       "the session ended before every target was frozen");
+		return -ECANCELED;
 	}
 }
 
