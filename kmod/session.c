@@ -553,13 +553,19 @@ int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason)
 	return sf_session_teardown(session, reason) ? 0 : -ESRCH;
 }
 
-/* The watchdog finds the new last_pet when it next looks. */
+/*
+ * The watchdog finds the new last_pet when it next looks. A pet that comes
+ * once the session has expired, but before the watchdog ran, must not
+ * revive it: it is refused, and the watchdog told to look at once.
+ */
 int sf_session_keepalive(struct sf_session *session, u32 portid,
 			 struct netlink_ext_ack *extack)
 {
+	ktime_t now;
 	int ret = 0;
 
 	mutex_lock(&session->lock);
+	now = ktime_get();
 	if (!(session->flags & SNAPFREEZE_F_DETACHED) &&
 	    session->owner_portid != portid) {
 		NL_SET_ERR_MSG(extack,
@@ -571,9 +577,21 @@ int sf_session_keepalive(struct sf_session *session, u32 portid,
 	} else if (session->state == SNAPFREEZE_STATE_THAWED) {
 		NL_SET_ERR_MSG(extack, "the session has ended already");
 		ret = -ENOENT;
+	} else if (ktime_compare(now, session->deadline) >= 0) {
+		NL_SET_ERR_MSG(extack,
+			       "the session's timeout has passed: it is being thawed");
+		ret = -ETIMEDOUT;
+	} else if (session->keepalive_ms &&
+		   ktime_compare(now, ktime_add_ms(session->last_pet,
+						   session->keepalive_ms)) >= 0) {
+		NL_SET_ERR_MSG(extack,
+			       "the keepalive interval passed without a keepalive: the session is being thawed");
+		ret = -ETIMEDOUT;
 	} else {
-		session->last_pet = ktime_get();
+		session->last_pet = now;
 	}
+	if (ret == -ETIMEDOUT)
+		mod_delayed_work(sf_wq, &session->watchdog, 0);
 	mutex_unlock(&session->lock);
 	return ret;
 }
