@@ -297,11 +297,6 @@ static int sf_check_freeze_limits(struct genl_info *info,
 		NL_SET_BAD_ATTR(info->extack, info->attrs[SNAPFREEZE_A_TARGETS]);
 		return -E2BIG;
 	}
-	if (!timeout_ms) {
-		NL_SET_ERR_MSG(info->extack,
-			       "the default_timeout_ms module parameter is 0: give a timeout");
-		return -EINVAL;
-	}
 	if (timeout_ms > max_timeout_ms) {
 		compat_set_err_msg_fmt(info->extack,
 				       "timeout above the max_timeout_ms module parameter",

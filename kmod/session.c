@@ -13,28 +13,91 @@
 #include "netlink.h"
 
 unsigned int sf_default_timeout_ms = 60000;
-module_param_named(default_timeout_ms, sf_default_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(default_timeout_ms,
-		 "Watchdog timeout of a session that asks for none (ms, default 60000)");
-
 unsigned int sf_max_timeout_ms = 600000;
-module_param_named(max_timeout_ms, sf_max_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(max_timeout_ms,
-		 "Longest watchdog timeout a session may ask for (ms, default 600000)");
-
 unsigned int sf_max_targets = 64;
+unsigned int sf_min_keepalive_ms = 100;
+unsigned int sf_max_keepalive_ms = 60000;
+
+/*
+ * Writes to one module's parameters are serialised (its param_lock, and
+ * loading is single-threaded), so a check against another parameter holds
+ * until the next write, which is checked in turn.
+ */
+static int sf_param_set_ms(const char *val, const struct kernel_param *kp,
+			   unsigned int min, unsigned int max)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(val, 0, &ms);
+	if (ret)
+		return ret;
+	if (ms < min || ms > max) {
+		pr_warn("%s: %u refused: outside %u..%u\n", kp->name, ms, min, max);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	return 0;
+}
+
+/* 0 would refuse every session that asks for no timeout. */
+static int sf_param_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	return sf_param_set_ms(val, kp, 1, UINT_MAX);
+}
+
+/*
+ * The status shows these bounds to users: a minimum of 0 would promise an
+ * interval of 0, which means no keepalive and is never taken as one.
+ */
+static int sf_param_set_min_keepalive(const char *val,
+				      const struct kernel_param *kp)
+{
+	return sf_param_set_ms(val, kp, 1, sf_max_keepalive_ms);
+}
+
+static int sf_param_set_max_keepalive(const char *val,
+				      const struct kernel_param *kp)
+{
+	return sf_param_set_ms(val, kp, sf_min_keepalive_ms, UINT_MAX);
+}
+
+static const struct kernel_param_ops sf_timeout_param_ops = {
+	.set = sf_param_set_timeout,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops sf_min_keepalive_param_ops = {
+	.set = sf_param_set_min_keepalive,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops sf_max_keepalive_param_ops = {
+	.set = sf_param_set_max_keepalive,
+	.get = param_get_uint,
+};
+
+module_param_cb(default_timeout_ms, &sf_timeout_param_ops,
+		&sf_default_timeout_ms, 0644);
+MODULE_PARM_DESC(default_timeout_ms,
+		 "Watchdog timeout of a session that asks for none (ms, at least 1, default 60000)");
+
+module_param_cb(max_timeout_ms, &sf_timeout_param_ops, &sf_max_timeout_ms, 0644);
+MODULE_PARM_DESC(max_timeout_ms,
+		 "Longest watchdog timeout a session may ask for (ms, at least 1, default 600000)");
+
 module_param_named(max_targets, sf_max_targets, uint, 0644);
 MODULE_PARM_DESC(max_targets, "Most filesystems in one session (default 64)");
 
-unsigned int sf_min_keepalive_ms = 100;
-module_param_named(min_keepalive_ms, sf_min_keepalive_ms, uint, 0644);
+module_param_cb(min_keepalive_ms, &sf_min_keepalive_param_ops,
+		&sf_min_keepalive_ms, 0644);
 MODULE_PARM_DESC(min_keepalive_ms,
-		 "Shortest keepalive interval a session may ask for (ms, default 100)");
+		 "Shortest keepalive interval a session may ask for (ms, 1 to max_keepalive_ms, default 100)");
 
-unsigned int sf_max_keepalive_ms = 60000;
-module_param_named(max_keepalive_ms, sf_max_keepalive_ms, uint, 0644);
+module_param_cb(max_keepalive_ms, &sf_max_keepalive_param_ops,
+		&sf_max_keepalive_ms, 0644);
 MODULE_PARM_DESC(max_keepalive_ms,
-		 "Longest keepalive interval a session may ask for (ms, default 60000)");
+		 "Longest keepalive interval a session may ask for (ms, at least min_keepalive_ms, default 60000)");
 
 struct sf_stats sf_stats;
 
@@ -410,6 +473,8 @@ static int sf_session_freeze_error(struct sf_session *session,
 			return session->targets[i].freeze_error;
 		}
 	}
+	if (!session->end_reason)
+		return 0;
 	switch (session->end_reason) {
 	case SNAPFREEZE_REASON_WATCHDOG:
 		NL_SET_ERR_MSG(extack,
@@ -422,8 +487,18 @@ static int sf_session_freeze_error(struct sf_session *session,
 		NL_SET_ERR_MSG(extack,
 			       "a THAW request ended the session before every target was frozen");
 		return -ECANCELED;
+	case SNAPFREEZE_REASON_OWNER_GONE:
+		NL_SET_ERR_MSG(extack,
+			       "the owner's socket closed before every target was frozen");
+		return -ECONNRESET;
 	default:
-		return 0;
+		/*
+		 * Whatever tore the session down ran its watchdog already: going
+		 * on to FROZEN would leave the targets with none.
+		 */
+		NL_SET_ERR_MSG(extack,
+			       "the session ended before every target was frozen");
+		return -ECANCELED;
 	}
 }
 
@@ -478,13 +553,19 @@ int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason)
 	return sf_session_teardown(session, reason) ? 0 : -ESRCH;
 }
 
-/* The watchdog finds the new last_pet when it next looks. */
+/*
+ * The watchdog finds the new last_pet when it next looks. A pet that comes
+ * once the session has expired, but before the watchdog ran, must not
+ * revive it: it is refused, and the watchdog told to look at once.
+ */
 int sf_session_keepalive(struct sf_session *session, u32 portid,
 			 struct netlink_ext_ack *extack)
 {
+	ktime_t now;
 	int ret = 0;
 
 	mutex_lock(&session->lock);
+	now = ktime_get();
 	if (!(session->flags & SNAPFREEZE_F_DETACHED) &&
 	    session->owner_portid != portid) {
 		NL_SET_ERR_MSG(extack,
@@ -496,9 +577,21 @@ int sf_session_keepalive(struct sf_session *session, u32 portid,
 	} else if (session->state == SNAPFREEZE_STATE_THAWED) {
 		NL_SET_ERR_MSG(extack, "the session has ended already");
 		ret = -ENOENT;
+	} else if (ktime_compare(now, session->deadline) >= 0) {
+		NL_SET_ERR_MSG(extack,
+			       "the session's timeout has passed: it is being thawed");
+		ret = -ETIMEDOUT;
+	} else if (session->keepalive_ms &&
+		   ktime_compare(now, ktime_add_ms(session->last_pet,
+						   session->keepalive_ms)) >= 0) {
+		NL_SET_ERR_MSG(extack,
+			       "the keepalive interval passed without a keepalive: the session is being thawed");
+		ret = -ETIMEDOUT;
 	} else {
-		session->last_pet = ktime_get();
+		session->last_pet = now;
 	}
+	if (ret == -ETIMEDOUT)
+		mod_delayed_work(sf_wq, &session->watchdog, 0);
 	mutex_unlock(&session->lock);
 	return ret;
 }

@@ -25,11 +25,13 @@ static const char freeze_usage[] =
 	"\n"
 	"Without --detach the session belongs to this command: it holds the\n"
 	"freeze until SIGINT, SIGTERM or the end of its standard input, then\n"
-	"thaws and exits 0. If the command dies, the kernel thaws at once. It\n"
-	"keeps the session alive from a thread that no frozen filesystem can\n"
-	"block: if the command hangs or is stopped, the kernel thaws once a\n"
-	"keepalive interval passes without one. If the session ends before it\n"
-	"is released (watchdog, missed keepalive), it exits 5.\n"
+	"thaws and exits 0. If the command dies, the kernel thaws at once. A\n"
+	"thread that no frozen filesystem can block keeps the session alive,\n"
+	"but only while the command itself runs: if it hangs (stopped, or\n"
+	"blocked writing its output to a filesystem it froze), the keepalives\n"
+	"stop and the kernel thaws within one and a half keepalive intervals.\n"
+	"If the session ends before it is released (watchdog, missed\n"
+	"keepalive), it exits 5.\n"
 	"\n"
 	"Options:\n"
 	"  -t, --timeout SEC  watchdog timeout in seconds, decimals allowed: the\n"
@@ -65,10 +67,11 @@ static int note_session_end(const struct sf_session_info *event, void *arg)
 
 /*
  * Until a signal or EOF (0), or until the session ends by itself (1), or
- * the keeper finds it gone (2).
+ * the keeper finds it gone (2). Every wakeup is a sign of life: a poll()
+ * that returns shows that this thread is not stuck on a frozen filesystem.
  */
-static int hold_session(struct sf_nl *events, int lost_fd, struct hold *hold,
-			struct sf_error *err)
+static int hold_session(struct sf_nl *events, struct sf_keeper *keeper,
+			struct hold *hold, struct sf_error *err)
 {
 	struct pollfd fds[4];
 	sigset_t signals;
@@ -84,14 +87,15 @@ static int hold_session(struct sf_nl *events, int lost_fd, struct hold *hold,
 				  .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = sf_nl_fd(events), .events = POLLIN };
 	/* Last: poll() skips a negative fd, and when stdin goes, so does it. */
-	fds[2] = (struct pollfd){ .fd = lost_fd, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = sf_keeper_fd(keeper), .events = POLLIN };
 	fds[3] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 	if (fds[0].fd < 0)
 		return sf_fail(err, SF_EXIT_FAILURE, "freeze: signalfd: %s",
 			       strerror(errno));
 
 	for (;;) {
-		if (poll(fds, nfds, -1) < 0) {
+		sf_keeper_alive(keeper);
+		if (poll(fds, nfds, sf_keeper_poll_ms(keeper)) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = sf_fail(err, SF_EXIT_FAILURE, "freeze: poll: %s",
@@ -136,7 +140,7 @@ static int freeze_attached(struct sf_nl *nl, struct sf_nl *events,
 	struct sf_error lost;
 	int ret;
 
-	ret = hold_session(events, sf_keeper_fd(keeper), &hold, err);
+	ret = hold_session(events, keeper, &hold, err);
 	if (sf_keeper_stop(keeper, &lost) && ret != 1)
 		return sf_fail(err, SF_EXIT_FREEZE_LOST,
 			       "freeze: session %llu was lost before it was released: %s",
@@ -236,8 +240,9 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err)
 	if (!ret)
 		ret = sf_nl_freeze(nl, &request, &session, err);
 	/*
-	 * Petting before printing: the output may go to a frozen filesystem.
-	 * On failure, closing the socket that owns the session thaws it.
+	 * The keeper runs before printing, which may block on a frozen
+	 * filesystem: then no sign of life comes, and the kernel thaws. On
+	 * failure, closing the socket that owns the session thaws it.
 	 */
 	if (!ret && attached && request.keepalive_ms &&
 	    !(keeper = sf_keeper_start(nl, session.id, request.keepalive_ms, err)))

@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 /* Enough for libnl's exchange; locked like the rest of the process. */
 #define SF_KEEPER_STACK (256 * 1024)
@@ -17,6 +20,11 @@ struct sf_keeper {
 	struct sf_nl *nl;
 	uint64_t id;
 	uint32_t period_ms;
+	uint32_t grace_ms;
+	uint32_t poll_ms;
+	/* Written by the command, read by the keeper: no lock to wait on. */
+	_Atomic uint64_t last_alive_ms;
+	_Atomic uint64_t alive_until_ms;
 	pthread_t thread;
 	int lost_fd;			/* an eventfd, written once lost */
 	pthread_mutex_t lock;
@@ -29,6 +37,21 @@ struct sf_keeper {
 uint32_t sf_keepalive_period_ms(uint32_t keepalive_ms)
 {
 	return keepalive_ms >= 3 ? keepalive_ms / 3 : 1;
+}
+
+uint32_t sf_keepalive_grace_ms(uint32_t keepalive_ms)
+{
+	return keepalive_ms >= 2 ? keepalive_ms / 2 : 1;
+}
+
+/*
+ * Petting at the end of the grace at the latest, the kernel thaws by the
+ * last sign of life + grace + interval: one and a half intervals.
+ */
+bool sf_keepalive_should_pet(uint64_t now_ms, uint64_t last_alive_ms,
+			     uint32_t grace_ms, uint64_t alive_until_ms)
+{
+	return now_ms < last_alive_ms + grace_ms || now_ms < alive_until_ms;
 }
 
 int sf_keepalive_lock_memory(struct sf_error *err)
@@ -45,19 +68,17 @@ void sf_keepalive_unlock_memory(void)
 	munlockall();
 }
 
-static void add_ms(struct timespec *ts, uint32_t ms)
+static void timespec_at_ms(struct timespec *ts, uint64_t ms)
 {
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = (long)(ms % 1000) * 1000000;
 }
 
 /*
- * Pets on a fixed schedule: after a stall (the process was stopped) it pets
- * at once, and learns whether the session outlived the stall.
+ * Each look is scheduled from the end of the last one, not from the plan:
+ * after a stall (the process was stopped) a burst of pets would revive a
+ * session whose command had given no sign of life for all that time. The
+ * first pet after a stall only learns whether the session outlived it.
  */
 static void *keeper_main(void *arg)
 {
@@ -65,19 +86,23 @@ static void *keeper_main(void *arg)
 	struct sf_keepalive_reply reply;
 	struct timespec next;
 	struct sf_error err;
-	uint64_t one = 1;
+	uint64_t one = 1, now;
 	ssize_t written;
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&keeper->lock);
 	while (!keeper->stopping) {
-		add_ms(&next, keeper->period_ms);
+		timespec_at_ms(&next, sf_now_ms() + keeper->period_ms);
 		while (!keeper->stopping &&
 		       pthread_cond_timedwait(&keeper->wake, &keeper->lock, &next) != ETIMEDOUT)
 			;
 		if (keeper->stopping)
 			break;
+		now = sf_now_ms();
+		if (!sf_keepalive_should_pet(now, atomic_load(&keeper->last_alive_ms),
+					     keeper->grace_ms,
+					     atomic_load(&keeper->alive_until_ms)))
+			continue;
 		pthread_mutex_unlock(&keeper->lock);
 		ret = sf_nl_keepalive(keeper->nl, keeper->id, &reply, &err);
 		pthread_mutex_lock(&keeper->lock);
@@ -118,6 +143,11 @@ struct sf_keeper *sf_keeper_start(struct sf_nl *nl, uint64_t id,
 	keeper->nl = nl;
 	keeper->id = id;
 	keeper->period_ms = sf_keepalive_period_ms(keepalive_ms);
+	keeper->grace_ms = sf_keepalive_grace_ms(keepalive_ms);
+	/* Well within the grace, so that a command at rest never misses one. */
+	keeper->poll_ms = keepalive_ms >= 4 ? keepalive_ms / 4 : 1;
+	atomic_init(&keeper->last_alive_ms, sf_now_ms());
+	atomic_init(&keeper->alive_until_ms, 0);
 	keeper->lost_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&keeper->lock, NULL);
 	pthread_condattr_init(&cond_attr);
@@ -141,6 +171,23 @@ struct sf_keeper *sf_keeper_start(struct sf_nl *nl, uint64_t id,
 		return NULL;
 	}
 	return keeper;
+}
+
+void sf_keeper_alive(struct sf_keeper *keeper)
+{
+	if (keeper)
+		atomic_store(&keeper->last_alive_ms, sf_now_ms());
+}
+
+void sf_keeper_alive_until(struct sf_keeper *keeper, uint64_t until_ms)
+{
+	if (keeper)
+		atomic_store(&keeper->alive_until_ms, until_ms);
+}
+
+int sf_keeper_poll_ms(const struct sf_keeper *keeper)
+{
+	return keeper ? (int)keeper->poll_ms : -1;
 }
 
 int sf_keeper_fd(const struct sf_keeper *keeper)
