@@ -398,6 +398,7 @@ static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
 	};
 	struct sf_error err;
 	uint64_t start = sf_now_ns();
+	int ret;
 
 	request.max_deadline_ms = host_wait_limit_ms(snap->config.freeze_timeout_ms,
 						     freeze_ns);
@@ -408,7 +409,11 @@ static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
 		failed(snap, "host", "the freeze took most of its timeout: no time left to ask the host");
 		return;
 	}
-	if (sf_host_ask(snap->host, &request, &snap->answer, &err)) {
+	/* Waiting on the host's channel touches no file: alive meanwhile. */
+	sf_keeper_alive_until(snap->keeper, sf_now_ms() + request.max_deadline_ms);
+	ret = sf_host_ask(snap->host, &request, &snap->answer, &err);
+	sf_keeper_alive(snap->keeper);
+	if (ret) {
 		/* A lost freeze is the keeper's to report, as it stops. */
 		if (!interrupted(snap, "host") && !keeper_lost(snap))
 			failed(snap, "host", err.msg);
