@@ -756,10 +756,14 @@ static int apply_options(struct snapshot *snap, const struct snapshot_options *o
 		snap->config.freeze_timeout_ms = opts->timeout_ms;
 	if (opts->keepalive_given)
 		snap->config.keepalive_ms = opts->keepalive_ms;
-	if (snap->config.keepalive_ms >= snap->config.freeze_timeout_ms)
+	if (snap->config.keepalive_ms < snap->config.freeze_timeout_ms)
+		return 0;
+	if (opts->keepalive_given)
 		return sf_fail(err, SF_EXIT_USAGE,
-			       "snapshot: the keepalive interval (%u ms) must be shorter than the freeze timeout (%u ms)",
+			       "snapshot: --keepalive %u ms: must be shorter than the freeze timeout (%u ms)",
 			       snap->config.keepalive_ms, snap->config.freeze_timeout_ms);
+	/* A timeout shorter than the interval ends the freeze first anyway. */
+	snap->config.keepalive_ms = 0;
 	return 0;
 }
 

@@ -402,3 +402,196 @@ case_snapshot_as_an_extension_handler() {
 	[ "$(ls /tmp/ext/status)" = "$(printf '4.status\n5.status')" ] ||
 		fail "status folder: $(ls -a /tmp/ext/status)"
 }
+
+# azure_scripts PRE POST [KEY: VALUE...]: Azure's script configuration, with
+# scripts PRE and POST (shell bodies, "" for none) in /tmp/app; the
+# configuration is removed when the case ends.
+azure_scripts() {
+	mkdir -p /etc/azure /tmp/app
+	trap 'rm -f /etc/azure/VMSnapshotScriptPluginConfig.json' EXIT
+	config='{"pluginName": "ScriptRunner", "timeoutInSeconds": 30'
+	for which in pre post; do
+		body=$1
+		shift
+		[ -n "$body" ] || continue
+		printf '#!/bin/sh\n%s\n' "$body" >"/tmp/app/$which.sh"
+		chmod 755 "/tmp/app/$which.sh"
+		config="$config, \"${which}ScriptLocation\": \"/tmp/app/$which.sh\""
+	done
+	for setting in "$@"; do
+		config="$config, $setting"
+	done
+	echo "$config}" >/etc/azure/VMSnapshotScriptPluginConfig.json
+	chmod 600 /etc/azure/VMSnapshotScriptPluginConfig.json
+	rm -f /var/lib/snapfreeze/state.json /tmp/app/trace
+}
+
+sessions_since_load() {
+	json_number "$(snapfreeze status --json)" sessions_since_load
+}
+
+# snapshot_in_background [OPTION...]: a snapshot asking the exec host, its
+# pid in $controller, its output in /tmp/result and /tmp/result.err.
+snapshot_in_background() {
+	snapfreeze snapshot --host exec:/tmp/host/host.sh --json "$@" \
+		>/tmp/result 2>/tmp/result.err &
+	controller=$!
+}
+
+# SIGTERM while the host is asked: the wait ends at once (not at the host
+# deadline), the filesystems are thawed by the command, the result says why.
+case_snapshot_sigterm_cuts_the_host_wait_short() {
+	load_module
+	mount_disks
+	make_host hang
+	rm -f /tmp/host/request
+	snapshot_in_background --timeout 60
+	wait_until 10 test -s /tmp/host/request || fail "the host was not asked"
+	frozen_session || fail "not frozen while the host is asked"
+	kill -TERM "$controller"
+	wait_until 3 gone "$controller" || fail "still running 3 s after SIGTERM"
+	wait "$controller"
+	expect_eq "$?" 1 "exit status"
+	result=$(cat /tmp/result)
+	expect_match "$result" '"status":"error".*"error":"host: interrupted by SIGTERM"' "result"
+	expect_match "$result" '"reason":"request"' "thawed by the command, not the watchdog"
+	expect_no_sessions
+	expect_writable /mnt/xfs
+}
+
+# SIGTERM during the pre-script: the script gets SIGTERM (it can clean up),
+# nothing is frozen, the host is not asked, the post-script still runs.
+case_snapshot_sigterm_during_the_pre_script() {
+	load_module
+	mount_disks
+	make_host ok
+	azure_scripts "trap 'echo pre stopped >>/tmp/app/trace; exit 1' TERM
+echo pre started >>/tmp/app/trace
+while :; do sleep 0.05; done" 'echo post >>/tmp/app/trace'
+	rm -f /tmp/host/request
+	sessions=$(sessions_since_load)
+	snapshot_in_background
+	wait_until 10 grep -q "pre started" /tmp/app/trace || fail "the pre-script did not start"
+	kill -TERM "$controller"
+	wait_until 10 gone "$controller" || fail "still running 10 s after SIGTERM"
+	wait "$controller"
+	expect_eq "$?" 1 "exit status"
+	expect_eq "$(tr '\n' ' ' </tmp/app/trace)" "pre started pre stopped post " \
+		"the pre-script stopped by SIGTERM, the post-script ran"
+	expect_match "$(cat /tmp/result)" \
+		'"status":"error","consistency":"none","error":"pre-script: interrupted by SIGTERM"' "result"
+	[ ! -e /tmp/host/request ] || fail "the host was asked after SIGTERM"
+	expect_eq "$(sessions_since_load)" "$sessions" "sessions after SIGTERM: nothing was frozen"
+	expect_match "$(cat /var/lib/snapfreeze/state.json)" '"filesystem_only_left":0' \
+		"a signal is not an application failure"
+}
+
+# One snapshot at a time: a second one fails at once and names the lock.
+case_snapshot_second_one_refused() {
+	load_module
+	mount_disks
+	make_host hang
+	rm -f /tmp/host/request
+	snapshot_in_background
+	wait_until 10 test -s /tmp/host/request || fail "the host was not asked"
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh
+	expect_eq "$status" 1 "second snapshot"
+	expect_match "$err" "another snapshot is running \(/run/snapfreeze.lock is locked\)" "message"
+	kill -TERM "$controller"
+	wait "$controller"
+	expect_no_sessions
+}
+
+# A failed pre-script with continueBackupOnFailure: filesystem-consistent,
+# and a success; the failure is in the log.
+case_snapshot_continues_after_a_failed_pre_script() {
+	load_module
+	mount_disks
+	make_host ok
+	azure_scripts 'echo pre failing; exit 4' 'echo post >>/tmp/app/trace' \
+		'"continueBackupOnFailure": true'
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$out" '"status":"success","consistency":"filesystem"' "result"
+	expect_match "$out" '"message":"frozen sessions 1, targets 3"' "frozen while the host answered"
+	expect_eq "$(cat /tmp/app/trace)" "post" "post-script"
+	log=$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)
+	expect_match "$log" "INFO \[[0-9-]+\] pre-script> pre failing$" "script output, a log line"
+	expect_match "$log" "ERROR \[[0-9-]+\] pre-script: /tmp/app/pre.sh failed: exit status 4" \
+		"the failure logged"
+}
+
+# fsFreezeEnabled false: the host takes the snapshot, nothing is frozen.
+case_snapshot_without_freezing_when_azure_says_so() {
+	load_module
+	mount_disks
+	make_host ok
+	azure_scripts 'echo pre >>/tmp/app/trace' 'echo post >>/tmp/app/trace' \
+		'"fsFreezeEnabled": false'
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$out" '"status":"success","consistency":"application"' "result"
+	expect_match "$out" '"message":"frozen sessions 0, targets 0".*"freezer":"none"' \
+		"the host asked, nothing frozen"
+	expect_eq "$(tr '\n' ' ' </tmp/app/trace)" "pre post " "scripts around the host's snapshot"
+}
+
+# A pre-script past its timeout is killed; an unsafe script is refused by
+# name and mode; neither freezes anything.
+case_snapshot_script_timeout_and_unsafe_script() {
+	load_module
+	mount_disks
+	make_host ok
+	sessions=$(sessions_since_load)
+	azure_scripts 'exec sleep 100' '' '"timeoutInSeconds": 1'
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_eq "$status" 1 "snapshot with a hung pre-script"
+	expect_match "$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)" \
+		"pre-script: /tmp/app/pre.sh failed: killed after 1 s, 1 attempt" "killed at its timeout"
+	expect_match "$out" '"consistency":"none"' "no snapshot"
+
+	azure_scripts 'true' ''
+	chmod 777 /tmp/app/pre.sh
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
+	expect_eq "$status" 1 "snapshot with a world-writable pre-script"
+	expect_match "$out" '"error":"pre-script: /tmp/app/pre.sh: mode 0777, must not be writable by group or others"' \
+		"refusal"
+	expect_eq "$(sessions_since_load)" "$sessions" "sessions: nothing was frozen"
+}
+
+# A host that cannot be reached fails the snapshot before anything is frozen.
+case_snapshot_unreachable_host_fails_before_freezing() {
+	load_module
+	mount_disks
+	sessions=$(sessions_since_load)
+	run snapfreeze snapshot --host unix:/nonexistent/host.sock --json
+	expect_eq "$status" 1 "snapshot"
+	expect_match "$out" '"status":"error","consistency":"none","error":"unix:/nonexistent/host.sock: connect: No such file or directory"' \
+		"result"
+	expect_eq "$(sessions_since_load)" "$sessions" "sessions: nothing was frozen"
+	run snapfreeze snapshot --host bogus:x
+	expect_eq "$status" 2 "a URI of no known scheme"
+	expect_match "$err" "host URI 'bogus:x': not serial:, unix:, vsock:, exec:, http:// or https://" \
+		"message"
+}
+
+# As Azure's handler, a configuration that is refused still ends in an
+# error status that says why.
+case_snapshot_handler_reports_a_bad_configuration() {
+	load_module
+	rm -rf /tmp/ext
+	mkdir -p /tmp/ext/status /etc/snapfreeze
+	trap 'rm -f /etc/snapfreeze/snapfreeze.json' EXIT
+	echo '{"host": "exec:true"}' >/etc/snapfreeze/snapfreeze.json
+	chmod 666 /etc/snapfreeze/snapfreeze.json
+	cat >/tmp/ext/HandlerEnvironment.json <<-'EOF2'
+	[{"name": "Microsoft.Azure.RecoveryServices.VMSnapshotLinux", "version": 1.0,
+	  "handlerEnvironment": {"logFolder": "/tmp/ext/log", "configFolder": "/tmp/ext",
+	                         "statusFolder": "/tmp/ext/status"}}]
+	EOF2
+	ConfigSequenceNumber=7 run snapfreeze snapshot --handler-env /tmp/ext/HandlerEnvironment.json
+	expect_eq "$status" 1 "snapshot"
+	expect_match "$(cat /tmp/ext/status/7.status)" \
+		'"status":"error","code":1,"formattedMessage":\{"lang":"en-US","message":"snapshot [0-9-]+ failed: /etc/snapfreeze/snapfreeze.json: mode 0666, must not be writable by group or others"\}' \
+		"error status"
+}
