@@ -720,6 +720,9 @@ static void slow_snapshot_sends_progress(void **state)
 	assert_true(progress >= 2);
 	cJSON_Delete(json);
 	stop_hostd(&hostd);
+	assert_true(log_has("INFO \\[p-1\\] snapshot requested: .*the guest waits 300 ms "
+			    "\\(up to 5000 ms with progress\\)$"));
+	assert_true(log_has("INFO \\[p-1\\] progress sent: working for [0-9]+ ms$"));
 }
 
 /* Without max_deadline_ms the guest takes no progress: none is sent. */

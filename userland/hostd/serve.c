@@ -182,8 +182,9 @@ static void send_progress(struct server *server)
 		return;
 	snprintf(message, sizeof(message), "working for %llu ms",
 		 (unsigned long long)(now - server->job_started));
-	send_to_guest(server, server->job_id, "progress",
-		      hostd_progress_line(server->job_id, message));
+	if (send_to_guest(server, server->job_id, "progress",
+			  hostd_progress_line(server->job_id, message)))
+		hostd_log(SF_LOG_INFO, server->job_id, "progress sent: %s", message);
 	server->next_progress = now + server->progress_every;
 }
 
@@ -226,11 +227,15 @@ static void start_job(struct server *server, const struct hostd_request *request
 {
 	struct hostd_result result = { 0 };
 	uint64_t deadline = answer_deadline(request->max_deadline_ms ?: request->deadline_ms);
+	char longest[64] = "";
 
+	if (request->max_deadline_ms)
+		snprintf(longest, sizeof(longest), " (up to %u ms with progress)",
+			 request->max_deadline_ms);
 	hostd_log(SF_LOG_INFO, request->id,
-		  "snapshot requested: %s consistency, %zu filesystem%s, the guest waits %u ms",
+		  "snapshot requested: %s consistency, %zu filesystem%s, the guest waits %u ms%s",
 		  request->consistency, request->n_targets, request->n_targets == 1 ? "" : "s",
-		  request->deadline_ms);
+		  request->deadline_ms, longest);
 	server->job = server->backend->start(server->options, request, line, deadline,
 					     &result);
 	if (!server->job) {
