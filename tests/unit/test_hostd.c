@@ -38,6 +38,10 @@ enum qmp_mode {
 	QMP_FAIL,		/* the transaction fails */
 	QMP_SILENT,		/* no greeting, nothing */
 	QMP_HOLD,		/* the transaction returns when released */
+	/* It greets, then never answers that command. */
+	QMP_STUCK_CAPABILITIES,
+	QMP_STUCK_QUERY_BLOCK,
+	QMP_STUCK_TRANSACTION,
 };
 
 struct fake_qmp {
@@ -99,7 +103,10 @@ static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 		dprintf(fd, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":7,\"minor\":2,\"micro\":0}},"
 			    "\"capabilities\":[\"oob\"]}}\n");
 	while (getline(&line, &size, in) > 0) {
-		if (mode == QMP_SILENT)
+		if (mode == QMP_SILENT ||
+		    (mode == QMP_STUCK_CAPABILITIES && strstr(line, "\"qmp_capabilities\"")) ||
+		    (mode == QMP_STUCK_QUERY_BLOCK && strstr(line, "\"query-block\"")) ||
+		    (mode == QMP_STUCK_TRANSACTION && strstr(line, "\"transaction\"")))
 			continue;
 		dprintf(fd, "{\"event\":\"RTC_CHANGE\",\"data\":{\"offset\":1},"
 			    "\"timestamp\":{\"seconds\":1,\"microseconds\":2}}\n");
@@ -338,16 +345,20 @@ static void assert_disk(const cJSON *disks, int i, const char *device, const cha
 static bool log_has(const char *pattern)
 {
 	FILE *log = fopen(LOG_FILE, "re");
-	char line[4096];
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
 	bool found = false;
 	regex_t re;
 
 	assert_non_null(log);
 	assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
-	while (!found && fgets(line, sizeof(line), log)) {
-		line[strcspn(line, "\n")] = '\0';
+	while (!found && (len = getline(&line, &size, log)) > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
 		found = !regexec(&re, line, 0, NULL, 0);
 	}
+	free(line);
 	regfree(&re);
 	fclose(log);
 	return found;
@@ -452,21 +463,42 @@ static void qmp_error_answered_with_its_desc(void **state)
 	stop_with_qmp(&hostd, &qmp);
 }
 
-/* A QMP socket that never speaks: "timeout" before the guest gives up. */
-static void qmp_silent_times_out_before_the_guest(void **state)
+/*
+ * QMP stuck at any stage, from a socket that never speaks on: "timeout",
+ * naming the stage, before the guest gives up.
+ */
+static void qmp_stuck_times_out_before_the_guest(void **state)
 {
+	static const struct {
+		enum qmp_mode mode;
+		const char *stage;
+	} cases[] = {
+		{ QMP_SILENT, "greeting" },
+		{ QMP_STUCK_CAPABILITIES, "qmp_capabilities" },
+		{ QMP_STUCK_QUERY_BLOCK, "query-block" },
+		{ QMP_STUCK_TRANSACTION, "transaction" },
+	};
+	char id[32], pattern[128];
 	struct fake_qmp qmp;
 	struct hostd hostd;
 	uint64_t sent;
+	size_t i;
 
 	(void)state;
-	start_with_qmp(&hostd, &qmp, QMP_SILENT);
-	sent = sf_now_ms();
-	send_request(&hostd, "slow-1", 1000);
-	assert_refused(next_answer_within(&hostd, 1000), "slow-1", "timeout", "greeting");
-	assert_true(sf_now_ms() - sent >= 800);
-	stop_with_qmp(&hostd, &qmp);
-	assert_true(log_has("WARNING \\[slow-1\\] QMP stuck at greeting"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(id, sizeof(id), "slow-%zu", i);
+		start_with_qmp(&hostd, &qmp, cases[i].mode);
+		sent = sf_now_ms();
+		send_request(&hostd, id, 1000);
+		assert_refused(next_answer_within(&hostd, 1000), id, "timeout", cases[i].stage);
+		assert_true(sf_now_ms() - sent >= 800);
+		stop_with_qmp(&hostd, &qmp);
+		snprintf(pattern, sizeof(pattern), "WARNING \\[%s\\] QMP stuck at %s: ", id,
+			 cases[i].stage);
+		assert_true(log_has(pattern));
+	}
+	assert_true(log_has("WARNING \\[slow-3\\] QMP stuck at transaction: .*"
+			    "QEMU may still take the snapshot$"));
 }
 
 static void qmp_socket_missing_answered(void **state)
@@ -528,6 +560,64 @@ static void too_long_line_then_request_served(void **state)
 	cJSON_Delete(answer);
 	stop_hostd(&hostd);
 	free(line);
+}
+
+/* Polls the log for pattern for at most timeout_ms. */
+static bool log_has_within(const char *pattern, int timeout_ms)
+{
+	uint64_t deadline = sf_now_ms() + timeout_ms;
+
+	while (!log_has(pattern)) {
+		if (!sf_remaining_ms(deadline))
+			return false;
+		poll(NULL, 0, 10);
+	}
+	return true;
+}
+
+/*
+ * A guest that does not read its channel: hostd goes on serving without
+ * waiting for it, drops the answers it has no room for whole, and the
+ * guest, once it reads, gets whole lines, then the answer to a new request.
+ */
+static void guest_not_reading_never_stalls_nor_garbles(void **state)
+{
+	enum { BIG = 12, ID_LEN = 60000 };
+	char *line = malloc(ID_LEN + 100), *id = malloc(ID_LEN + 1), *got;
+	enum sf_line status;
+	int answers = 0;
+	struct hostd hostd;
+	cJSON *answer;
+	uint64_t sent;
+	int i;
+
+	(void)state;
+	memset(id, 'i', ID_LEN);
+	id[ID_LEN] = '\0';
+	/* Refused "malformed", each answer repeats its ~60 KB id. */
+	snprintf(line, ID_LEN + 100, "{\"type\":\"snapshot\",\"version\":1,\"id\":\"%s\"}\n", id);
+	start_hostd(&hostd, echo_command);
+	sent = sf_now_ms();
+	for (i = 0; i < BIG; i++)
+		send_text(&hostd, line);
+	assert_true(log_has_within("\\] the answer is dropped: the guest does not read its channel",
+				   1000));
+	assert_true(sf_now_ms() - sent < 1000);
+	while ((status = sf_line_read(&hostd.answers, sf_now_ms() + 500, &got)) == SF_LINE_OK) {
+		answer = cJSON_Parse(got);
+		assert_non_null(answer);
+		assert_refused(answer, id, "malformed", "consistency");
+		answers++;
+	}
+	assert_int_equal(status, SF_LINE_TIMEOUT);
+	assert_true(answers > 0 && answers < BIG);
+	send_request(&hostd, "heard", 10000);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_string_equal(text(answer, "id"), "heard");
+	cJSON_Delete(answer);
+	free(line);
+	free(id);
+	stop_hostd(&hostd);
 }
 
 static void unknown_version_answered(void **state)
@@ -630,6 +720,9 @@ static void slow_snapshot_sends_progress(void **state)
 	assert_true(progress >= 2);
 	cJSON_Delete(json);
 	stop_hostd(&hostd);
+	assert_true(log_has("INFO \\[p-1\\] snapshot requested: .*the guest waits 300 ms "
+			    "\\(up to 5000 ms with progress\\)$"));
+	assert_true(log_has("INFO \\[p-1\\] progress sent: working for [0-9]+ ms$"));
 }
 
 /* Without max_deadline_ms the guest takes no progress: none is sent. */
@@ -831,10 +924,11 @@ int main(void)
 		cmocka_unit_test(qmp_snapshot_dir),
 		cmocka_unit_test(qmp_existing_overlay_refused),
 		cmocka_unit_test(qmp_error_answered_with_its_desc),
-		cmocka_unit_test(qmp_silent_times_out_before_the_guest),
+		cmocka_unit_test(qmp_stuck_times_out_before_the_guest),
 		cmocka_unit_test(qmp_socket_missing_answered),
 		cmocka_unit_test(malformed_lines_answered),
 		cmocka_unit_test(too_long_line_then_request_served),
+		cmocka_unit_test(guest_not_reading_never_stalls_nor_garbles),
 		cmocka_unit_test(unknown_version_answered),
 		cmocka_unit_test(second_request_busy_first_answered),
 		cmocka_unit_test(command_ok_names_the_snapshot),

@@ -21,8 +21,9 @@
 #                               runs (default: build/tests/fakehost)
 #   SNAPFREEZE_VM_HOST_CHECKS   run as CHECKS RELEASE WORK KERNEL_ROOT after the
 #                               VM stopped, with the disk images, the logs and
-#                               the initramfs in WORK; prints
-#                               "ok - TOPIC/NAME" or "not ok - TOPIC/NAME" lines
+#                               the initramfs in WORK; prints "1..N", then
+#                               "ok - TOPIC/NAME" or "not ok - TOPIC/NAME" for
+#                               each of the N checks
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -137,22 +138,38 @@ boot() {
 }
 
 # run_host_checks RELEASE WORK KERNEL_ROOT: the checks made on the host
-# after the VM stopped; a checker that fails without saying which check
-# fails too.
+# after the VM stopped. The checker declares how many it makes ("1..N")
+# before it reports them: each one it does not report fails, and so does a
+# checker without a plan, or one that fails without reporting a failure.
 run_host_checks() {
-	local line reported=0 status
+	local line planned= reported=0 failures=0 status
 	[ -n "$host_checks" ] || return 0
 	while IFS= read -r line; do
 		case "$line" in
-		"ok - "*) tap ok "$1 ${line#ok - }"; reported=1 ;;
-		"not ok - "*) tap "not ok" "$1 ${line#not ok - }"; reported=1 ;;
+		1..*) planned=${line#1..} ;;
+		"ok - "*) tap ok "$1 ${line#ok - }"; reported=$((reported + 1)) ;;
+		"not ok - "*)
+			tap "not ok" "$1 ${line#not ok - }"
+			reported=$((reported + 1))
+			failures=$((failures + 1)) ;;
 		"#"*) echo "$line" ;;
 		esac
 	done < <($host_checks "$1" "$2" "$3" 2>&1)
 	wait $! 2>/dev/null
 	status=$?
-	[ "$status" = 0 ] || [ "$reported" = 1 ] ||
-		tap "not ok" "$1 host/checks (exited with status $status)"
+	if [[ ! $planned =~ ^[0-9]+$ ]]; then
+		tap "not ok" "$1 host/checks (no plan: the checker never said how many checks it makes; exit status $status)"
+		return
+	fi
+	while ((reported < planned)); do
+		reported=$((reported + 1))
+		failures=$((failures + 1))
+		tap "not ok" "$1 host/checks (check $reported of $planned never reported; the checker exited with status $status)"
+	done
+	((reported == planned)) ||
+		tap "not ok" "$1 host/checks ($reported checks reported, $planned planned)"
+	[ "$status" = 0 ] || [ "$failures" -gt 0 ] ||
+		tap "not ok" "$1 host/checks (exited with status $status, no check failed)"
 }
 
 report_guest() { # report_guest RELEASE WORK: one line per case, in list order

@@ -33,11 +33,13 @@ static const char usage[] =
 	"                         disk's current image)\n"
 	"  --log FILE             log there (default: standard error)\n"
 	"  --once                 exit after answering the first request\n"
-	"  --connect-timeout SEC  how long to wait for the guest's socket (default 30)\n"
+	"  --connect-timeout SEC  how long to wait for the guest's socket (default 30;\n"
+	"                         0: one attempt)\n"
 	"  -h, --help             show this help\n"
 	"  --version              show the version\n"
 	"\n"
-	"Exit codes: 0 success (also when the VM closes the channel), 1 failure,\n"
+	"Exit codes: 0 success: the VM closed the channel, SIGINT or SIGTERM came, or\n"
+	"--once answered; 1 failure (the guest's socket did not appear in time);\n"
 	"2 usage error.\n";
 
 enum {

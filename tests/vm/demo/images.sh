@@ -2,32 +2,32 @@
 # Usage: images.sh RELEASE WORK KERNEL_ROOT
 #
 # make demo's host side, once the VM stopped: what snapfreeze-hostd did,
-# the images it made, and each image that holds the snapshot checked
-# without mounting it or replaying anything (e2e/fscheck.sh).
+# the images it made, and the snapshot checked as the end-to-end tests
+# check theirs (e2e/snapshots.sh): each point-in-time image without
+# mounting it or replaying anything, then the records the application finds
+# on the three disks, read back in a second boot: exactly those up to the
+# pre-script's marker. Prints "1..N" and a line per check; exits 1 if any
+# failed.
 set -uo pipefail
-work=$2
+release=$1 work=$2 kroot=$3
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../e2e/fscheck.sh"
-filesystems=(ext4 xfs btrfs)
+out=$work/verify
+topic=demo
+. "$here/../e2e/snapshots.sh"
+checks=(snapshot_images readback_boot "${consistent_checks[@]}")
 
-id=$(tr -d '\r' <"$work/tap.log" | sed -n 's/^# e2e-snapshot demo \([^ ]*\) .*/\1/p')
-[ -n "$id" ] || { echo "not ok - demo/snapshot_images (no snapshot was taken)"; exit 0; }
+rm -rf "$out"
+mkdir -p "$out"
+echo "1..${#checks[@]}"
 echo "# On the host, snapfreeze-hostd's log:"
 sed 's/^/#   /' "$work/host-agent.log"
-for i in 0 1 2; do
-	fs=${filesystems[i]}
-	overlay=$work/virtio$i-$id.qcow2
-	image=$(qemu-img info "$overlay" 2>/dev/null | sed -n 's/^backing file: //p')
-	if [ -z "$image" ]; then
-		echo "not ok - demo/${fs}_snapshot_clean (no overlay $overlay)"
-		continue
-	fi
-	echo "# virtio$i ($fs): $image holds the snapshot ($(du -h "$image" | cut -f1) used);"
-	echo "#   the VM's writes since went to $overlay"
-	if output=$("${fs}_clean" "$image" 2>&1); then
-		echo "ok - demo/${fs}_snapshot_clean"
-	else
-		echo "not ok - demo/${fs}_snapshot_clean"
-	fi
-	printf '%s\n' "$output" | sed 's/^/#   /'
-done
+read -r _ id _ marker < <(noted | grep '^demo ')
+if [ -z "${id:-}" ]; then
+	not_checked "no snapshot was taken" "${checks[@]}"
+elif ! check snapshot_images copy_images "$work" demo "$id"; then
+	not_checked "no images" "${checks[@]:1}"
+else
+	read_back demo
+	consistent_snapshot "" demo "$marker"
+fi
+[ "$failures" = 0 ]

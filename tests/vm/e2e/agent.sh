@@ -12,8 +12,13 @@
 # cases of consistency.sh and faults.sh make them:
 #   ok      the connection goes through
 #   kill    hostd is killed (SIGKILL) while it waits, then started again
-#   late    hostd is stopped (SIGSTOP), the connection goes through, and
-#           hostd continues (SIGCONT) a second after the guest's deadline
+#   late    hostd is stopped (SIGSTOP) before the request comes, and
+#           continues (SIGCONT) a second after the guest gave up on it: it
+#           takes the snapshot and answers, too late. Its answer waits in
+#           the channel while the guest's port is closed, and must be gone
+#           by the next request: the guest took it first (and skipped it)
+#   slow    QEMU gets the transaction 8 s late: longer than the guest waits
+#           without hostd's progress messages
 #   refuse  the overlay folder is moved away until QMP has answered: QEMU
 #           cannot create the overlays and fails the transaction
 # Requests beyond the plan go through. On SIGTERM (run.sh: the VM stopped)
@@ -22,10 +27,16 @@ set -uo pipefail
 guest=$1 qmp=$2 work=$3
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
-plan=(ok ok kill ok late ok refuse ok)
+plan=(ok ok kill ok late ok slow refuse ok)
+# The late case's guest waits 3 s for its answer (faults.sh).
+late_guest_wait_ms=3000
+slow_transaction_ms=8000
+# No wait here outlasts the VM, which run.sh kills after this long.
+bound=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
 overlays=$work/overlays
 gate=$(dirname "$guest")/gate.sock
 request=0
+late_answer=
 hostd=
 
 start_hostd() {
@@ -35,49 +46,51 @@ start_hostd() {
 	echo "agent: hostd started, pid $hostd"
 }
 
-verdict() { # verdict pass|drop: for the connection the gate holds
+verdict() { # verdict pass|drop|"delay MS": for the connection the gate holds
 	echo "$1" >&"${GATE[1]}"
 }
 
 # gate_says EVENT: the gate's next line, which must be "EVENT N".
 gate_says() {
 	local event number
-	read -r -t 600 event number <&"${GATE[0]}" && [ "$event" = "$1" ] || {
-		echo "agent: the gate said '$event $number', not $1"
+	read -r -t "$bound" event number <&"${GATE[0]}" && [ "$event" = "$1" ] || {
+		echo "agent: the gate said '${event:-nothing}${number:+ $number}', not $1"
 		return 1
 	}
 }
 
-# in_loop: hostd waits in its poll loop (x86-64 poll or ppoll), between two
-# steps of its work.
-in_loop() {
-	local number rest
-	read -r number rest <"/proc/$hostd/syscall" 2>/dev/null
-	[ "$number" = 7 ] || [ "$number" = 271 ]
+# queued qemu|hostd: the bytes at that end of the guest's channel that were
+# not read yet. QEMU reads hostd's lines only while the guest holds its port
+# open; hostd, stopped, reads no request.
+queued() {
+	local qemu_end
+	qemu_end=$(ss -xH src "$guest" | awk '$2 == "ESTAB" { print $3, $8; exit }')
+	[ -n "$qemu_end" ] || return 1
+	if [ "$1" = qemu ]; then
+		echo "${qemu_end% *}"
+	else
+		ss -xH | awk -v peer="${qemu_end#* }" '$2 == "ESTAB" && $6 == peer { print $3; exit }'
+	fi
 }
 
-# until_in_loop: at most 5 s. A request that hostd read is done with only
-# once it is back in its loop: stopped before, it would read the next
-# request the guest sends meanwhile before it sees that the first one's
-# deadline passed, and answer "busy".
-until_in_loop() {
-	local tries=250
-	until in_loop; do
-		((tries-- > 0)) || { echo "agent: hostd did not go back to its loop"; return 1; }
-		sleep 0.02
+# hold_back_request: the next request reaches hostd only once the guest
+# gave up on it.
+hold_back_request() {
+	local tries=$((bound * 20)) bytes
+	kill -STOP "$hostd"
+	echo "agent: hostd stopped before the next request"
+	until bytes=$(queued hostd) && [ "${bytes:-0}" -gt 0 ]; do
+		((tries-- > 0)) || { echo "agent: no request came"; return 1; }
+		sleep 0.05
 	done
-}
-
-# How long the guest waits for the answer to the request in progress.
-guest_deadline_ms() {
-	sed -n 's/.*snapshot requested: .*the guest waits \([0-9]*\) ms.*/\1/p' \
-		"$work/hostd.log" | tail -n 1
+	sleep $(((late_guest_wait_ms + 1000) / 1000))
+	kill -CONT "$hostd"
+	echo "agent: a request of $bytes bytes came; hostd continued a second after the guest's deadline"
 }
 
 inject() { # inject STEP
-	local ms
 	case $1 in
-	ok)
+	ok | late)
 		verdict pass ;;
 	kill)
 		kill -KILL "$hostd"
@@ -85,15 +98,9 @@ inject() { # inject STEP
 		echo "agent: hostd killed mid-request (status $?)"
 		verdict drop
 		start_hostd ;;
-	late)
-		until_in_loop
-		kill -STOP "$hostd"
-		verdict pass
-		ms=$(guest_deadline_ms)
-		echo "agent: hostd stopped; the guest waits ${ms:-?} ms"
-		sleep $(((${ms:-10000} + 1999) / 1000))
-		kill -CONT "$hostd"
-		echo "agent: hostd continued, past the guest's deadline" ;;
+	slow)
+		verdict "delay $slow_transaction_ms"
+		echo "agent: the transaction reaches QEMU ${slow_transaction_ms} ms late" ;;
 	refuse)
 		mv "$overlays" "$overlays.away"
 		verdict pass
@@ -101,6 +108,28 @@ inject() { # inject STEP
 		mv "$overlays.away" "$overlays"
 		echo "agent: the overlay folder is back" ;;
 	esac
+}
+
+# After the late request: hostd answered it before it closed its QMP
+# connection, and the answer waits in the channel for the guest.
+late_answer_waits() {
+	late_answer=$(queued qemu)
+	echo "agent: the late answer waits in the channel: ${late_answer:-?} bytes"
+}
+
+# The next request: the guest opened its port for it, and took the late
+# answer, which came first (QEMU may take a moment to pass it on).
+late_answer_gone() {
+	local left tries=100
+	until left=$(queued qemu) && [ "$left" = 0 ] || ((tries-- == 0)); do
+		sleep 0.02
+	done
+	if [ "${late_answer:-0}" -gt 0 ] && [ "$left" = 0 ]; then
+		echo "agent: the late answer left the channel before the next request"
+	else
+		echo "agent: the late answer (${late_answer:-?} bytes) did not leave the channel: ${left:-?} bytes wait"
+	fi
+	late_answer=
 }
 
 # The VM stopped: hostd, its channel closed, ends by itself.
@@ -126,11 +155,17 @@ mkdir -p "$overlays"
 coproc GATE { exec "$top/build/tests/qmpgate" "$gate" "$qmp"; }
 trap finish TERM
 start_hostd
-while gate_says connection; do
+while :; do
+	step=${plan[request]:-ok}
+	if [ "$step" = late ]; then
+		hold_back_request || break
+	fi
+	gate_says connection || break
 	request=$((request + 1))
-	step=${plan[request - 1]:-ok}
+	[ -z "$late_answer" ] || late_answer_gone
 	echo "agent: request $request: $step"
 	inject "$step"
-	[ "$step" = refuse ] || gate_says closed
+	[ "$step" = refuse ] || gate_says closed || break
+	[ "$step" != late ] || late_answer_waits
 done
 finish

@@ -1,8 +1,9 @@
-# End to end, with the host failing (agent.sh's plan, request after
+# End to end, with the host failing or slow (agent.sh's plan, request after
 # request): hostd killed in the middle of a request, hostd answering after
-# the guest's deadline, QMP refusing the snapshot. Each time the guest
-# thaws in time and reports the failure, and the next snapshot succeeds
-# (its images checked by verify.sh).
+# the guest's deadline, a transaction slower than the guest's wait, QMP
+# refusing the snapshot. Each failure thaws the guest in time and is
+# reported, and the next snapshot succeeds (its images checked by
+# verify.sh).
 . /tests/cases/scenario.sh
 
 # How long the controller waited for the host, in whole milliseconds.
@@ -30,23 +31,43 @@ case_host_killed_mid_request() {
 	expect_application_snapshot after_kill
 }
 
-# Stopped past the deadline (3 s: three quarters of the 4 s freeze), hostd
-# answers the old request when it continues; the next snapshot skips that
-# answer and takes its own.
+# hostd, held back until the guest's deadline passed (3 s: three quarters
+# of the 4 s freeze), takes the snapshot and answers, too late. That answer
+# waits in the channel until the guest opens its port again: the next
+# snapshot gets it first, skips it and takes its own (agent.sh checks that
+# the late answer left the channel by then).
 case_host_answers_late() {
 	start_application
 	snapshot --timeout 4
 	expect_failed_snapshot "no answer in time"
 	expect_match "$(host_wait_ms)" '^3[0-9]{3}$' "waited 3 s for the host"
+	# hostd answers a second after the deadline, as agent.sh continues
+	# it: a time on the host, of which the guest hears nothing.
+	sleep 3
 	snapshot
 	expect_application_snapshot after_late
+}
+
+# The transaction takes 8 s, the guest waits 3 s for the host (host_timeout)
+# but up to 15 s (three quarters of the 20 s freeze) while hostd says it is
+# still working: the snapshot succeeds, frozen all along.
+case_host_reports_progress() {
+	start_application
+	echo '{"freeze_timeout": 20, "host_timeout": 3}' >/tmp/progress.json
+	chmod 600 /tmp/progress.json
+	snapshot --config /tmp/progress.json
+	expect_application_snapshot progress
+	[ "$(host_wait_ms)" -ge 8000 ] || fail "waited $(host_wait_ms) ms for the host, not 8 s"
+	expect_match "$(extension_log)" "host: progress: working for [0-9]+ ms" \
+		"hostd's progress logged"
+	expect_match "$out" '"reason":"request"' "thawed by the controller, not the watchdog"
 }
 
 case_qmp_refuses() {
 	start_application
 	snapshot
 	expect_failed_snapshot "transaction: "
-	expect_match "$out" '"host":\{"error":"qmp"' "the host's error"
+	expect_match "$out" '"host":\{[^}]*"error":"qmp"' "the host's error"
 	snapshot
 	expect_application_snapshot after_refusal
 }

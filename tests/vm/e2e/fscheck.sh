@@ -55,10 +55,20 @@ xfs_clean() { # xfs_clean IMAGE
 	echo "xfs_repair -n: nothing but that log and the superblock's counters"
 }
 
-btrfs_clean() { # btrfs_clean IMAGE
+# btrfs_log_tree IMAGE: a log tree, which fsync writes and the next commit
+# of a transaction (a freeze makes one) drops, is there for a mount to
+# replay; status 2 if the superblock could not be read.
+btrfs_log_tree() {
 	local log_root
 	log_root=$(btrfs inspect-internal dump-super "$1" | awk '$1 == "log_root" { print $2 }')
-	[ "$log_root" = 0 ] || { echo "a log tree (log_root $log_root) to replay"; return 1; }
+	[ -n "$log_root" ] || { echo "no log_root in the superblock"; return 2; }
+	[ "$log_root" != 0 ] || return 1
+	echo "a log tree (log_root $log_root) to replay"
+}
+
+btrfs_clean() { # btrfs_clean IMAGE
+	btrfs_log_tree "$1"
+	[ $? = 1 ] || return 1
 	btrfs check --readonly "$1" >"$1.log" 2>&1 || {
 		echo "btrfs check --readonly: exit status $?"
 		tail -n 20 "$1.log"

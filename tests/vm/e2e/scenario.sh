@@ -9,9 +9,17 @@
 # snapshot is consistent: no disk holds a record written after one that is
 # missing from another. The host checks that on the snapshot's images
 # (verify.sh).
+#
+# The btrfs file is the application's journal: it is made durable (fsync)
+# every tenth record, as a database commits its log; the kernel writes the
+# other two back when it likes. Writeback is quick (data older than 1 s,
+# every 0.5 s; ext4 and xfs commit their journal and log every second), so
+# that every disk keeps moving on its own: a snapshot taken without
+# freezing catches each where its own writeback left it.
 
 WORKLOAD=/run/workload
 RECORDS="/mnt/ext4/records /mnt/xfs/records /mnt/btrfs/records"
+MARKERS="/mnt/ext4/marker /mnt/xfs/marker /mnt/btrfs/marker"
 
 # The workload's loop. At the end of a round, while $WORKLOAD/pause exists,
 # it flushes its files, says after which record in $WORKLOAD/paused, and
@@ -23,6 +31,7 @@ workload_loop() {
 		for file in $RECORDS; do
 			echo "$n" >>"$file" || exit 1
 		done
+		[ $((n % 10)) != 0 ] || sync /mnt/btrfs/records || exit 1
 		[ -e "$WORKLOAD/pause" ] || continue
 		sync $RECORDS || exit 1
 		echo "$n" >"$WORKLOAD/paused.new" && mv "$WORKLOAD/paused.new" "$WORKLOAD/paused"
@@ -33,12 +42,23 @@ workload_loop() {
 	done
 }
 
+quick_writeback() {
+	echo 100 >/proc/sys/vm/dirty_expire_centisecs &&
+		echo 50 >/proc/sys/vm/dirty_writeback_centisecs &&
+		echo 100 >/proc/sys/fs/xfs/xfssyncd_centisecs &&
+		mount -o remount,commit=1 /mnt/ext4 ||
+		fail "quick writeback could not be set"
+}
+
 # start_workload: from record 1 again, in the background (the runner ends
-# it after the case).
+# it after the case). What earlier cases left (records, markers) is gone
+# for good first, as an application starts on files it made durable.
 start_workload() {
+	quick_writeback
 	rm -rf "$WORKLOAD"
 	mkdir -p "$WORKLOAD"
-	rm -f $RECORDS
+	rm -f $RECORDS $MARKERS
+	sync
 	workload_loop &
 	echo $! >"$WORKLOAD/pid"
 }
@@ -100,7 +120,8 @@ snapshot() {
 expect_application_snapshot() {
 	expect_eq "$status" 0 "snapshot"
 	expect_match "$out" '"status":"success","consistency":"application"' "result"
-	expect_match "$out" '"host":\{"snapshot":"[^"]+"' "the host's snapshot name"
+	expect_match "$out" "\"host\":\\{[^}]*\"snapshot\":\"$snapshot_id\"" \
+		"the host's answer to this request"
 	marker=$(cat /mnt/ext4/marker)
 	expect_match "$(extension_log)" "workload paused after record $marker\$" \
 		"the pre-script's output in the log"

@@ -4,8 +4,10 @@
  * the host agent of the end-to-end tests (tests/vm/e2e/agent.sh). It serves
  * the clients of the unix socket LISTEN one after the other. For each, it
  * prints "connection N" and waits for a verdict line on its standard input:
- *   pass  relays the client to TARGET until either side closes
- *   drop  (or anything else) closes the client
+ *   pass      relays the client to TARGET until either side closes
+ *   delay MS  relays too, but holds the client's "transaction" command MS
+ *             milliseconds before QEMU gets it: a slow snapshot
+ *   drop      (or anything else) closes the client
  * then prints "closed N". It exits when its standard input closes.
  *
  * snapfreeze-hostd opens a QMP connection for each snapshot request, once
@@ -65,14 +67,22 @@ static int connect_to(const char *path)
 	return fd;
 }
 
-/* 0: copied; -1: the source closed, or either side failed. */
-static int copy(int from, int to)
+/*
+ * 0: copied; -1: the source closed, or either side failed. A chunk that
+ * holds hold_for's command waits delay_ms first.
+ */
+static int copy(int from, int to, const char *hold_for, int delay_ms)
 {
 	char buf[65536];
-	ssize_t got = read(from, buf, sizeof(buf)), done = 0;
+	ssize_t got = read(from, buf, sizeof(buf) - 1), done = 0;
 
 	if (got <= 0)
 		return -1;
+	buf[got] = '\0';
+	if (hold_for && strstr(buf, hold_for)) {
+		fprintf(stderr, "qmpgate: holding %s for %d ms\n", hold_for, delay_ms);
+		poll(NULL, 0, delay_ms);
+	}
 	while (done < got) {
 		ssize_t put = write(to, buf + done, got - done);
 
@@ -84,7 +94,7 @@ static int copy(int from, int to)
 	return 0;
 }
 
-static void relay(int client, const char *target)
+static void relay(int client, const char *target, int delay_ms)
 {
 	int qmp = connect_to(target);
 
@@ -101,8 +111,9 @@ static void relay(int client, const char *target)
 				continue;
 			break;
 		}
-		if ((fds[0].revents && copy(client, qmp)) ||
-		    (fds[1].revents && copy(qmp, client)))
+		if ((fds[0].revents &&
+		     copy(client, qmp, delay_ms ? "\"transaction\"" : NULL, delay_ms)) ||
+		    (fds[1].revents && copy(qmp, client, NULL, 0)))
 			break;
 	}
 	close(qmp);
@@ -112,7 +123,7 @@ int main(int argc, char **argv)
 {
 	char verdict[64];
 	unsigned long n = 0;
-	int listener;
+	int listener, delay_ms;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: qmpgate LISTEN TARGET\n");
@@ -137,7 +148,9 @@ int main(int argc, char **argv)
 		if (!fgets(verdict, sizeof(verdict), stdin))
 			return 0;
 		if (!strcmp(verdict, "pass\n"))
-			relay(client, argv[2]);
+			relay(client, argv[2], 0);
+		else if (sscanf(verdict, "delay %d", &delay_ms) == 1 && delay_ms > 0)
+			relay(client, argv[2], delay_ms);
 		close(client);
 		printf("closed %lu\n", n);
 	}
