@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "lineio.h"
 
 #define OUTPUT_LIMIT 1024	/* bytes kept of each of its stdout and stderr */
@@ -55,15 +56,11 @@ static void close_fd(int *fd)
 
 static void child_exec(const char *command, const int stdio[3])
 {
-	sigset_t none;
 	int fd;
 
 	/* A group of its own: a timeout ends what it started too. */
 	setpgid(0, 0);
-	/* The server's blocked and ignored signals are not the command's. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	sf_child_reset_signals();
 	for (fd = 0; fd < 3; fd++)
 		if (dup2(stdio[fd], fd) < 0)
 			_exit(127);
