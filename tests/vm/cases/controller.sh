@@ -248,21 +248,23 @@ case_snapshot_serial_late_answer_is_skipped() {
 	expect_no_sessions
 }
 
+# A host on a unix socket, answering each way it can: only "ok" succeeds,
+# and every failure names its cause and leaves nothing frozen.
 case_snapshot_over_a_unix_socket() {
 	load_module
 	mount_disks
-	for mode in ok error; do
+	mkdir -p /var/lib
+	for expected in "ok:0:" "error:1:host: refused by the test host" \
+		"garbage:1:not a JSON object" "silence:1:no answer in time"; do
+		mode=${expected%%:*}
+		message=${expected#*:*:}
 		fakehost --listen /tmp/host.sock "$mode" &
 		wait_until 5 test -S /tmp/host.sock
-		mkdir -p /var/lib
-		run snapfreeze snapshot --host unix:/tmp/host.sock --json
+		run snapfreeze snapshot --host unix:/tmp/host.sock --timeout 4 --json
 		kill $!
 		rm -f /tmp/host.sock
-		if [ "$mode" = ok ]; then
-			expect_eq "$status" 0 "snapshot, host answering ok"
-		else
-			expect_eq "$status" 1 "snapshot, host refusing"
-		fi
+		expect_eq "$status" "$(echo "$expected" | cut -d: -f2)" "snapshot, host answering $mode"
+		expect_match "$out$err" "$message" "snapshot, host answering $mode"
 		expect_no_sessions
 	done
 }
