@@ -46,6 +46,12 @@ HOST
 	echo "$1" >/tmp/host/answer
 }
 
+# The exec host is started before the freeze; it is asked once it reads a
+# request (an empty line: the command ended without asking).
+host_asked() {
+	grep -qs '"type":"snapshot"' /tmp/host/request
+}
+
 case_snapshot_through_a_host() {
 	load_module
 	mount_disks
@@ -123,7 +129,7 @@ case_snapshot_runs_application_scripts() {
 	expect_eq "$status" 1 "pre-script failed, continueBackupOnFailure false"
 	expect_match "$out" '"status":"error","consistency":"none","error":"pre-script: failed' "result"
 	! printf '%s' "$out" | grep -q '"session"' || fail "a session reported, yet nothing was frozen"
-	[ ! -s /tmp/host/request ] || fail "the host was asked after the pre-script failed"
+	! host_asked || fail "the host was asked after the pre-script failed"
 	expect_eq "$(tr '\n' ' ' </tmp/app/trace)" "pre db post post " "post-script still ran"
 	rm /tmp/app/broken
 
@@ -450,7 +456,7 @@ case_snapshot_sigterm_cuts_the_host_wait_short() {
 	make_host hang
 	rm -f /tmp/host/request
 	snapshot_in_background --timeout 60
-	wait_until 10 test -s /tmp/host/request || fail "the host was not asked"
+	wait_until 10 host_asked || fail "the host was not asked"
 	frozen_session || fail "not frozen while the host is asked"
 	kill -TERM "$controller"
 	wait_until 3 gone "$controller" || fail "still running 3 s after SIGTERM"
@@ -484,7 +490,7 @@ while :; do sleep 0.05; done" 'echo post >>/tmp/app/trace'
 		"the pre-script stopped by SIGTERM, the post-script ran"
 	expect_match "$(cat /tmp/result)" \
 		'"status":"error","consistency":"none","error":"pre-script: interrupted by SIGTERM"' "result"
-	[ ! -s /tmp/host/request ] || fail "the host was asked after SIGTERM"
+	! host_asked || fail "the host was asked after SIGTERM"
 	expect_eq "$(sessions_since_load)" "$sessions" "sessions after SIGTERM: nothing was frozen"
 	expect_match "$(cat /var/lib/snapfreeze/state.json)" '"filesystem_only_left": ?0[,}]' \
 		"a signal is not an application failure"
@@ -497,7 +503,7 @@ case_snapshot_second_one_refused() {
 	make_host hang
 	rm -f /tmp/host/request
 	snapshot_in_background
-	wait_until 10 test -s /tmp/host/request || fail "the host was not asked"
+	wait_until 10 host_asked || fail "the host was not asked"
 	run snapfreeze snapshot --host exec:/tmp/host/host.sh
 	expect_eq "$status" 1 "second snapshot"
 	expect_match "$err" "another snapshot is running \(/run/snapfreeze.lock is locked\)" "message"
