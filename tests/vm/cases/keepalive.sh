@@ -1,5 +1,5 @@
-# The watchdog's keepalive: a session held only while its controller is
-# alive and petting it, and never beyond its timeout.
+# The watchdog's keepalive: a session held only while its controller makes
+# progress and pets it, and never beyond its timeout.
 
 # Milliseconds since boot (10 ms resolution).
 now_ms() {
@@ -21,6 +21,14 @@ start_attached() {
 	id=$(json_number "$(cat "$output")" id)
 }
 
+# The session's life by the kernel's clock, from its THAWED event in
+# /tmp/events: milliseconds from the FREEZE request to the last thaw.
+thawed_after_ms() {
+	ns=$(json_number "$(grep '"event":"thawed"' /tmp/events)" duration_ns)
+	[ -n "$ns" ] || fail "no duration in the thawed event: $(cat /tmp/events)"
+	echo $((ns / 1000000))
+}
+
 # A process that hangs while frozen (stopped here) is not petting: the
 # kernel thaws within the interval, long before the hard deadline, and the
 # command, once it runs again, says the freeze was lost.
@@ -30,6 +38,7 @@ case_stopped_controller_thawed_by_missed_keepalive() {
 	before=$(json_number "$(snapfreeze status --json)" keepalive_thaws)
 	start_watcher 2
 	start_attached /tmp/stopped.out --keepalive 1 --timeout 30 /mnt/ext4
+	seen_frozen=$(now_ms)
 	expect_match "$(cat /tmp/stopped.out)" '"timeout_ms":30000,"keepalive_ms":1000' "session"
 	start_writer /mnt/ext4/stopped x
 	wait_until 5 blocked "$writer" || fail "a write did not block"
@@ -43,6 +52,13 @@ case_stopped_controller_thawed_by_missed_keepalive() {
 	echo "thawed $(($(now_ms) - stopped)) ms after SIGSTOP" >&2
 	wait_until 5 gone "$watcher" || fail "no thawed event"
 	expect_match "$(cat /tmp/events)" '"event":"thawed".*"reason":"keepalive-missed"' "event"
+	# The request came before the reply was seen: the thaw came at most
+	# that long after SIGSTOP.
+	lived=$(thawed_after_ms)
+	late=$((seen_frozen + lived - stopped))
+	echo "the kernel thawed at most $late ms after SIGSTOP, $lived ms after the request" >&2
+	[ "$late" -le 2000 ] || fail "thawed up to $late ms after SIGSTOP: more than interval + 1 s"
+	[ "$lived" -lt 10000 ] || fail "the session lived $lived ms of its 30 s timeout"
 	expect_eq "$(json_number "$(snapfreeze status --json)" keepalive_thaws)" \
 		"$((before + 1))" "keepalive_thaws counter"
 	kill -CONT "$pid"
@@ -70,8 +86,42 @@ case_petting_cannot_pass_the_hard_deadline() {
 	wait_until 5 gone "$watcher" || fail "no thawed event"
 	expect_match "$(cat /tmp/events)" '"event":"thawed".*"reason":"watchdog"' "event"
 	[ "$elapsed" -ge 2900 ] || fail "ended after $elapsed ms, before its 3 s timeout"
+	lived=$(thawed_after_ms)
+	[ "$lived" -ge 3000 ] && [ "$lived" -lt 4000 ] ||
+		fail "the kernel thawed $lived ms after the request, not at its 3 s timeout"
 	exec 3>&-
 	expect_writable /mnt/xfs
+}
+
+# The command blocks writing its own output to the filesystem it froze: the
+# process runs, but makes no progress. The keepalives stop, the kernel
+# thaws within one and a half intervals (not at the 30 s timeout), and the
+# command, unblocked, reports the freeze lost.
+case_blocked_on_its_own_output_thawed_by_missed_keepalive() {
+	load_module
+	mount_disks
+	start_watcher 2
+	rm -f /tmp/hold /mnt/ext4/freeze.out
+	mkfifo /tmp/hold
+	exec 3<>/tmp/hold
+	snapfreeze freeze --json --keepalive 1 --timeout 30 /mnt/ext4 \
+		</tmp/hold >/mnt/ext4/freeze.out 2>/tmp/blocked.err 3>&- &
+	pid=$!
+	wait_until 10 grep -q '"event":"frozen"' /tmp/events || fail "not frozen: $(cat /tmp/blocked.err)"
+	wait_until 2 blocked "$pid" || fail "the command did not block writing to /mnt/ext4"
+	wait_until 10 gone "$watcher" || fail "not thawed 10 s after the freeze (timeout 30 s)"
+	expect_match "$(grep '"event":"thawed"' /tmp/events)" '"reason":"keepalive-missed"' "event"
+	lived=$(thawed_after_ms)
+	echo "the kernel thawed $lived ms after the request" >&2
+	[ "$lived" -lt 3000 ] || fail "frozen for $lived ms with a keepalive of 1 s"
+	wait_until 10 gone "$pid" || fail "did not exit once thawed"
+	wait "$pid"
+	expect_eq "$?" 5 "exit status"
+	expect_match "$(cat /tmp/blocked.err)" \
+		"(ended before it was released: keepalive-missed|was lost)" "message"
+	expect_match "$(head -n 1 /mnt/ext4/freeze.out)" '"state":"frozen"' "the output it was writing"
+	exec 3>&-
+	expect_no_sessions
 }
 
 # Only the socket that froze an attached session may pet it; anyone may pet
