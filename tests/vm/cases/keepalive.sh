@@ -184,6 +184,37 @@ case_keepalive_interval_bounds() {
 	expect_no_sessions
 }
 
+# refuse_param NAME VALUE: writing VALUE to the module parameter NAME fails
+# with EINVAL, and leaves the parameter as it was.
+refuse_param() {
+	was=$(cat "$params/$1")
+	sh -c "echo '$2' >$params/$1" 2>/tmp/param.err && fail "$1=$2 accepted"
+	expect_match "$(cat /tmp/param.err)" "Invalid argument" "$1=$2 refused"
+	expect_eq "$(cat "$params/$1")" "$was" "$1 after writing $2"
+}
+
+case_module_parameters_validated() {
+	load_module
+	params=/sys/module/snapfreeze/parameters
+	trap 'echo 100 >$params/min_keepalive_ms; echo 60000 >$params/max_keepalive_ms
+	      echo 60000 >$params/default_timeout_ms; echo 600000 >$params/max_timeout_ms' EXIT
+	refuse_param min_keepalive_ms 0
+	refuse_param min_keepalive_ms 60001
+	refuse_param max_keepalive_ms 99
+	refuse_param min_keepalive_ms x
+	refuse_param default_timeout_ms 0
+	refuse_param max_timeout_ms 0
+	refuse_param max_timeout_ms -1
+	echo 1000 >$params/max_keepalive_ms || fail "max_keepalive_ms=1000 refused"
+	refuse_param min_keepalive_ms 1001
+	echo 1000 >$params/min_keepalive_ms || fail "min_keepalive_ms=max_keepalive_ms refused"
+	refuse_param max_keepalive_ms 999
+	expect_match "$(snapfreeze status --json)" '"min_keepalive_ms":1000,"max_keepalive_ms":1000' \
+		"bounds in the status"
+	dmesg | grep -q "snapfreeze: max_keepalive_ms: 999 refused: outside 1000\.\." ||
+		fail "no log line says why max_keepalive_ms=999 was refused"
+}
+
 # A host, run by the snapshot (exec:), that reports progress every $1
 # seconds, $2 times, then answers (or, with "never", keeps reporting).
 make_progress_host() {
