@@ -261,6 +261,29 @@ case_snapshot_host_progress_extends_the_wait() {
 	expect_writable /mnt/ext4
 }
 
+# The issue's scenario: a host that needs 20 s, four times host_timeout,
+# and says so every 2 s, with a keepalive of 5 s and a hard limit of 60 s.
+# Only the host's progress keeps the controller's wait, and with it the
+# keepalive, going: the snapshot succeeds, and no keepalive was missed.
+case_snapshot_slow_host_with_progress_kept_alive() {
+	load_module
+	mount_disks
+	before=$(json_number "$(snapfreeze status --json)" keepalive_thaws)
+	make_progress_host 2 10
+	use_config '{"host_timeout": 5, "freeze_timeout": 60, "keepalive_interval": 5}'
+	run snapfreeze snapshot --host exec:/tmp/host/progress.sh --json
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$out" '"status":"success"' "result"
+	expect_match "$out" '"keepalive_ms":5000' "the session kept alive"
+	host=$(printf '%s\n' "$out" | sed -n 's/.*"timings_ms":{[^}]*"host":\([0-9]*\).*/\1/p')
+	[ -n "$host" ] && [ "$host" -ge 20000 ] && [ "$host" -lt 30000 ] ||
+		fail "the host took $host ms, not the 20 s it needs"
+	expect_eq "$(json_number "$(snapfreeze status --json)" keepalive_thaws)" "$before" \
+		"keepalive_thaws counter"
+	expect_no_sessions
+	expect_writable /mnt/ext4
+}
+
 # Progress forever: the snapshot still gives up with a quarter of the
 # timeout to spare, and nothing stayed frozen for the timeout.
 case_snapshot_endless_progress_bounded() {
