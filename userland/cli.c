@@ -33,7 +33,8 @@ static void print_usage(FILE *out)
 	      "\n"
 	      "Exit codes: 0 success, 1 failure, 2 usage error,\n"
 	      "3 kernel module not loaded, 4 permission denied,\n"
-	      "5 the freeze ended before it was released (watchdog, unload).\n", out);
+	      "5 the freeze ended before it was released (its timeout, a missed\n"
+	      "keepalive because the command hung, or an unload).\n", out);
 }
 
 int sf_option_error(struct sf_error *err, const char *command, char **argv,
