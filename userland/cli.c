@@ -12,6 +12,7 @@ const struct sf_command sf_commands[] = {
 	{ "snapshot", cmd_snapshot, "take one consistent snapshot: scripts, freeze, host, thaw" },
 	{ "freeze", cmd_freeze, "freeze filesystems as one session" },
 	{ "thaw", cmd_thaw, "end a session, or all of them" },
+	{ "keepalive", cmd_keepalive, "keep a detached session alive" },
 	{ "status", cmd_status, "show the kernel module and its sessions" },
 	{ "watch", cmd_watch, "print the module's events as they come" },
 	{ "mounts", cmd_mounts, "show what a snapshot freezes, and what it skips" },
@@ -27,7 +28,7 @@ static void print_usage(FILE *out)
 	      "\n"
 	      "Commands:\n", out);
 	for (cmd = sf_commands; cmd->name; cmd++)
-		fprintf(out, "  %-9s %s\n", cmd->name, cmd->summary);
+		fprintf(out, "  %-10s %s\n", cmd->name, cmd->summary);
 	fputs("\n"
 	      "Run 'snapfreeze COMMAND --help' for the options of a command.\n"
 	      "\n"

@@ -153,6 +153,51 @@ case_keepalive_from_another_socket() {
 	expect_eq "$out" "keepalive -2 no such session" "a keepalive once thawed"
 }
 
+# An admin keeps a detached session alive with "snapfreeze keepalive": it
+# lives while petted, ends one interval after the last pet, and is then
+# gone; the command may not pet an attached session of another process.
+case_keepalive_command() {
+	load_module
+	mount_disks
+	start_watcher 2
+	freeze_detached --keepalive 1 /mnt/xfs
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		run snapfreeze keepalive --json "$id"
+		expect_eq "$status" 0 "keepalive $i"
+		expect_match "$out" "^\{\"id\":$id,\"keepalive_ms\":1000,\"time_left_ms\":[0-9]+\}$" \
+			"keepalive $i"
+		usleep 300000
+	done
+	left=$(json_number "$out" time_left_ms)
+	[ "$left" -gt 20000 ] && [ "$left" -lt 28000 ] ||
+		fail "$left ms left 3 s into a 30 s timeout"
+	run snapfreeze keepalive "$id"
+	expect_match "$out" "^session $id: kept alive for 1000 ms, [0-9]+ ms left before its timeout$" \
+		"the human output"
+	expect_match "$(snapfreeze status --json)" "\"id\":$id,\"state\":\"frozen\"" \
+		"frozen 3 s on, petted every 0.3 s with an interval of 1 s"
+	wait_until 3 expect_no_sessions_quietly || fail "not thawed once the keepalives stopped"
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	expect_match "$(cat /tmp/events)" '"reason":"keepalive-missed"' "event"
+	run snapfreeze keepalive "$id"
+	expect_eq "$status" 1 "a keepalive once thawed"
+	expect_match "$err" "^snapfreeze: keepalive: no such session" "message"
+
+	freeze_detached /mnt/xfs
+	run snapfreeze keepalive "$id"
+	expect_eq "$status" 0 "a session without an interval"
+	expect_match "$out" "^session $id: no keepalive interval, [0-9]+ ms left" "its output"
+	snapfreeze thaw --all >/dev/null
+
+	start_attached /tmp/owned.out --keepalive 2 --timeout 30 /mnt/xfs
+	run snapfreeze keepalive "$id"
+	expect_eq "$status" 4 "an attached session of another process"
+	expect_match "$err" "only the socket that created an attached session may keep it alive" \
+		"message"
+	exec 3>&-
+	wait_until 10 gone "$pid" || fail "did not exit at the end of its input"
+}
+
 expect_no_sessions_quietly() {
 	snapfreeze status --json | grep -q '"sessions":\[\]'
 }
