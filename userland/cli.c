@@ -12,6 +12,7 @@ const struct sf_command sf_commands[] = {
 	{ "snapshot", cmd_snapshot, "take one consistent snapshot: scripts, freeze, host, thaw" },
 	{ "freeze", cmd_freeze, "freeze filesystems as one session" },
 	{ "thaw", cmd_thaw, "end a session, or all of them" },
+	{ "keepalive", cmd_keepalive, "keep a detached session alive" },
 	{ "status", cmd_status, "show the kernel module and its sessions" },
 	{ "watch", cmd_watch, "print the module's events as they come" },
 	{ "mounts", cmd_mounts, "show what a snapshot freezes, and what it skips" },
@@ -27,13 +28,14 @@ static void print_usage(FILE *out)
 	      "\n"
 	      "Commands:\n", out);
 	for (cmd = sf_commands; cmd->name; cmd++)
-		fprintf(out, "  %-9s %s\n", cmd->name, cmd->summary);
+		fprintf(out, "  %-10s %s\n", cmd->name, cmd->summary);
 	fputs("\n"
 	      "Run 'snapfreeze COMMAND --help' for the options of a command.\n"
 	      "\n"
 	      "Exit codes: 0 success, 1 failure, 2 usage error,\n"
 	      "3 kernel module not loaded, 4 permission denied,\n"
-	      "5 the freeze ended before it was released (watchdog, unload).\n", out);
+	      "5 the freeze ended before it was released (its timeout, a missed\n"
+	      "keepalive because the command hung, or an unload).\n", out);
 }
 
 int sf_option_error(struct sf_error *err, const char *command, char **argv,

@@ -34,6 +34,7 @@ int sf_parse_interval(const char *text, uint32_t *ms);
 int cmd_status(int argc, char **argv, struct sf_error *err);
 int cmd_freeze(int argc, char **argv, struct sf_error *err);
 int cmd_thaw(int argc, char **argv, struct sf_error *err);
+int cmd_keepalive(int argc, char **argv, struct sf_error *err);
 int cmd_watch(int argc, char **argv, struct sf_error *err);
 int cmd_mounts(int argc, char **argv, struct sf_error *err);
 int cmd_snapshot(int argc, char **argv, struct sf_error *err);

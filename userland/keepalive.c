@@ -74,6 +74,27 @@ static void timespec_at_ms(struct timespec *ts, uint64_t ms)
 	ts->tv_nsec = (long)(ms % 1000) * 1000000;
 }
 
+/* False once a keepalive found the session gone, which never comes back. */
+static bool keeper_pet(struct sf_keeper *keeper)
+{
+	struct sf_keepalive_reply reply;
+	struct sf_error err;
+	uint64_t one = 1;
+	ssize_t written;
+
+	/* Other failures may pass: the next pet tries again. */
+	if (!sf_nl_keepalive(keeper->nl, keeper->id, &reply, &err) || !reply.gone)
+		return true;
+	pthread_mutex_lock(&keeper->lock);
+	keeper->lost = true;
+	keeper->why = err;
+	pthread_mutex_unlock(&keeper->lock);
+	/* Wakes the command; sf_keeper_stop() reports it anyway. */
+	written = write(keeper->lost_fd, &one, sizeof(one));
+	(void)written;
+	return false;
+}
+
 /*
  * Each look is scheduled from the end of the last one, not from the plan:
  * after a stall (the process was stopped) a burst of pets would revive a
@@ -83,38 +104,24 @@ static void timespec_at_ms(struct timespec *ts, uint64_t ms)
 static void *keeper_main(void *arg)
 {
 	struct sf_keeper *keeper = arg;
-	struct sf_keepalive_reply reply;
 	struct timespec next;
-	struct sf_error err;
-	uint64_t one = 1, now;
-	ssize_t written;
-	int ret;
+	bool alive = true;
 
 	pthread_mutex_lock(&keeper->lock);
-	while (!keeper->stopping) {
+	while (alive && !keeper->stopping) {
 		timespec_at_ms(&next, sf_now_ms() + keeper->period_ms);
 		while (!keeper->stopping &&
 		       pthread_cond_timedwait(&keeper->wake, &keeper->lock, &next) != ETIMEDOUT)
 			;
-		if (keeper->stopping)
-			break;
-		now = sf_now_ms();
-		if (!sf_keepalive_should_pet(now, atomic_load(&keeper->last_alive_ms),
+		if (keeper->stopping ||
+		    !sf_keepalive_should_pet(sf_now_ms(),
+					     atomic_load(&keeper->last_alive_ms),
 					     keeper->grace_ms,
 					     atomic_load(&keeper->alive_until_ms)))
 			continue;
 		pthread_mutex_unlock(&keeper->lock);
-		ret = sf_nl_keepalive(keeper->nl, keeper->id, &reply, &err);
+		alive = keeper_pet(keeper);
 		pthread_mutex_lock(&keeper->lock);
-		/* Other failures may pass; a session gone never comes back. */
-		if (ret && reply.gone) {
-			keeper->lost = true;
-			keeper->why = err;
-			/* Wakes the command; sf_keeper_stop() reports it anyway. */
-			written = write(keeper->lost_fd, &one, sizeof(one));
-			(void)written;
-			break;
-		}
 	}
 	pthread_mutex_unlock(&keeper->lock);
 	return NULL;
@@ -206,6 +213,13 @@ int sf_keeper_stop(struct sf_keeper *keeper, struct sf_error *err)
 	pthread_cond_signal(&keeper->wake);
 	pthread_mutex_unlock(&keeper->lock);
 	pthread_join(keeper->thread, NULL);
+	/*
+	 * A keeper that stopped petting while the command gave no sign of life
+	 * never learnt whether the kernel thawed meanwhile: ask once more, so
+	 * that the command does not carry on as if still frozen.
+	 */
+	if (!keeper->lost)
+		keeper_pet(keeper);
 	if (keeper->lost)
 		ret = sf_fail(err, SF_EXIT_FREEZE_LOST, "%s", keeper->why.msg);
 	keeper_free(keeper);

@@ -584,7 +584,8 @@ int sf_nl_keepalive(struct sf_nl *nl, uint64_t id, struct sf_keepalive_reply *re
 	memset(reply, 0, sizeof(*reply));
 	ret = sf_nl_transact(nl, sf_nl_session_msg(nl, SNAPFREEZE_CMD_KEEPALIVE, id),
 			     &ex, "keepalive", err);
-	reply->gone = ex.kernel_error == -ENOENT;
+	/* ETIMEDOUT: expired, and being thawed by the watchdog. */
+	reply->gone = ex.kernel_error == -ENOENT || ex.kernel_error == -ETIMEDOUT;
 	return ret;
 }
 

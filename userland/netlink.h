@@ -76,7 +76,7 @@ struct sf_freeze_request {
 struct sf_keepalive_reply {
 	uint64_t time_left_ms;		/* until the hard deadline */
 	uint32_t keepalive_ms;
-	bool gone;			/* refused: the session no longer exists */
+	bool gone;			/* refused: the session ended, or expired */
 };
 
 typedef int (*sf_session_fn)(const struct sf_session_info *session, void *arg);

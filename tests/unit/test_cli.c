@@ -29,6 +29,9 @@ static struct {
 	{ { "snapfreeze", "thaw" }, "thaw: give one SESSION or --all" },
 	{ { "snapfreeze", "thaw", "--all", "3" }, "thaw: give one SESSION or --all" },
 	{ { "snapfreeze", "watch", "--count", "0" }, "watch: --count '0': not a positive number" },
+	{ { "snapfreeze", "keepalive" }, "keepalive: give one SESSION" },
+	{ { "snapfreeze", "keepalive", "3", "4" }, "keepalive: give one SESSION" },
+	{ { "snapfreeze", "keepalive", "x3" }, "keepalive: 'x3': not a session number" },
 };
 
 static void usage_errors_name_the_argument(void **state)

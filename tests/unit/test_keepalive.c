@@ -166,8 +166,8 @@ static void no_burst_after_a_stall(void **state)
 	keeper = start();
 	sf_keeper_alive_until(keeper, sf_now_ms() + 10000);
 	sleep_ms(1200);
-	stop(keeper);
 	n = pet_count();
+	stop(keeper);
 	assert_true(n >= 3);
 	assert_true(pets.at_ms[1] - pets.at_ms[0] >= 600 + 90);
 	for (i = 2; i < n; i++)
@@ -191,6 +191,23 @@ static void lost_session_reported(void **state)
 	assert_int_equal(pet_count(), 1);
 }
 
+/* It had stopped petting: stopping, it asks whether the session is there. */
+static void loss_found_when_stopped(void **state)
+{
+	struct sf_keeper *keeper;
+	struct sf_error err;
+
+	(void)state;
+	keeper = start();
+	sleep_ms(400);
+	pthread_mutex_lock(&pets.lock);
+	pets.gone = true;
+	pthread_mutex_unlock(&pets.lock);
+	sleep_ms(200);
+	assert_int_equal(sf_keeper_stop(keeper, &err), -1);
+	assert_int_equal(err.exit_code, SF_EXIT_FREEZE_LOST);
+}
+
 static void no_keeper(void **state)
 {
 	(void)state;
@@ -211,6 +228,7 @@ int main(void)
 		cmocka_unit_test_setup(alive_until_petted_until_then, reset),
 		cmocka_unit_test_setup(no_burst_after_a_stall, reset),
 		cmocka_unit_test_setup(lost_session_reported, reset),
+		cmocka_unit_test_setup(loss_found_when_stopped, reset),
 		cmocka_unit_test(no_keeper),
 	};
 

@@ -90,10 +90,13 @@
  *
  *   Restarts the session's keepalive interval. Only the socket that created
  *   the session may keep it alive, unless it is detached: then any caller
- *   may. Refused if the session does not exist or has ended (ENOENT), is
- *   still freezing (EAGAIN), or belongs to another socket (EPERM). A
- *   session without a keepalive interval accepts it and is unchanged.
- *   Replies with:
+ *   with CAP_SYS_ADMIN (and CAP_NET_ADMIN, as for every command) may, from
+ *   any socket. Refused if the session does not exist or has ended
+ *   (ENOENT), is still freezing (EAGAIN), or belongs to another socket
+ *   (EPERM); and if its interval or its timeout has passed already
+ *   (ETIMEDOUT): a late KEEPALIVE never revives a session, which the
+ *   watchdog then thaws at once. A session without a keepalive interval
+ *   accepts it and is unchanged. Replies with:
  *
  *     SNAPFREEZE_A_SESSION_ID: NLA_U64
  *     SNAPFREEZE_A_TIME_LEFT_MS: NLA_U64, until the timeout ends the

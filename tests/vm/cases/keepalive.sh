@@ -1,5 +1,5 @@
-# The watchdog's keepalive: a session held only while its controller is
-# alive and petting it, and never beyond its timeout.
+# The watchdog's keepalive: a session held only while its controller makes
+# progress and pets it, and never beyond its timeout.
 
 # Milliseconds since boot (10 ms resolution).
 now_ms() {
@@ -21,6 +21,14 @@ start_attached() {
 	id=$(json_number "$(cat "$output")" id)
 }
 
+# The session's life by the kernel's clock, from its THAWED event in
+# /tmp/events: milliseconds from the FREEZE request to the last thaw.
+thawed_after_ms() {
+	ns=$(json_number "$(grep '"event":"thawed"' /tmp/events)" duration_ns)
+	[ -n "$ns" ] || fail "no duration in the thawed event: $(cat /tmp/events)"
+	echo $((ns / 1000000))
+}
+
 # A process that hangs while frozen (stopped here) is not petting: the
 # kernel thaws within the interval, long before the hard deadline, and the
 # command, once it runs again, says the freeze was lost.
@@ -30,6 +38,7 @@ case_stopped_controller_thawed_by_missed_keepalive() {
 	before=$(json_number "$(snapfreeze status --json)" keepalive_thaws)
 	start_watcher 2
 	start_attached /tmp/stopped.out --keepalive 1 --timeout 30 /mnt/ext4
+	seen_frozen=$(now_ms)
 	expect_match "$(cat /tmp/stopped.out)" '"timeout_ms":30000,"keepalive_ms":1000' "session"
 	start_writer /mnt/ext4/stopped x
 	wait_until 5 blocked "$writer" || fail "a write did not block"
@@ -43,6 +52,13 @@ case_stopped_controller_thawed_by_missed_keepalive() {
 	echo "thawed $(($(now_ms) - stopped)) ms after SIGSTOP" >&2
 	wait_until 5 gone "$watcher" || fail "no thawed event"
 	expect_match "$(cat /tmp/events)" '"event":"thawed".*"reason":"keepalive-missed"' "event"
+	# The request came before the reply was seen: the thaw came at most
+	# that long after SIGSTOP.
+	lived=$(thawed_after_ms)
+	late=$((seen_frozen + lived - stopped))
+	echo "the kernel thawed at most $late ms after SIGSTOP, $lived ms after the request" >&2
+	[ "$late" -le 2000 ] || fail "thawed up to $late ms after SIGSTOP: more than interval + 1 s"
+	[ "$lived" -lt 10000 ] || fail "the session lived $lived ms of its 30 s timeout"
 	expect_eq "$(json_number "$(snapfreeze status --json)" keepalive_thaws)" \
 		"$((before + 1))" "keepalive_thaws counter"
 	kill -CONT "$pid"
@@ -70,8 +86,42 @@ case_petting_cannot_pass_the_hard_deadline() {
 	wait_until 5 gone "$watcher" || fail "no thawed event"
 	expect_match "$(cat /tmp/events)" '"event":"thawed".*"reason":"watchdog"' "event"
 	[ "$elapsed" -ge 2900 ] || fail "ended after $elapsed ms, before its 3 s timeout"
+	lived=$(thawed_after_ms)
+	[ "$lived" -ge 3000 ] && [ "$lived" -lt 4000 ] ||
+		fail "the kernel thawed $lived ms after the request, not at its 3 s timeout"
 	exec 3>&-
 	expect_writable /mnt/xfs
+}
+
+# The command blocks writing its own output to the filesystem it froze: the
+# process runs, but makes no progress. The keepalives stop, the kernel
+# thaws within one and a half intervals (not at the 30 s timeout), and the
+# command, unblocked, reports the freeze lost.
+case_blocked_on_its_own_output_thawed_by_missed_keepalive() {
+	load_module
+	mount_disks
+	start_watcher 2
+	rm -f /tmp/hold /mnt/ext4/freeze.out
+	mkfifo /tmp/hold
+	exec 3<>/tmp/hold
+	snapfreeze freeze --json --keepalive 1 --timeout 30 /mnt/ext4 \
+		</tmp/hold >/mnt/ext4/freeze.out 2>/tmp/blocked.err 3>&- &
+	pid=$!
+	wait_until 10 grep -q '"event":"frozen"' /tmp/events || fail "not frozen: $(cat /tmp/blocked.err)"
+	wait_until 2 blocked "$pid" || fail "the command did not block writing to /mnt/ext4"
+	wait_until 10 gone "$watcher" || fail "not thawed 10 s after the freeze (timeout 30 s)"
+	expect_match "$(grep '"event":"thawed"' /tmp/events)" '"reason":"keepalive-missed"' "event"
+	lived=$(thawed_after_ms)
+	echo "the kernel thawed $lived ms after the request" >&2
+	[ "$lived" -lt 3000 ] || fail "frozen for $lived ms with a keepalive of 1 s"
+	wait_until 10 gone "$pid" || fail "did not exit once thawed"
+	wait "$pid"
+	expect_eq "$?" 5 "exit status"
+	expect_match "$(cat /tmp/blocked.err)" \
+		"(ended before it was released: keepalive-missed|was lost)" "message"
+	expect_match "$(head -n 1 /mnt/ext4/freeze.out)" '"state":"frozen"' "the output it was writing"
+	exec 3>&-
+	expect_no_sessions
 }
 
 # Only the socket that froze an attached session may pet it; anyone may pet
@@ -103,6 +153,51 @@ case_keepalive_from_another_socket() {
 	expect_eq "$out" "keepalive -2 no such session" "a keepalive once thawed"
 }
 
+# An admin keeps a detached session alive with "snapfreeze keepalive": it
+# lives while petted, ends one interval after the last pet, and is then
+# gone; the command may not pet an attached session of another process.
+case_keepalive_command() {
+	load_module
+	mount_disks
+	start_watcher 2
+	freeze_detached --keepalive 1 /mnt/xfs
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		run snapfreeze keepalive --json "$id"
+		expect_eq "$status" 0 "keepalive $i"
+		expect_match "$out" "^\{\"id\":$id,\"keepalive_ms\":1000,\"time_left_ms\":[0-9]+\}$" \
+			"keepalive $i"
+		usleep 300000
+	done
+	left=$(json_number "$out" time_left_ms)
+	[ "$left" -gt 20000 ] && [ "$left" -lt 28000 ] ||
+		fail "$left ms left 3 s into a 30 s timeout"
+	run snapfreeze keepalive "$id"
+	expect_match "$out" "^session $id: kept alive for 1000 ms, [0-9]+ ms left before its timeout$" \
+		"the human output"
+	expect_match "$(snapfreeze status --json)" "\"id\":$id,\"state\":\"frozen\"" \
+		"frozen 3 s on, petted every 0.3 s with an interval of 1 s"
+	wait_until 3 expect_no_sessions_quietly || fail "not thawed once the keepalives stopped"
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	expect_match "$(cat /tmp/events)" '"reason":"keepalive-missed"' "event"
+	run snapfreeze keepalive "$id"
+	expect_eq "$status" 1 "a keepalive once thawed"
+	expect_match "$err" "^snapfreeze: keepalive: no such session" "message"
+
+	freeze_detached /mnt/xfs
+	run snapfreeze keepalive "$id"
+	expect_eq "$status" 0 "a session without an interval"
+	expect_match "$out" "^session $id: no keepalive interval, [0-9]+ ms left" "its output"
+	snapfreeze thaw --all >/dev/null
+
+	start_attached /tmp/owned.out --keepalive 2 --timeout 30 /mnt/xfs
+	run snapfreeze keepalive "$id"
+	expect_eq "$status" 4 "an attached session of another process"
+	expect_match "$err" "only the socket that created an attached session may keep it alive" \
+		"message"
+	exec 3>&-
+	wait_until 10 gone "$pid" || fail "did not exit at the end of its input"
+}
+
 expect_no_sessions_quietly() {
 	snapfreeze status --json | grep -q '"sessions":\[\]'
 }
@@ -132,6 +227,37 @@ case_keepalive_interval_bounds() {
 	expect_match "$out" "freeze_keepalive_too_short -34 keepalive" "a request below the minimum: ERANGE"
 	expect_match "$out" "keepalive_unknown_session -2 no such session" "unknown session: ENOENT"
 	expect_no_sessions
+}
+
+# refuse_param NAME VALUE: writing VALUE to the module parameter NAME fails
+# with EINVAL, and leaves the parameter as it was.
+refuse_param() {
+	was=$(cat "$params/$1")
+	sh -c "echo '$2' >$params/$1" 2>/tmp/param.err && fail "$1=$2 accepted"
+	expect_match "$(cat /tmp/param.err)" "Invalid argument" "$1=$2 refused"
+	expect_eq "$(cat "$params/$1")" "$was" "$1 after writing $2"
+}
+
+case_module_parameters_validated() {
+	load_module
+	params=/sys/module/snapfreeze/parameters
+	trap 'echo 100 >$params/min_keepalive_ms; echo 60000 >$params/max_keepalive_ms
+	      echo 60000 >$params/default_timeout_ms; echo 600000 >$params/max_timeout_ms' EXIT
+	refuse_param min_keepalive_ms 0
+	refuse_param min_keepalive_ms 60001
+	refuse_param max_keepalive_ms 99
+	refuse_param min_keepalive_ms x
+	refuse_param default_timeout_ms 0
+	refuse_param max_timeout_ms 0
+	refuse_param max_timeout_ms -1
+	echo 1000 >$params/max_keepalive_ms || fail "max_keepalive_ms=1000 refused"
+	refuse_param min_keepalive_ms 1001
+	echo 1000 >$params/min_keepalive_ms || fail "min_keepalive_ms=max_keepalive_ms refused"
+	refuse_param max_keepalive_ms 999
+	expect_match "$(snapfreeze status --json)" '"min_keepalive_ms":1000,"max_keepalive_ms":1000' \
+		"bounds in the status"
+	dmesg | grep -q "snapfreeze: max_keepalive_ms: 999 refused: outside 1000\.\." ||
+		fail "no log line says why max_keepalive_ms=999 was refused"
 }
 
 # A host, run by the snapshot (exec:), that reports progress every $1
@@ -176,6 +302,29 @@ case_snapshot_host_progress_extends_the_wait() {
 	expect_match "$out" '"keepalive_ms":1000' "the session kept alive"
 	expect_match "$(cat /tmp/host/request)" '"deadline_ms":3000,"max_deadline_ms":22500' \
 		"the request says how long progress may extend the wait"
+	expect_no_sessions
+	expect_writable /mnt/ext4
+}
+
+# The issue's scenario: a host that needs 20 s, four times host_timeout,
+# and says so every 2 s, with a keepalive of 5 s and a hard limit of 60 s.
+# Only the host's progress keeps the controller's wait, and with it the
+# keepalive, going: the snapshot succeeds, and no keepalive was missed.
+case_snapshot_slow_host_with_progress_kept_alive() {
+	load_module
+	mount_disks
+	before=$(json_number "$(snapfreeze status --json)" keepalive_thaws)
+	make_progress_host 2 10
+	use_config '{"host_timeout": 5, "freeze_timeout": 60, "keepalive_interval": 5}'
+	run snapfreeze snapshot --host exec:/tmp/host/progress.sh --json
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$out" '"status":"success"' "result"
+	expect_match "$out" '"keepalive_ms":5000' "the session kept alive"
+	host=$(printf '%s\n' "$out" | sed -n 's/.*"timings_ms":{[^}]*"host":\([0-9]*\).*/\1/p')
+	[ -n "$host" ] && [ "$host" -ge 20000 ] && [ "$host" -lt 30000 ] ||
+		fail "the host took $host ms, not the 20 s it needs"
+	expect_eq "$(json_number "$(snapfreeze status --json)" keepalive_thaws)" "$before" \
+		"keepalive_thaws counter"
 	expect_no_sessions
 	expect_writable /mnt/ext4
 }

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "output.h"
+
+static const char keepalive_usage[] =
+	"Usage: snapfreeze keepalive [--json] SESSION\n"
+	"\n"
+	"Keep a detached session with a keepalive interval alive: its interval\n"
+	"starts again now, and the kernel thaws it if another passes without a\n"
+	"keepalive. Shows how long the session may still last: its timeout is\n"
+	"the hard limit, whatever the keepalives. An attached session can only\n"
+	"be kept alive by the command that froze it.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json   print JSON, one object per line\n"
+	"  -h, --help   show this help\n";
+
+static int keepalive_output(uint64_t id, const struct sf_keepalive_reply *reply,
+			    bool json, struct sf_error *err)
+{
+	cJSON *result;
+
+	if (!json) {
+		if (reply->keepalive_ms)
+			printf("session %llu: kept alive for %u ms, %llu ms left before its timeout\n",
+			       (unsigned long long)id, reply->keepalive_ms,
+			       (unsigned long long)reply->time_left_ms);
+		else
+			printf("session %llu: no keepalive interval, %llu ms left before its timeout\n",
+			       (unsigned long long)id,
+			       (unsigned long long)reply->time_left_ms);
+		return SF_EXIT_OK;
+	}
+	result = cJSON_CreateObject();
+	if (result &&
+	    (!cJSON_AddNumberToObject(result, "id", (double)id) ||
+	     !cJSON_AddNumberToObject(result, "keepalive_ms", reply->keepalive_ms) ||
+	     !cJSON_AddNumberToObject(result, "time_left_ms", (double)reply->time_left_ms))) {
+		cJSON_Delete(result);
+		result = NULL;
+	}
+	return sf_print_json(result, err);
+}
+
+int cmd_keepalive(int argc, char **argv, struct sf_error *err)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct sf_keepalive_reply reply;
+	unsigned long long id;
+	bool json = false;
+	struct sf_nl *nl;
+	char *end;
+	int opt, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(keepalive_usage, stdout);
+			return SF_EXIT_OK;
+		default:
+			return sf_option_error(err, "keepalive", argv, opt);
+		}
+	}
+	if (argc - optind != 1)
+		return sf_fail(err, SF_EXIT_USAGE,
+			       "keepalive: give one SESSION (see: snapfreeze keepalive --help)");
+	errno = 0;
+	id = strtoull(argv[optind], &end, 10);
+	if (errno || end == argv[optind] || *end || !id)
+		return sf_fail(err, SF_EXIT_USAGE,
+			       "keepalive: '%s': not a session number", argv[optind]);
+
+	nl = sf_nl_open(err);
+	if (!nl)
+		return -1;
+	ret = sf_nl_keepalive(nl, id, &reply, err);
+	if (!ret)
+		ret = keepalive_output(id, &reply, json, err);
+	sf_nl_close(nl);
+	return ret;
+}
