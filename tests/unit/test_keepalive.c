@@ -218,9 +218,19 @@ static void no_keeper(void **state)
 	assert_int_equal(sf_keeper_stop(NULL, NULL), 0);
 }
 
+/* A third of the interval: two pets may be lost before the kernel thaws. */
+static void keepalive_period_a_third(void **state)
+{
+	(void)state;
+	assert_int_equal(sf_keepalive_period_ms(5000), 1666);
+	assert_int_equal(sf_keepalive_period_ms(100), 33);
+	assert_int_equal(sf_keepalive_period_ms(2), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(keepalive_period_a_third),
 		cmocka_unit_test(periods),
 		cmocka_unit_test(pets_within_grace_or_until),
 		cmocka_unit_test_setup(silent_command_not_petted, reset),
