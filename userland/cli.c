@@ -76,6 +76,21 @@ int sf_parse_interval(const char *text, uint32_t *ms)
 	return sf_parse_seconds(text, ms);
 }
 
+int sf_parse_session(const char *command, const char *text, uint64_t *id,
+		     struct sf_error *err)
+{
+	unsigned long long value;
+	char *end;
+
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno || end == text || *end || !value)
+		return sf_fail(err, SF_EXIT_USAGE, "%s: '%s': not a session number",
+			       command, text);
+	*id = value;
+	return 0;
+}
+
 int sf_main(int argc, char **argv, struct sf_error *err)
 {
 	const struct sf_command *cmd;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "commands.h"
 #include "output.h"
@@ -55,10 +53,9 @@ int cmd_keepalive(int argc, char **argv, struct sf_error *err)
 		{ 0 },
 	};
 	struct sf_keepalive_reply reply;
-	unsigned long long id;
+	uint64_t id;
 	bool json = false;
 	struct sf_nl *nl;
-	char *end;
 	int opt, ret;
 
 	optind = 0;
@@ -78,11 +75,8 @@ int cmd_keepalive(int argc, char **argv, struct sf_error *err)
 	if (argc - optind != 1)
 		return sf_fail(err, SF_EXIT_USAGE,
 			       "keepalive: give one SESSION (see: snapfreeze keepalive --help)");
-	errno = 0;
-	id = strtoull(argv[optind], &end, 10);
-	if (errno || end == argv[optind] || *end || !id)
-		return sf_fail(err, SF_EXIT_USAGE,
-			       "keepalive: '%s': not a session number", argv[optind]);
+	if (sf_parse_session("keepalive", argv[optind], &id, err))
+		return -1;
 
 	nl = sf_nl_open(err);
 	if (!nl)

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,19 +37,11 @@ static int thaw_all(struct sf_nl *nl, bool json, struct sf_error *err)
 	return sf_print_json(result, err);
 }
 
-static int thaw_one(struct sf_nl *nl, const char *id_text, bool json,
-		    struct sf_error *err)
+static int thaw_one(struct sf_nl *nl, uint64_t id, bool json, struct sf_error *err)
 {
 	struct sf_session_info session = { 0 };
-	unsigned long long id;
-	char *end;
 	int ret;
 
-	errno = 0;
-	id = strtoull(id_text, &end, 10);
-	if (errno || end == id_text || *end || !id)
-		return sf_fail(err, SF_EXIT_USAGE,
-			       "thaw: '%s': not a session number", id_text);
 	if (sf_nl_thaw(nl, id, &session, err))
 		return -1;
 	ret = sf_session_output(&session, json, err);
@@ -68,6 +59,7 @@ int cmd_thaw(int argc, char **argv, struct sf_error *err)
 	};
 	bool all = false, json = false;
 	struct sf_nl *nl;
+	uint64_t id = 0;
 	int opt, ret;
 
 	optind = 0;
@@ -91,10 +83,13 @@ int cmd_thaw(int argc, char **argv, struct sf_error *err)
 		return sf_fail(err, SF_EXIT_USAGE,
 			       "thaw: give one SESSION or --all (see: snapfreeze thaw --help)");
 
+	if (!all && sf_parse_session("thaw", argv[optind], &id, err))
+		return -1;
+
 	nl = sf_nl_open(err);
 	if (!nl)
 		return -1;
-	ret = all ? thaw_all(nl, json, err) : thaw_one(nl, argv[optind], json, err);
+	ret = all ? thaw_all(nl, json, err) : thaw_one(nl, id, json, err);
 	sf_nl_close(nl);
 	return ret;
 }

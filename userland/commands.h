@@ -30,6 +30,9 @@ int sf_option_error(struct sf_error *err, const char *command, char **argv,
 int sf_parse_seconds(const char *text, uint32_t *ms);
 /* The same, but "0" is allowed: no interval. */
 int sf_parse_interval(const char *text, uint32_t *ms);
+/* A session's number, as the module counts them from 1. */
+int sf_parse_session(const char *command, const char *text, uint64_t *id,
+		     struct sf_error *err);
 
 int cmd_status(int argc, char **argv, struct sf_error *err);
 int cmd_freeze(int argc, char **argv, struct sf_error *err);
