@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "commands.h"
 #include "output.h"
