@@ -40,7 +40,9 @@ case_host_answers_late() {
 	start_application
 	snapshot --timeout 4
 	expect_failed_snapshot "no answer in time"
-	expect_match "$(host_wait_ms)" '^3[0-9]{3}$' "waited 3 s for the host"
+	# Three quarters of the timeout count from the freeze request, as the
+	# watchdog's: the freeze's own time comes off the wait.
+	expect_match "$(host_wait_ms)" '^(2[5-9][0-9]{2}|3000)$' "waited 3 s for the host"
 	# hostd answers a second after the deadline, as agent.sh continues
 	# it: a time on the host, of which the guest hears nothing.
 	sleep 3
