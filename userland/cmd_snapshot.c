@@ -779,8 +779,15 @@ static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 	    apply_options(snap, opts, err) || open_log(snap, err))
 		return -1;
 	sf_log_write(snap->log, SF_LOG_INFO, "snapshot starting, host %s", snap->host_uri);
-	if (sf_state_load(SF_STATE_DIR, &snap->state, err))
+	switch (sf_state_load(SF_STATE_DIR, &snap->state, err)) {
+	case 0:
+		break;
+	case 1:
+		sf_log_write(snap->log, SF_LOG_WARNING, "%s", err->msg);
+		break;
+	default:
 		return -1;
+	}
 	snap->state_loaded = true;
 	if (sf_mounts_read("/proc/self/mountinfo",
 			   (const char *const *)snap->config.skip_mounts,

@@ -37,9 +37,9 @@ int sf_state_load(const char *dir, struct sf_state *state, struct sf_error *err)
 	if (!cJSON_IsNumber(left) || left->valuedouble < 0 ||
 	    left->valuedouble > SF_FILESYSTEM_ONLY_AFTER_FAILURE) {
 		cJSON_Delete(json);
-		return sf_fail(err, SF_EXIT_FAILURE,
-			       "%s: not a snapfreeze state (remove it to start afresh)",
-			       path);
+		sf_fail(err, SF_EXIT_FAILURE,
+			"%s: not a snapfreeze state: starting afresh", path);
+		return 1;
 	}
 	state->filesystem_only_left = (unsigned int)left->valuedouble;
 	cJSON_Delete(json);

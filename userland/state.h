@@ -19,7 +19,11 @@ struct sf_state {
 	unsigned int filesystem_only_left;
 };
 
-/* A missing file is a fresh state. */
+/*
+ * A missing file is a fresh state. 1: the file is not a state (edited by
+ * hand, say): a fresh one is used, and err says so, for a warning; a
+ * snapshot is never held up by it. -1: the file could not be read.
+ */
 int sf_state_load(const char *dir, struct sf_state *state, struct sf_error *err);
 int sf_state_save(const char *dir, const struct sf_state *state,
 		  struct sf_error *err);

@@ -53,8 +53,9 @@ static void corrupt_state_named(void **state)
 	assert_non_null(file);
 	fputs("{\"filesystem_only_left\": \"many\"}", file);
 	fclose(file);
-	assert_int_equal(sf_state_load(dir, &loaded, &err), -1);
-	assert_non_null(strstr(err.msg, "state.json: not a snapfreeze state"));
+	assert_int_equal(sf_state_load(dir, &loaded, &err), 1);
+	assert_non_null(strstr(err.msg, "state.json: not a snapfreeze state: starting afresh"));
+	assert_int_equal(loaded.filesystem_only_left, 0);
 	remove(path);
 	assert_int_equal(sf_state_load(dir, &loaded, &err), 0);
 	assert_int_equal(loaded.filesystem_only_left, 0);

@@ -605,3 +605,20 @@ case_snapshot_handler_reports_a_bad_configuration() {
 		'"status":"error","code":1,"formattedMessage":\{"lang":"en-US","message":"snapshot [0-9-]+ failed: /etc/snapfreeze/snapfreeze.json: mode 0666, must not be writable by group or others"\}' \
 		"error status"
 }
+
+# A state file damaged by hand never holds snapshots up: a warning, and a
+# fresh state written in its place.
+case_snapshot_not_held_up_by_a_damaged_state() {
+	load_module
+	mount_disks
+	make_host ok
+	mkdir -p /var/lib/snapfreeze
+	echo 'not json' >/var/lib/snapfreeze/state.json
+	run snapfreeze snapshot --host exec:/tmp/host/host.sh
+	expect_eq "$status" 0 "snapshot"
+	expect_match "$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)" \
+		"WARNING \[[0-9-]+\] /var/lib/snapfreeze/state.json: not a snapfreeze state: starting afresh" \
+		"warned"
+	expect_match "$(cat /var/lib/snapfreeze/state.json)" '"filesystem_only_left": ?0[,}]' \
+		"a fresh state saved"
+}
