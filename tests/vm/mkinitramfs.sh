@@ -10,7 +10,7 @@ set -euo pipefail
 release=$1 kroot=$2 ko=$3 env_file=$4 output=$5
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kernel_modules="virtio_pci virtio_blk virtio_console ext4 xfs btrfs loop"
+kernel_modules="virtio_pci virtio_blk virtio_console ext4 xfs btrfs loop vsock_loopback"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT

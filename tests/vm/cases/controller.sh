@@ -254,24 +254,38 @@ case_snapshot_serial_late_answer_is_skipped() {
 	expect_no_sessions
 }
 
-# A host on a unix socket, answering each way it can: only "ok" succeeds,
-# and every failure names its cause and leaves nothing frozen.
-case_snapshot_over_a_unix_socket() {
+# fakehost_listening WHERE MODE: a host listening on WHERE (a unix socket's
+# path, or vsock:PORT), in the background as $host_pid, once it listens.
+fakehost_listening() {
+	rm -f /tmp/fakehost.out
+	fakehost --listen "$1" "$2" >/tmp/fakehost.out 2>&1 &
+	host_pid=$!
+	wait_until 5 grep -qs "fakehost: listening" /tmp/fakehost.out ||
+		fail "fakehost did not listen on $1: $(cat /tmp/fakehost.out)"
+}
+
+# A host on a unix socket or a vsock port (the guest's vsock loopback),
+# answering each way it can: only "ok" succeeds, and every failure names
+# its cause and leaves nothing frozen.
+case_snapshot_over_a_socket() {
 	load_module
 	mount_disks
 	mkdir -p /var/lib
-	for expected in "ok:0:" "error:1:host: refused by the test host" \
-		"garbage:1:not a JSON object" "silence:1:no answer in time"; do
-		mode=${expected%%:*}
-		message=${expected#*:*:}
-		fakehost --listen /tmp/host.sock "$mode" &
-		wait_until 5 test -S /tmp/host.sock
-		run snapfreeze snapshot --host unix:/tmp/host.sock --timeout 4 --json
-		kill $!
-		rm -f /tmp/host.sock
-		expect_eq "$status" "$(echo "$expected" | cut -d: -f2)" "snapshot, host answering $mode"
-		expect_match "$out$err" "$message" "snapshot, host answering $mode"
-		expect_no_sessions
+	for transport in "unix:/tmp/host.sock /tmp/host.sock" "vsock:1:5000 vsock:5000"; do
+		uri=${transport% *}
+		where=${transport#* }
+		for expected in "ok:0:" "error:1:host: refused by the test host" \
+			"garbage:1:not a JSON object" "silence:1:no answer in time"; do
+			mode=${expected%%:*}
+			message=${expected#*:*:}
+			fakehost_listening "$where" "$mode"
+			run snapfreeze snapshot --host "$uri" --timeout 4 --json
+			kill "$host_pid"
+			wait "$host_pid" || true
+			expect_eq "$status" "$(echo "$expected" | cut -d: -f2)" "$uri, host answering $mode"
+			expect_match "$out$err" "$message" "$uri, host answering $mode"
+			expect_no_sessions
+		done
 	done
 }
 

@@ -4,7 +4,9 @@
  * the VM tests, connecting to QEMU's socket.
  * fakehost --listen SOCKET [MODE]: the same, serving connections on SOCKET
  * one after the other (a host reached with unix:SOCKET), starting each in
- * MODE.
+ * MODE; SOCKET "vsock:PORT" listens on that vsock port of every CID (a
+ * host reached with vsock:1:PORT through the guest's vsock loopback). It
+ * says "fakehost: listening" once connections can come.
  *
  * It answers snapshot requests the way the last line
  * {"type": "test-mode", "mode": M} of the connection asked:
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,11 +70,28 @@ static void answer(FILE *out, const char *mode, const char *id)
 	fflush(out);
 }
 
+static int listen_vsock(unsigned int port)
+{
+	struct sockaddr_vm addr = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = port,
+	};
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 4))
+		return -1;
+	return fd;
+}
+
 static int listen_guests(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	unsigned int port;
 	int fd;
 
+	if (sscanf(path, "vsock:%u", &port) == 1)
+		return listen_vsock(port);
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -1;
 	strcpy(addr.sun_path, path);
@@ -133,6 +153,8 @@ int main(int argc, char **argv)
 		serve(fd, first_mode);
 		return 0;
 	}
+	printf("fakehost: listening\n");
+	fflush(stdout);
 	for (;;) {
 		int guest = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
