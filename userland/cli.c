@@ -76,6 +76,34 @@ int sf_parse_interval(const char *text, uint32_t *ms)
 	return sf_parse_seconds(text, ms);
 }
 
+int sf_parse_json_option(int argc, char **argv, const char *command,
+			 const char *usage, bool *json, struct sf_error *err)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt;
+
+	optind = 0;
+	opterr = 0;
+	*json = false;
+	while ((opt = getopt_long(argc, argv, ":jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			return sf_option_error(err, command, argv, opt);
+		}
+	}
+	return 0;
+}
+
 int sf_parse_session(const char *command, const char *text, uint64_t *id,
 		     struct sf_error *err)
 {

@@ -47,31 +47,15 @@ static int keepalive_output(uint64_t id, const struct sf_keepalive_reply *reply,
 
 int cmd_keepalive(int argc, char **argv, struct sf_error *err)
 {
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct sf_keepalive_reply reply;
-	uint64_t id;
-	bool json = false;
 	struct sf_nl *nl;
-	int opt, ret;
+	uint64_t id;
+	bool json;
+	int ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(keepalive_usage, stdout);
-			return SF_EXIT_OK;
-		default:
-			return sf_option_error(err, "keepalive", argv, opt);
-		}
-	}
+	ret = sf_parse_json_option(argc, argv, "keepalive", keepalive_usage, &json, err);
+	if (ret)
+		return ret > 0 ? SF_EXIT_OK : -1;
 	if (argc - optind != 1)
 		return sf_fail(err, SF_EXIT_USAGE,
 			       "keepalive: give one SESSION (see: snapfreeze keepalive --help)");

@@ -131,30 +131,14 @@ static int print_status_text(struct sf_nl *nl,
 
 int cmd_status(int argc, char **argv, struct sf_error *err)
 {
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct sf_module_status status;
 	struct sf_nl *nl;
-	bool json = false;
-	int opt, ret;
+	bool json;
+	int ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(status_usage, stdout);
-			return SF_EXIT_OK;
-		default:
-			return sf_option_error(err, "status", argv, opt);
-		}
-	}
+	ret = sf_parse_json_option(argc, argv, "status", status_usage, &json, err);
+	if (ret)
+		return ret > 0 ? SF_EXIT_OK : -1;
 	if (optind < argc)
 		return sf_fail(err, SF_EXIT_USAGE,
 			       "status: unexpected argument '%s'", argv[optind]);

@@ -3,6 +3,7 @@
 #define SNAPFREEZE_COMMANDS_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -30,6 +31,12 @@ int sf_option_error(struct sf_error *err, const char *command, char **argv,
 int sf_parse_seconds(const char *text, uint32_t *ms);
 /* The same, but "0" is allowed: no interval. */
 int sf_parse_interval(const char *text, uint32_t *ms);
+/*
+ * The options of a command that has only --json and --help: 1 once the
+ * usage is shown, -1 on a usage error; optind then indexes the arguments.
+ */
+int sf_parse_json_option(int argc, char **argv, const char *command,
+			 const char *usage, bool *json, struct sf_error *err);
 /* A session's number, as the module counts them from 1. */
 int sf_parse_session(const char *command, const char *text, uint64_t *id,
 		     struct sf_error *err);
