@@ -23,27 +23,30 @@ unsigned int sf_max_keepalive_ms = 60000;
  * loading is single-threaded), so a check against another parameter holds
  * until the next write, which is checked in turn.
  */
-static int sf_param_set_ms(const char *val, const struct kernel_param *kp,
-			   unsigned int min, unsigned int max)
+static int sf_param_set_bounded(const char *val, const struct kernel_param *kp,
+				unsigned int min, unsigned int max)
 {
-	unsigned int ms;
+	unsigned int value;
 	int ret;
 
-	ret = kstrtouint(val, 0, &ms);
+	ret = kstrtouint(val, 0, &value);
 	if (ret)
 		return ret;
-	if (ms < min || ms > max) {
-		pr_warn("%s: %u refused: outside %u..%u\n", kp->name, ms, min, max);
+	if (value < min || value > max) {
+		pr_warn("%s: %u refused: outside %u..%u\n", kp->name, value, min, max);
 		return -EINVAL;
 	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	WRITE_ONCE(*(unsigned int *)kp->arg, value);
 	return 0;
 }
 
-/* 0 would refuse every session that asks for no timeout. */
-static int sf_param_set_timeout(const char *val, const struct kernel_param *kp)
+/*
+ * 0 would refuse every session: one that asks for no timeout, or, as
+ * max_targets, any session at all.
+ */
+static int sf_param_set_positive(const char *val, const struct kernel_param *kp)
 {
-	return sf_param_set_ms(val, kp, 1, UINT_MAX);
+	return sf_param_set_bounded(val, kp, 1, UINT_MAX);
 }
 
 /*
@@ -53,17 +56,17 @@ static int sf_param_set_timeout(const char *val, const struct kernel_param *kp)
 static int sf_param_set_min_keepalive(const char *val,
 				      const struct kernel_param *kp)
 {
-	return sf_param_set_ms(val, kp, 1, sf_max_keepalive_ms);
+	return sf_param_set_bounded(val, kp, 1, sf_max_keepalive_ms);
 }
 
 static int sf_param_set_max_keepalive(const char *val,
 				      const struct kernel_param *kp)
 {
-	return sf_param_set_ms(val, kp, sf_min_keepalive_ms, UINT_MAX);
+	return sf_param_set_bounded(val, kp, sf_min_keepalive_ms, UINT_MAX);
 }
 
-static const struct kernel_param_ops sf_timeout_param_ops = {
-	.set = sf_param_set_timeout,
+static const struct kernel_param_ops sf_positive_param_ops = {
+	.set = sf_param_set_positive,
 	.get = param_get_uint,
 };
 
@@ -77,17 +80,17 @@ static const struct kernel_param_ops sf_max_keepalive_param_ops = {
 	.get = param_get_uint,
 };
 
-module_param_cb(default_timeout_ms, &sf_timeout_param_ops,
+module_param_cb(default_timeout_ms, &sf_positive_param_ops,
 		&sf_default_timeout_ms, 0644);
 MODULE_PARM_DESC(default_timeout_ms,
 		 "Watchdog timeout of a session that asks for none (ms, at least 1, default 60000)");
 
-module_param_cb(max_timeout_ms, &sf_timeout_param_ops, &sf_max_timeout_ms, 0644);
+module_param_cb(max_timeout_ms, &sf_positive_param_ops, &sf_max_timeout_ms, 0644);
 MODULE_PARM_DESC(max_timeout_ms,
 		 "Longest watchdog timeout a session may ask for (ms, at least 1, default 600000)");
 
-module_param_named(max_targets, sf_max_targets, uint, 0644);
-MODULE_PARM_DESC(max_targets, "Most filesystems in one session (default 64)");
+module_param_cb(max_targets, &sf_positive_param_ops, &sf_max_targets, 0644);
+MODULE_PARM_DESC(max_targets, "Most filesystems in one session (at least 1, default 64)");
 
 module_param_cb(min_keepalive_ms, &sf_min_keepalive_param_ops,
 		&sf_min_keepalive_ms, 0644);

@@ -242,7 +242,8 @@ case_module_parameters_validated() {
 	load_module
 	params=/sys/module/snapfreeze/parameters
 	trap 'echo 100 >$params/min_keepalive_ms; echo 60000 >$params/max_keepalive_ms
-	      echo 60000 >$params/default_timeout_ms; echo 600000 >$params/max_timeout_ms' EXIT
+	      echo 60000 >$params/default_timeout_ms; echo 600000 >$params/max_timeout_ms
+	      echo 64 >$params/max_targets' EXIT
 	refuse_param min_keepalive_ms 0
 	refuse_param min_keepalive_ms 60001
 	refuse_param max_keepalive_ms 99
@@ -250,6 +251,7 @@ case_module_parameters_validated() {
 	refuse_param default_timeout_ms 0
 	refuse_param max_timeout_ms 0
 	refuse_param max_timeout_ms -1
+	refuse_param max_targets 0
 	echo 1000 >$params/max_keepalive_ms || fail "max_keepalive_ms=1000 refused"
 	refuse_param min_keepalive_ms 1001
 	echo 1000 >$params/min_keepalive_ms || fail "min_keepalive_ms=max_keepalive_ms refused"
