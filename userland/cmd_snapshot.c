@@ -843,6 +843,9 @@ static void take_snapshot(struct snapshot *snap)
 			ask_host(snap, 0);
 		}
 	}
+	/* An exec: host still running is ended before the post-script. */
+	sf_host_close(snap->host);
+	snap->host = NULL;
 	post_script(snap);
 	interrupted(snap, "snapshot");
 }
