@@ -10,6 +10,7 @@
 #
 # OUTPUT is left untouched when it already describes this KDIR and these
 # probes, so a rebuild for the same kernel does not recompile the module.
+# Either way the results are printed, for the build's log.
 set -eu
 
 kdir=$1
@@ -19,7 +20,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ -f "$kdir/Makefile" ] || { echo "probe.sh: $kdir: not a kernel build tree" >&2; exit 1; }
 release=$(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo unknown)
 key="$(cd "$kdir" && pwd -P) $release $(cat "$here"/probe.sh "$here"/probes/*.c | cksum | cut -d' ' -f1)"
+
+report() {
+	echo "probe.sh: $release: found:" $(sed -n 's/^#define \(HAVE_[A-Z0-9_]*\) 1$/\1/p' "$output")
+}
+
 if [ -f "$output" ] && head -n 1 "$output" | grep -qxF "/* probed: $key */"; then
+	report
 	exit 0
 fi
 
@@ -49,3 +56,4 @@ make -C "$kdir" M="$work" -k -j"$(nproc)" $objs >"$work/log" 2>&1 || true
 } >"$work/config.h"
 mkdir -p "$(dirname "$output")"
 mv "$work/config.h" "$output"
+report

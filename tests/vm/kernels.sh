@@ -1,23 +1,70 @@
 #!/bin/sh
-# Prints the releases of the kernels the VM tests boot, one per line.
+# Usage: kernels.sh [--where]
 #
-# SNAPFREEZE_KERNELS="REL..." chooses them; by default, the newest of Debian
-# 12's 6.1 line and the newest of its 6.12 line that apt knows of.
+# Prints the releases of the kernels the VM tests boot, one per line, oldest
+# line first: the newest of Debian 12's 6.1 line and of its 6.12 line that
+# this machine's apt knows, then the newest kernel of Debian 13 and its
+# backports that the Debian 13 root's apt knows (mkroot.sh, see kenv.sh).
+# With --where, each release is followed by where its headers come from:
+# "host" (this machine's apt) or "root" (the Debian 13 root's).
+#
+# SNAPFREEZE_KERNELS="REL..." chooses the releases instead; each is looked
+# for in this machine's apt first, then in the root's.
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$here/kenv.sh"
+where=${1:-}
+status=0
+
+# newest APT_CACHE... PATTERN: the newest release of linux-headers-PATTERN-amd64
+newest() {
+	pattern=$1
+	shift
+	"$@" apt-cache search --names-only "^linux-headers-$pattern-amd64\$" 2>/dev/null |
+		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V | tail -n 1
+}
+
+root_apt() {
+	if [ ! -d "$kenv_newer_root" ]; then
+		echo "kernels.sh: no Debian 13 root at $kenv_newer_root for the newest kernels (run 'make deps')" >&2
+		return 1
+	fi
+	chroot "$kenv_newer_root" "$@"
+}
+
+say() { # say RELEASE host|root
+	if [ "$where" = --where ]; then echo "$1 $2"; else echo "$1"; fi
+}
 
 if [ -n "${SNAPFREEZE_KERNELS:-}" ]; then
-	printf '%s\n' $SNAPFREEZE_KERNELS
-	exit 0
+	for release in $SNAPFREEZE_KERNELS; do
+		if apt-cache show "linux-headers-$release" >/dev/null 2>&1; then
+			say "$release" host
+		elif root_apt apt-cache show "linux-headers-$release" >/dev/null 2>&1; then
+			say "$release" root
+		else
+			echo "kernels.sh: neither this machine's apt nor the Debian 13 root's knows linux-headers-$release" >&2
+			status=1
+		fi
+	done
+	exit $status
 fi
 
-status=0
 for line in '6\.1\.0-[0-9]+' '6\.12\.[0-9]+\+deb12'; do
-	release=$(apt-cache search --names-only "^linux-headers-$line-amd64\$" 2>/dev/null |
-		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V | tail -n 1)
+	release=$(newest "$line")
 	if [ -z "$release" ]; then
 		echo "kernels.sh: apt knows no kernel headers matching $line (run apt-get update)" >&2
 		status=1
+	else
+		say "$release" host
 	fi
-	echo "$release"
 done
+release=$(newest '[0-9][0-9.]*\+deb13' root_apt) || true
+if [ -z "$release" ]; then
+	echo "kernels.sh: the Debian 13 root's apt knows no kernel headers (run 'make deps')" >&2
+	status=1
+else
+	say "$release" root
+fi
 exit $status

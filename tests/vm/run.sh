@@ -15,7 +15,8 @@
 #   SNAPFREEZE_VM_CASE_TIMEOUT  seconds one case may take (default 60)
 #   SNAPFREEZE_VM_VERBOSE=1     show the output of passing cases too
 #   SNAPFREEZE_VM_BENCH_DISKS   extra ext4 disks for the benchmark (default 0)
-#   SNAPFREEZE_VM_CACHE         downloads and run folders (default tests/vm/.cache)
+#   SNAPFREEZE_CACHE            kernels, the Debian 13 root and the run folders
+#                               (default ~/.cache/snapfreeze; see kenv.sh)
 #   SNAPFREEZE_VM_HOST_AGENT    the host side of the guest channel, started as
 #                               AGENT GUEST_SOCKET QMP_SOCKET WORK while the VM
 #                               runs (default: build/tests/fakehost)
@@ -28,7 +29,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-cache=${SNAPFREEZE_VM_CACHE:-$here/.cache}
+. "$here/kenv.sh"
+cache=$kenv_cache
 boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
 case_timeout=${SNAPFREEZE_VM_CASE_TIMEOUT:-60}
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
@@ -56,19 +58,63 @@ fail_cases() { # fail_cases RELEASE REASON
 	done < <("$here/list-cases.sh")
 }
 
-dkms_build() { # dkms_build RELEASE WORK: DKMS's module path on stdout
-	local ko
-	KBUILD_EXTRA_WARN=1 SNAPFREEZE_WERROR=y \
-		make -C "$top" --no-print-directory dkms-build KVER="$1" \
-		>"$2/dkms.log" 2>&1 || {
-		cat "/var/lib/dkms/snapfreeze/$version/build/make.log" \
-			>>"$2/dkms.log" 2>/dev/null
-		return 1
-	}
-	ko=$(ls "/var/lib/dkms/snapfreeze/$version/$1/$(uname -m)/module/"snapfreeze.ko* 2>/dev/null | head -n 1)
+# dkms_build RELEASE WORK: builds the module with DKMS where RELEASE's
+# headers are, as a user's DKMS would, its log in WORK/dkms.log; prints the
+# module's path, copied to WORK and decompressed (busybox's insmod reads
+# plain .ko files).
+dkms_build() {
+	local root tree ko status=0
+	root=$(kenv_root "$1" 2>>"$2/dkms.log") || return 1
+	tree=$root/var/lib/dkms/snapfreeze/$version
+	KBUILD_EXTRA_WARN=1 SNAPFREEZE_WERROR=y kenv_run "$1" sh -c \
+		'make -C "$1" --no-print-directory dkms-source &&
+		 make -C "$1" --no-print-directory dkms-build KVER="$2"' \
+		dkms "$top" "$1" >"$2/dkms.log" 2>&1 || status=1
+	# DKMS's make.log: in its build folder (DKMS 3.0), or kept beside the
+	# module once the build folder is cleaned (3.2).
+	cat "$tree/build/make.log" "$tree/$1/$(uname -m)/log/make.log" \
+		>>"$2/dkms.log" 2>/dev/null
+	[ "$status" = 0 ] || return 1
+	ko=$(ls "$tree/$1/$(uname -m)/module/"snapfreeze.ko* 2>/dev/null | head -n 1)
 	[ -n "$ko" ] || { echo "no module in DKMS's tree" >>"$2/dkms.log"; return 1; }
-	cp "$ko" "$2/"
-	echo "$2/$(basename "$ko")"
+	case "$ko" in
+	*.xz) xz -dc "$ko" >"$2/snapfreeze.ko" ;;
+	*) cp "$ko" "$2/snapfreeze.ko" ;;
+	esac || return 1
+	echo "$2/snapfreeze.ko"
+}
+
+# check_probes RELEASE WORK: the compat probes of DKMS's build (the line
+# in its log) must have found the API that the kernel's line has, as the
+# kernel's history says: freeze_super(sb) before 6.6, with a holder from
+# 6.6, with an owner from 6.16; bdev_freeze from 6.8.
+check_probes() {
+	local found line expected name verdict=
+	found=$(sed -n "s/^probe.sh: [^:]*: found: //p" "$2/dkms.log" | tail -n 1)
+	echo "# $1: compat probes found: ${found:-nothing}"
+	found=" $found "
+	line=$(echo "$1" | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
+	line=$((${line% *} * 1000 + ${line#* }))
+	if ((line >= 6016)); then
+		expected="FREEZE_SUPER_OWNER"
+	elif ((line >= 6006)); then
+		expected="FREEZE_SUPER_HOLDER"
+	else
+		expected="FREEZE_SUPER_NOHOLDER"
+	fi
+	if ((line >= 6008)); then
+		expected+=" BDEV_FREEZE"
+	else
+		expected+=" FREEZE_BDEV"
+	fi
+	for name in $expected; do
+		[[ $found == *" HAVE_$name "* ]] || verdict+=" HAVE_$name missing"
+	done
+	if [ -z "$verdict" ]; then
+		tap ok "$1 host/compat_probes"
+	else
+		tap "not ok" "$1 host/compat_probes (expected $expected:$verdict)"
+	fi
 }
 
 write_guest_env() { # write_guest_env RELEASE KO FILE
@@ -225,7 +271,8 @@ check_warn_fails_the_run() { # check_warn_fails_the_run RELEASE KERNEL_ROOT WORK
 	rm -rf "$canary"
 	mkdir -p "$canary/stage/bin"
 	cp "$here"/canary/* "$canary/"
-	if ! make -C "/lib/modules/$1/build" M="$canary" modules >"$canary/build.log" 2>&1; then
+	if ! kenv_run "$1" make -C "/lib/modules/$1/build" M="$canary" modules \
+		>"$canary/build.log" 2>&1; then
 		verdict="the canary module did not build"
 	else
 		cp /bin/busybox "$canary/stage/bin/"
@@ -259,6 +306,7 @@ test_kernel() { # test_kernel RELEASE
 	fi
 	if ko=$(dkms_build "$release" "$work"); then
 		tap ok "$release host/dkms_build"
+		check_probes "$release" "$work"
 	else
 		tap "not ok" "$release host/dkms_build"
 		diag "$work/dkms.log"
@@ -302,8 +350,7 @@ test_kernel() { # test_kernel RELEASE
 main() {
 	local kernels release
 	kernels=$("$here/kernels.sh") || exit 1
-	if ! make -C "$top" --no-print-directory userland vm-tools >"$cache/build.log" 2>&1 ||
-	   ! make -C "$top" --no-print-directory dkms-source >>"$cache/build.log" 2>&1; then
+	if ! make -C "$top" --no-print-directory userland vm-tools >"$cache/build.log" 2>&1; then
 		diag "$cache/build.log"
 		for release in $kernels; do
 			fail_cases "$release" "build failed"

@@ -1,0 +1,53 @@
+# Sourced by the harness (POSIX sh): the cache folder, and where each test
+# kernel's build environment is.
+#
+# Debian 12's kernels (6.1, 6.12) are built on this machine, against the
+# headers in /lib/modules/RELEASE/build. Newer kernels need the compiler and
+# libc of a newer Debian: their headers, DKMS and the module's build live
+# in a Debian 13 root made by mkroot.sh in the cache, entered with kenv_run.
+#
+# SNAPFREEZE_CACHE  kernels, the Debian 13 root and the runs' folders
+#                   (default: ~/.cache/snapfreeze, outside the work tree)
+#
+# The sourcing script sets top, the work tree, first.
+
+kenv_top=${top:?}
+kenv_cache=${SNAPFREEZE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/snapfreeze}
+kenv_newer_root=$kenv_cache/roots/trixie
+
+# kenv_root RELEASE: prints the root folder holding RELEASE's headers, "/"
+# for this machine; fails, saying what to run, when no root has them.
+kenv_root() {
+	if [ -f "/lib/modules/$1/build/Makefile" ]; then
+		echo /
+	elif [ -f "$kenv_newer_root/lib/modules/$1/build/Makefile" ]; then
+		echo "$kenv_newer_root"
+	else
+		echo "kenv: no headers of kernel $1, neither here nor in $kenv_newer_root (run 'make deps')" >&2
+		return 1
+	fi
+}
+
+# kenv_run RELEASE COMMAND...: runs COMMAND where RELEASE's headers are. In
+# the Debian 13 root, the work tree and the cache are seen at the same paths
+# as here, with /proc (7.x's objtool reads it) and /dev; the mounts live in
+# a mount namespace of the command's own and end with it.
+kenv_run() {
+	kenv_run_root=$(kenv_root "$1") || return 1
+	shift
+	if [ "$kenv_run_root" = / ]; then
+		"$@"
+		return
+	fi
+	unshare --mount --propagation private sh -eu -c '
+		root=$1 top=$2 cache=$3
+		shift 3
+		mount -t proc proc "$root/proc"
+		mount --rbind /dev "$root/dev"
+		for dir in "$top" "$cache"; do
+			mkdir -p "$root$dir"
+			mount --bind "$dir" "$root$dir"
+		done
+		exec chroot "$root" "$@"' \
+		kenv "$kenv_run_root" "$kenv_top" "$kenv_cache" "$@"
+}
