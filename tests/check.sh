@@ -1,10 +1,12 @@
 #!/bin/bash
-# Runs every test suite (the unit tests, the VM tests, then the end-to-end
-# tests) and ends with "N passed, N failed". A suite that stops before
+# Runs every test suite (the unit tests, the DKMS kernel range, the VM
+# tests, then the end-to-end tests) and ends with "N passed, N failed". A suite that stops before
 # running all the tests it planned, or fails without reporting a failed
 # test, counts as failed tests.
 # Exits 1 if anything failed or nothing ran.
 set -uo pipefail
+# Tools such as mkfs and modprobe live in sbin, which some shells leave out.
+export PATH="$PATH:/usr/sbin:/sbin"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 passed=0
@@ -46,7 +48,14 @@ unit_tests() {
 	done
 }
 
+# A command the harness needs and cannot find is named before any test
+# runs, never left to fail a test obscurely.
+if ! "$here/deps.sh" --check; then
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 run_suite "unit tests" unit_tests
+run_suite "DKMS's kernel range" "$here/dkms-range.sh"
 run_suite "VM tests" "$here/vm/run.sh"
 run_suite "end-to-end tests" "$here/vm/e2e.sh"
 echo "$passed passed, $failed failed"

@@ -1,36 +1,119 @@
 #!/bin/sh
+# Usage: deps.sh [--check]
+#
 # Installs everything snapfreeze needs to build and to run its tests, from
-# Debian's packages. Does nothing when all of it is there already. Run as
-# root; otherwise prints the command to run.
+# Debian's packages: the packages below and the headers of the test kernels
+# on this machine, and the Debian 13 root in which the newest kernels'
+# modules are built (tests/vm/mkroot.sh). Does nothing when all of it is
+# there already. Then checks that every command the build and the harness
+# run is found, naming any that is not. Run as root; otherwise prints the
+# command to run.
+#
+# --check only checks the commands, installing nothing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# Tools such as mkfs and modprobe live in sbin, which some shells leave out.
+export PATH="$PATH:/usr/sbin:/sbin"
 
-packages="build-essential pkg-config kmod cpio xz-utils util-linux openssl
-	e2fsprogs xfsprogs btrfs-progs busybox-static qemu-system-x86 qemu-utils dkms
-	libnl-genl-3-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev"
+packages="build-essential busybox-static pkg-config libnl-genl-3-dev libcjson-dev libcmocka-dev
+	libcurl4-openssl-dev"
 
-missing_packages() {
-	for package in $packages $(headers); do
-		dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null |
-			grep -q '^install ok installed$' || echo "$package"
+# The commands that the Makefile and the scripts under tests/ run on this
+# machine, each with the package it comes from. A command the harness
+# starts is listed here, or a newcomer's first run fails on it.
+commands="
+	apt-cache apt
+	apt-get apt
+	awk mawk
+	btrfs btrfs-progs
+	busybox busybox-static
+	cc build-essential
+	chroot coreutils
+	cpio cpio
+	debootstrap debootstrap
+	depmod kmod
+	dkms dkms
+	dpkg-deb dpkg
+	dpkg-query dpkg
+	dumpe2fs e2fsprogs
+	e2fsck e2fsprogs
+	find findutils
+	fsfreeze util-linux
+	grep grep
+	make make
+	mkfs.btrfs btrfs-progs
+	mkfs.ext4 e2fsprogs
+	mkfs.xfs xfsprogs
+	modinfo kmod
+	modprobe kmod
+	mount mount
+	openssl openssl
+	pkg-config pkg-config
+	qemu-img qemu-utils
+	qemu-system-x86_64 qemu-system-x86
+	sed sed
+	setpriv util-linux
+	sha256sum coreutils
+	ss iproute2
+	strings binutils
+	timeout coreutils
+	truncate coreutils
+	unshare util-linux
+	xfs_logprint xfsprogs
+	xfs_repair xfsprogs
+	xz xz-utils
+"
+
+installed() { # installed PACKAGE
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
+missing_commands() { # prints "COMMAND PACKAGE" for each command not found
+	echo "$commands" | while read -r command package; do
+		[ -z "$command" ] || command -v "$command" >/dev/null ||
+			echo "$command $package"
 	done
 }
 
-headers() {
-	"$here/vm/kernels.sh" | sed 's/^/linux-headers-/'
+# install_packages PACKAGE...: installs those of them that are missing.
+install_packages() {
+	missing=
+	for package in "$@"; do
+		installed "$package" || missing="$missing $package"
+	done
+	[ -n "$missing" ] || return 0
+	command="apt-get install -y --no-install-recommends$missing"
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: missing packages; as root, run: apt-get update && $command" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing:$missing"
+	DEBIAN_FRONTEND=noninteractive $command || {
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive $command
+	}
 }
 
-if ! "$here/vm/kernels.sh" >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+check_commands() {
+	missing=$(missing_commands)
+	[ -n "$missing" ] || return 0
+	echo "$missing" | while read -r command package; do
+		echo "deps.sh: command '$command' not found (package $package; run 'make deps')" >&2
+	done
+	return 1
+}
+
+if [ "${1:-}" = --check ]; then
+	check_commands
+	exit
+fi
+
+# A machine whose apt has never been updated knows no kernel headers.
+if ! apt-cache show linux-headers-amd64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	apt-get update -q
 fi
-missing=$(missing_packages)
-[ -n "$missing" ] || exit 0
-
-command="apt-get install -y --no-install-recommends $(echo $missing)"
-if [ "$(id -u)" != 0 ]; then
-	echo "deps.sh: missing packages; as root, run: apt-get update && $command" >&2
-	exit 1
-fi
-echo "deps.sh: installing: $(echo $missing)"
-export DEBIAN_FRONTEND=noninteractive
-$command || { apt-get update -q && $command; }
+install_packages $packages $(missing_commands | cut -d' ' -f2 | sort -u)
+"$here/vm/mkroot.sh"
+kernels=$("$here/vm/kernels.sh" --where)
+install_packages $(echo "$kernels" | sed -n 's/^\([^ ]*\) host$/linux-headers-\1/p')
+"$here/vm/mkroot.sh" $(echo "$kernels" | sed -n 's/^\([^ ]*\) root$/linux-headers-\1/p')
+check_commands
