@@ -7,7 +7,8 @@
 # make check         every test: unit tests, then the module booted in QEMU
 #                    on each test kernel (installs what it needs)
 # make demo          one application-consistent snapshot of a test VM, start to finish
-# make bench         measures the freeze against a sequential FIFREEZE loop
+# make bench         measures the freeze against a sequential FIFREEZE loop, on
+#                    the newest test kernel or KVER
 # make deps          installs the build and test dependencies (root)
 # make install       installs snapfreeze, snapfreeze-hostd and their man pages
 #                    (DESTDIR, PREFIX)
@@ -146,8 +147,9 @@ check: deps
 demo: deps
 	tests/vm/demo.sh
 
+# KVER=RELEASE benchmarks that test kernel instead of the newest.
 bench: deps
-	tests/vm/bench.sh
+	SNAPFREEZE_BENCH_KERNEL=$(if $(filter file,$(origin KVER)),,$(KVER)) tests/vm/bench.sh
 
 # DKMS: the source goes to /usr/src/snapfreeze-VERSION, replacing an earlier
 # copy of the same version (and its DKMS builds) so that DKMS always builds

@@ -1,0 +1,36 @@
+# The benchmark table from the guest's "# RESULT" lines (bench.sh): one
+# row per filesystem count and method, medians in milliseconds.
+function field(name,   i) {
+	for (i = 1; i < NF; i++) if ($i == name) return $(i + 1)
+	return ""
+}
+function median(list,   v, n, i, j, t) {
+	n = split(list, v, " ")
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+	return v[int((n + 1) / 2)] / 1e6
+}
+{
+	key = field("n") " " field("method")
+	if (!(key in spread)) order[++keys] = key
+	spread[key] = spread[key] " " field("spread_ns")
+	frozen[key] = frozen[key] " " field("all_frozen_ns")
+	module[key] = module[key] " " field("module_spread_ns")
+	late[key] = late[key] " " field("lateness_ns")
+}
+END {
+	for (k = 1; k <= keys; k++) {
+		split(order[k], part, " ")
+		n = part[1]; key = order[k]
+		if (part[2] == "fifreeze") {
+			loop[n] = median(spread[key])
+			printf "| %d | FIFREEZE loop | %.2f | %.2f | - | |\n", n, loop[n], median(frozen[key])
+		} else {
+			s = median(spread[key])
+			printf "| %d | snapfreeze | %.2f (module: %.2f) | %.2f | %.2f | %s |\n", n, s,
+				median(module[key]), median(frozen[key]), median(late[key]),
+				(s > 0 ? sprintf("%.0fx", loop[n] / s) : "-")
+		}
+	}
+}
