@@ -55,7 +55,6 @@ commands="
 	setpriv util-linux
 	sha256sum coreutils
 	ss iproute2
-	strings binutils
 	timeout coreutils
 	truncate coreutils
 	unshare util-linux
