@@ -16,6 +16,9 @@
 
 static struct genl_family snapfreeze_genl_family;
 
+/* Longer than any filesystem type's name. */
+#define SF_FSTYPE_MAX 64
+
 /*
  * With strict validation, an attribute a command does not list in its
  * policy (NLA_UNSPEC) is refused with an extended ACK message.
@@ -129,21 +132,32 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* Room for a session's own attributes in sf_fill_session_from(). */
+static size_t sf_session_attrs_size(void)
+{
+	return nla_total_size(4) * 8 +		/* u32 attributes */
+	       nla_total_size_64bit(8) * 6 +	/* u64 attributes */
+	       nla_total_size(0);		/* targets */
+}
+
+static size_t sf_target_size(size_t path_len, size_t fstype_len)
+{
+	return nla_total_size(0) + nla_total_size(path_len + 1) +
+	       nla_total_size(fstype_len + 1) +
+	       nla_total_size(4) * 3 + nla_total_size_64bit(8) * 2;
+}
+
 /* Room for sf_fill_session() and the event attributes. */
 static size_t sf_session_msg_size(const struct sf_session *session)
 {
-	size_t size = nla_total_size(4) * 8 +		/* u32 attributes */
-		      nla_total_size_64bit(8) * 6 +	/* u64 attributes */
-		      nla_total_size(0);		/* targets */
+	size_t size = sf_session_attrs_size();
 	unsigned int i;
 
 	for (i = 0; i < session->n_targets; i++) {
 		const struct sf_target *target = &session->targets[i];
 
-		size += nla_total_size(0) +
-			nla_total_size(strlen(target->path) + 1) +
-			nla_total_size(strlen(sf_target_fstype(target)) + 1) +
-			nla_total_size(4) * 3 + nla_total_size_64bit(8) * 2;
+		size += sf_target_size(strlen(target->path),
+				       strlen(sf_target_fstype(target)));
 	}
 	return size;
 }
@@ -177,11 +191,16 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* Under session->lock, into a message sized by sf_session_msg_size(). */
-static int sf_fill_session(struct sk_buff *msg, struct sf_session *session)
+/*
+ * Under session->lock: the session's attributes, then its targets from
+ * *next on, as many as fit; *next is left at the first that did not.
+ * -EMSGSIZE when not even the attributes and one target fit.
+ */
+static int sf_fill_session_from(struct sk_buff *msg,
+				struct sf_session *session, unsigned int *next)
 {
+	unsigned int first = *next;
 	struct nlattr *targets;
-	unsigned int i;
 
 	lockdep_assert_held(&session->lock);
 	if (nla_put_u64_64bit(msg, SNAPFREEZE_A_SESSION_ID, session->id,
@@ -216,14 +235,25 @@ static int sf_fill_session(struct sk_buff *msg, struct sf_session *session)
 	targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
 	if (!targets)
 		return -EMSGSIZE;
-	for (i = 0; i < session->n_targets; i++) {
-		if (sf_fill_target(msg, &session->targets[i], i)) {
-			nla_nest_cancel(msg, targets);
-			return -EMSGSIZE;
-		}
+	for (; *next < session->n_targets; (*next)++)
+		if (sf_fill_target(msg, &session->targets[*next], *next))
+			break;
+	if (*next == first && first < session->n_targets) {
+		nla_nest_cancel(msg, targets);
+		return -EMSGSIZE;
 	}
 	nla_nest_end(msg, targets);
 	return 0;
+}
+
+/* Under session->lock, into a message sized by sf_session_msg_size(). */
+static int sf_fill_session(struct sk_buff *msg, struct sf_session *session)
+{
+	unsigned int next = 0;
+	int ret;
+
+	ret = sf_fill_session_from(msg, session, &next);
+	return !ret && next < session->n_targets ? -EMSGSIZE : ret;
 }
 
 static int sf_reply_session(struct sk_buff *msg, struct genl_info *info,
@@ -545,35 +575,93 @@ out:
 	return ret;
 }
 
+/*
+ * Where a GET_SESSION dump goes on: a session larger than one message is
+ * split across several, each with the session's attributes and the next
+ * of its targets (their nests keep their indexes), so the cursor names a
+ * target as well as a session.
+ */
+struct sf_dump_cursor {
+	u64 session_id;		/* the next session to send, or the one split */
+	unsigned int target;	/* its first target not sent yet */
+};
+
+static struct sf_dump_cursor *sf_dump_cursor(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct sf_dump_cursor) > sizeof(cb->args));
+	return (struct sf_dump_cursor *)cb->args;
+}
+
+/*
+ * Every dump message has room for a session's attributes and its largest
+ * possible target, whatever netlink's default size.
+ */
+static int snapfreeze_dump_start(struct netlink_callback *cb)
+{
+	cb->min_dump_alloc = NLMSG_HDRLEN + GENL_HDRLEN +
+			     sf_session_attrs_size() +
+			     sf_target_size(PATH_MAX, SF_FSTYPE_MAX);
+	return 0;
+}
+
+/*
+ * One message into skb: the session, or as much of it as fits. Returns 1
+ * when the whole session went, 0 when the rest waits for the next skb.
+ */
+static int sf_dump_session(struct sk_buff *skb, struct netlink_callback *cb,
+			   struct sf_session *session)
+{
+	struct sf_dump_cursor *cursor = sf_dump_cursor(cb);
+	bool whole;
+	void *hdr;
+	int ret;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &snapfreeze_genl_family, NLM_F_MULTI,
+			  SNAPFREEZE_CMD_GET_SESSION);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (session->id != cursor->session_id)
+		cursor->target = 0;
+	mutex_lock(&session->lock);
+	ret = sf_fill_session_from(skb, session, &cursor->target);
+	whole = cursor->target == session->n_targets;
+	mutex_unlock(&session->lock);
+	if (ret) {
+		genlmsg_cancel(skb, hdr);
+		return ret;
+	}
+	genlmsg_end(skb, hdr);
+	cursor->session_id = whole ? session->id + 1 : session->id;
+	if (whole)
+		cursor->target = 0;
+	return whole;
+}
+
 static int snapfreeze_dump_sessions(struct sk_buff *skb,
 				    struct netlink_callback *cb)
 {
+	struct sf_dump_cursor *cursor = sf_dump_cursor(cb);
 	struct sf_session *session;
-	u64 next = cb->args[0];
-	void *hdr;
 	int ret;
 
 	ret = snapfreeze_require_sys_admin(cb->skb, cb->extack);
 	if (ret)
 		return ret;
-	while ((session = sf_session_next(next))) {
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &snapfreeze_genl_family,
-				  NLM_F_MULTI, SNAPFREEZE_CMD_GET_SESSION);
-		mutex_lock(&session->lock);
-		ret = hdr ? sf_fill_session(skb, session) : -EMSGSIZE;
-		mutex_unlock(&session->lock);
-		if (ret) {
-			if (hdr)
-				genlmsg_cancel(skb, hdr);
-			sf_session_put(session);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		next = session->id + 1;
+	cb->seq = sf_sessions_generation();
+	while ((session = sf_session_next(cursor->session_id))) {
+		ret = sf_dump_session(skb, cb, session);
 		sf_session_put(session);
+		if (ret <= 0)
+			break;
 	}
-	cb->args[0] = next;
+	/*
+	 * Nothing fits an empty message, which snapfreeze_dump_start() sized
+	 * for any session: fail the dump rather than end it early.
+	 */
+	if (ret < 0 && !skb->len)
+		return ret;
 	return skb->len;
 }
 
@@ -602,6 +690,7 @@ static const struct genl_ops snapfreeze_genl_ops[] = {
 	{
 		.cmd = SNAPFREEZE_CMD_GET_SESSION,
 		.doit = snapfreeze_get_session,
+		.start = snapfreeze_dump_start,
 		.dumpit = snapfreeze_dump_sessions,
 		.policy = snapfreeze_get_session_policy,
 		.maxattr = SNAPFREEZE_A_MAX,

@@ -114,9 +114,27 @@ static struct workqueue_struct *sf_wq;
 static DEFINE_MUTEX(sf_sessions_lock);
 static LIST_HEAD(sf_sessions);
 static u64 sf_last_id;
+/*
+ * Changes whenever a session joins or leaves the list, under
+ * sf_sessions_lock: a dump that saw it change is marked interrupted. Never
+ * 0, which netlink takes for "not checked".
+ */
+static unsigned int sf_generation = 1;
 static bool sf_shutting_down;
 
 #define SF_LEVELS 2
+
+static void sf_generation_bump(void)
+{
+	lockdep_assert_held(&sf_sessions_lock);
+	WRITE_ONCE(sf_generation, sf_generation + 1 ?: 1);
+}
+
+/* Read without the lock: a dump compares two readings. */
+unsigned int sf_sessions_generation(void)
+{
+	return READ_ONCE(sf_generation);
+}
 
 static void sf_session_release_work(struct work_struct *work)
 {
@@ -195,6 +213,7 @@ static void sf_session_end(struct sf_session *session,
 
 	mutex_lock(&sf_sessions_lock);
 	list_del_init(&session->node);
+	sf_generation_bump();
 	mutex_unlock(&sf_sessions_lock);
 
 	if (reason == SNAPFREEZE_REASON_WATCHDOG)
@@ -420,6 +439,7 @@ static int sf_session_register(struct sf_session *session,
 	session->id = ++sf_last_id;
 	kref_get(&session->ref);
 	list_add_tail(&session->node, &sf_sessions);
+	sf_generation_bump();
 	atomic64_inc(&sf_stats.sessions);
 out:
 	mutex_unlock(&sf_sessions_lock);

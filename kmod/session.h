@@ -82,6 +82,7 @@ int sf_session_keepalive(struct sf_session *session, u32 portid,
 			 struct netlink_ext_ack *extack);
 struct sf_session *sf_session_find(u64 id);
 struct sf_session *sf_session_next(u64 min_id);
+unsigned int sf_sessions_generation(void);
 u64 sf_session_time_left_ms(const struct sf_session *session);
 u64 sf_target_frozen_ns(const struct sf_target *target);
 u64 sf_session_frozen_ns(const struct sf_session *session);

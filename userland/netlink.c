@@ -27,10 +27,14 @@ struct sf_nl_exchange {
 	void *arg;
 	bool done;
 	bool malformed;
+	bool interrupted;	/* a dump the kernel marked inconsistent */
 	int kernel_error;	/* negative errno, 0 for success */
 	long bad_offset;	/* of the attribute the kernel refused, or -1 */
 	char ext_ack[256];
 };
+
+/* Room for max_targets (64) paths of PATH_MAX bytes, and more. */
+#define SF_NL_BUFFER_SIZE (1024 * 1024)
 
 struct sf_nl *sf_nl_open(struct sf_error *err)
 {
@@ -59,6 +63,19 @@ struct sf_nl *sf_nl_open(struct sf_error *err)
 	 */
 	setsockopt(nl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
+	/*
+	 * A FREEZE of max_targets paths, and the session it returns, are
+	 * larger than libnl's 32 KiB socket buffers: the kernel would refuse
+	 * to take the request at all. It caps this at wmem_max/rmem_max.
+	 */
+	ret = nl_socket_set_buffer_size(nl->sock, SF_NL_BUFFER_SIZE,
+					SF_NL_BUFFER_SIZE);
+	if (ret < 0) {
+		sf_fail(err, SF_EXIT_FAILURE,
+			"cannot size the generic netlink socket's buffers: %s",
+			nl_geterror(ret));
+		goto fail;
+	}
 
 	nl->family = genl_ctrl_resolve(nl->sock, SNAPFREEZE_GENL_NAME);
 	if (nl->family == -NLE_OBJ_NOTFOUND) {
@@ -147,6 +164,16 @@ static int sf_nl_on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* Read on to the end of the dump, which the caller may then ask again. */
+static int sf_nl_on_dump_interrupted(struct nl_msg *msg, void *arg)
+{
+	struct sf_nl_exchange *ex = arg;
+
+	(void)msg;
+	ex->interrupted = true;
+	return NL_OK;
+}
+
 static int sf_nl_on_done(struct nl_msg *msg, void *arg)
 {
 	struct sf_nl_exchange *ex = arg;
@@ -223,6 +250,7 @@ static int sf_nl_transact(struct sf_nl *nl, struct nl_msg *msg,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, sf_nl_on_valid, ex);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, sf_nl_on_done, ex);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, sf_nl_on_done, ex);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, sf_nl_on_dump_interrupted, ex);
 	nl_cb_err(cb, NL_CB_CUSTOM, sf_nl_on_error, ex);
 
 	pthread_mutex_lock(&nl->lock);
@@ -589,7 +617,7 @@ int sf_nl_keepalive(struct sf_nl *nl, uint64_t id, struct sf_keepalive_reply *re
 	return ret;
 }
 
-/* Hands each session of a dump or an event batch to a caller's function. */
+/* Hands each session of an event batch to a caller's function. */
 struct sf_nl_each_session {
 	sf_session_fn fn;
 	void *arg;
@@ -609,20 +637,97 @@ static int sf_nl_each_session_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/*
+ * The sessions of a dump, in the kernel's order. A session too large for
+ * one message comes in several, each with the session's attributes and
+ * the next of its targets: they are joined again here.
+ */
+struct sf_nl_dump {
+	struct sf_session_info *sessions;
+	size_t n_sessions;
+};
+
+static void sf_nl_dump_free(struct sf_nl_dump *dump)
+{
+	size_t i;
+
+	for (i = 0; i < dump->n_sessions; i++)
+		sf_session_info_free(&dump->sessions[i]);
+	free(dump->sessions);
+	memset(dump, 0, sizeof(*dump));
+}
+
+/* Moves part's targets to the end of into's. */
+static int sf_nl_join_targets(struct sf_session_info *into,
+			      struct sf_session_info *part)
+{
+	struct sf_target_info *targets;
+
+	targets = realloc(into->targets, (into->n_targets + part->n_targets) *
+					 sizeof(*targets));
+	if (!targets)
+		return -1;
+	memcpy(targets + into->n_targets, part->targets,
+	       part->n_targets * sizeof(*targets));
+	into->targets = targets;
+	into->n_targets += part->n_targets;
+	part->n_targets = 0;
+	return 0;
+}
+
+static int sf_nl_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct sf_nl_dump *dump = arg;
+	struct sf_session_info part = { 0 }, *sessions, *last;
+	int ret = 0;
+
+	if (sf_nl_parse_session(nlh, &part))
+		return -1;
+	last = dump->n_sessions ? &dump->sessions[dump->n_sessions - 1] : NULL;
+	if (last && last->id == part.id) {
+		ret = sf_nl_join_targets(last, &part);
+		sf_session_info_free(&part);
+		return ret;
+	}
+	sessions = realloc(dump->sessions,
+			   (dump->n_sessions + 1) * sizeof(*sessions));
+	if (!sessions) {
+		sf_session_info_free(&part);
+		return -1;
+	}
+	dump->sessions = sessions;
+	dump->sessions[dump->n_sessions++] = part;
+	return 0;
+}
+
+/* A dump that sessions coming and going interrupted is asked again. */
+#define SF_NL_DUMP_ATTEMPTS 3
+
 int sf_nl_list_sessions(struct sf_nl *nl, sf_session_fn fn, void *arg,
 			struct sf_error *err)
 {
-	struct sf_nl_each_session each = { .fn = fn, .arg = arg };
-	struct sf_nl_exchange ex = {
-		.parse = sf_nl_each_session_cb,
-		.arg = &each,
-	};
+	struct sf_nl_dump dump = { 0 };
+	struct sf_nl_exchange ex;
+	int attempt, ret = 0;
+	size_t i;
 
-	if (sf_nl_transact(nl, sf_nl_msg_new(nl, SNAPFREEZE_CMD_GET_SESSION,
-					     NLM_F_DUMP, 0),
-			   &ex, "status", err))
-		return -1;
-	return each.status;
+	for (attempt = 1; attempt <= SF_NL_DUMP_ATTEMPTS; attempt++) {
+		sf_nl_dump_free(&dump);
+		ex = (struct sf_nl_exchange){ .parse = sf_nl_dump_cb, .arg = &dump };
+		ret = sf_nl_transact(nl, sf_nl_msg_new(nl, SNAPFREEZE_CMD_GET_SESSION,
+						       NLM_F_DUMP, 0),
+				     &ex, "status", err);
+		if (ret || !ex.interrupted)
+			break;
+	}
+	if (!ret && ex.interrupted)
+		ret = sf_fail(err, SF_EXIT_FAILURE,
+			      "status: the sessions kept changing during %d attempts to list them",
+			      SF_NL_DUMP_ATTEMPTS);
+	for (i = 0; !ret && i < dump.n_sessions; i++)
+		ret = fn(&dump.sessions[i], arg);
+	sf_nl_dump_free(&dump);
+	return ret;
 }
 
 struct sf_nl *sf_nl_open_events(struct sf_error *err)

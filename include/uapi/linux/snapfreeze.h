@@ -107,7 +107,12 @@
  * --------------------------
  *
  *   SNAPFREEZE_A_SESSION_ID: NLA_U64, required for a doit; a dump lists
- *   every live session. Each session is described by:
+ *   every live session, in the order of their ids. A session too large for
+ *   one dump message comes in several consecutive ones, each with all of
+ *   the session's attributes and the next of its targets (the nests keep
+ *   their indexes): join the targets of messages with the same session id.
+ *   A dump during which sessions began or ended has NLM_F_DUMP_INTR set;
+ *   ask again. Each session is described by:
  *
  *     SNAPFREEZE_A_SESSION_ID: NLA_U64
  *     SNAPFREEZE_A_STATE: NLA_U32, enum snapfreeze_state

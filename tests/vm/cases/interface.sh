@@ -48,3 +48,37 @@ case_freeze_without_sys_admin_refused() {
 	expect_no_sessions
 	expect_writable /mnt/ext4
 }
+
+# A session larger than any one netlink message (64 targets, each a path of
+# about a kilobyte) is listed whole by the GET_SESSION dump, with the
+# sessions after it, never dropped.
+case_status_lists_a_large_session() {
+	load_module
+	mount_disks
+	long=/tmp/large
+	for part in 1 2 3 4; do
+		long=$long/$(printf "%0200d" "$part")
+	done
+	targets=
+	for i in $(seq 1 64); do
+		mkdir -p "$long/$i" || fail "mkdir $i"
+		dd if=/dev/zero of="/tmp/large-$i.img" bs=1k count=256 2>/dev/null &&
+			mke2fs -F "/tmp/large-$i.img" >/dev/null 2>&1 &&
+			mount -o loop "/tmp/large-$i.img" "$long/$i" || fail "filesystem $i"
+		targets="$targets $long/$i"
+	done
+	trap 'snapfreeze thaw --all >/dev/null; for i in $(seq 1 64); do umount "$long/$i"; done' EXIT
+	freeze_detached $targets
+	large=$id
+	freeze_detached /mnt/ext4
+	small=$id
+	run snapfreeze status --json
+	expect_eq "$status" 0 "snapfreeze status --json"
+	sessions=$(printf '%s' "$out" | grep -o '"id":[0-9]*' | tr '\n' ' ')
+	expect_eq "$sessions" "\"id\":$large \"id\":$small " "sessions listed"
+	expect_eq "$(printf '%s' "$out" | grep -o "\"path\":\"$long/[0-9]*\"" | wc -l)" 64 \
+		"targets of the large session listed"
+	expect_match "$out" "\"path\":\"/mnt/ext4\"" "the session after the large one"
+	snapfreeze thaw --all >/dev/null
+	expect_no_sessions
+}
