@@ -637,17 +637,7 @@ static int sf_nl_each_session_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-/*
- * The sessions of a dump, in the kernel's order. A session too large for
- * one message comes in several, each with the session's attributes and
- * the next of its targets: they are joined again here.
- */
-struct sf_nl_dump {
-	struct sf_session_info *sessions;
-	size_t n_sessions;
-};
-
-static void sf_nl_dump_free(struct sf_nl_dump *dump)
+void sf_nl_dump_free(struct sf_nl_dump *dump)
 {
 	size_t i;
 
@@ -675,9 +665,8 @@ static int sf_nl_join_targets(struct sf_session_info *into,
 	return 0;
 }
 
-static int sf_nl_dump_cb(const struct nlmsghdr *nlh, void *arg)
+int sf_nl_dump_add(struct sf_nl_dump *dump, const struct nlmsghdr *nlh)
 {
-	struct sf_nl_dump *dump = arg;
 	struct sf_session_info part = { 0 }, *sessions, *last;
 	int ret = 0;
 
@@ -698,6 +687,11 @@ static int sf_nl_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	dump->sessions = sessions;
 	dump->sessions[dump->n_sessions++] = part;
 	return 0;
+}
+
+static int sf_nl_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return sf_nl_dump_add(arg, nlh);
 }
 
 /* A dump that sessions coming and going interrupted is asked again. */

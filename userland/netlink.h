@@ -95,6 +95,19 @@ int sf_nl_keepalive(struct sf_nl *nl, uint64_t id, struct sf_keepalive_reply *re
 int sf_nl_list_sessions(struct sf_nl *nl, sf_session_fn fn, void *arg,
 			struct sf_error *err);
 
+/*
+ * The sessions of a dump, in the kernel's order. A session too large for
+ * one message comes in several, each with the session's attributes and
+ * the next of its targets: sf_nl_dump_add() joins them again.
+ */
+struct sf_nl_dump {
+	struct sf_session_info *sessions;
+	size_t n_sessions;
+};
+
+int sf_nl_dump_add(struct sf_nl_dump *dump, const struct nlmsghdr *nlh);
+void sf_nl_dump_free(struct sf_nl_dump *dump);
+
 /* Events: a socket of its own, joined to the module's events group. */
 struct sf_nl *sf_nl_open_events(struct sf_error *err);
 int sf_nl_fd(const struct sf_nl *nl);

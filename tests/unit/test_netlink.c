@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <linux/snapfreeze.h>
 #include <netlink/genl/genl.h>
 #include <string.h>
@@ -217,6 +218,65 @@ static void session_reply_without_targets(void **state)
 	nlmsg_free(msg);
 }
 
+/* A dump message: session id with targets first..first+count-1. */
+static struct nl_msg *dump_part(uint64_t id, int first, int count)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlattr *targets, *target;
+	char path[32];
+	int i;
+
+	assert_non_null(msg);
+	assert_non_null(genlmsg_put(msg, 1, 1, 0x20, 0, NLM_F_MULTI,
+				    SNAPFREEZE_CMD_GET_SESSION,
+				    SNAPFREEZE_GENL_VERSION));
+	assert_int_equal(nla_put_u64(msg, SNAPFREEZE_A_SESSION_ID, id), 0);
+	assert_int_equal(nla_put_u32(msg, SNAPFREEZE_A_STATE,
+				     SNAPFREEZE_STATE_FROZEN), 0);
+	targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
+	assert_non_null(targets);
+	for (i = first; i < first + count; i++) {
+		target = nla_nest_start(msg, i);
+		assert_non_null(target);
+		snprintf(path, sizeof(path), "/t/%d", i);
+		assert_int_equal(nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, path), 0);
+		nla_nest_end(msg, target);
+	}
+	nla_nest_end(msg, targets);
+	return msg;
+}
+
+/* A session split across dump messages is one session again, in order. */
+static void dump_joins_a_split_session(void **state)
+{
+	static const struct { uint64_t id; int first, count; } parts[] = {
+		{ 5, 0, 2 }, { 5, 2, 1 }, { 5, 3, 2 }, { 6, 0, 1 },
+	};
+	struct sf_nl_dump dump = { 0 };
+	struct nl_msg *msg;
+	char path[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		msg = dump_part(parts[i].id, parts[i].first, parts[i].count);
+		assert_int_equal(sf_nl_dump_add(&dump, nlmsg_hdr(msg)), 0);
+		nlmsg_free(msg);
+	}
+	assert_int_equal(dump.n_sessions, 2);
+	assert_int_equal(dump.sessions[0].id, 5);
+	assert_int_equal(dump.sessions[0].n_targets, 5);
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/t/%zu", i);
+		assert_string_equal(dump.sessions[0].targets[i].path, path);
+	}
+	assert_int_equal(dump.sessions[1].id, 6);
+	assert_int_equal(dump.sessions[1].n_targets, 1);
+	assert_string_equal(dump.sessions[1].targets[0].path, "/t/0");
+	sf_nl_dump_free(&dump);
+	assert_int_equal(dump.n_sessions, 0);
+}
+
 static void keepalive_reply_parsed(void **state)
 {
 	struct nl_msg *msg = nlmsg_alloc();
@@ -244,6 +304,7 @@ int main(void)
 		cmocka_unit_test(status_reply_long_version_truncated),
 		cmocka_unit_test(session_reply_parsed),
 		cmocka_unit_test(session_reply_without_targets),
+		cmocka_unit_test(dump_joins_a_split_session),
 		cmocka_unit_test(keepalive_reply_parsed),
 	};
 
