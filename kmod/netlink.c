@@ -707,7 +707,7 @@ static const struct genl_ops snapfreeze_genl_ops[] = {
 
 /* Events name paths and processes: only for those who could freeze. */
 static const struct genl_multicast_group snapfreeze_mcgrps[] = {
-	{ .name = SNAPFREEZE_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
+	{ .name = SNAPFREEZE_MCGRP_EVENTS, COMPAT_MCGRP_SYS_ADMIN_ONLY },
 };
 
 /*
@@ -722,7 +722,7 @@ static struct genl_family snapfreeze_genl_family = {
 	.ops = snapfreeze_genl_ops,
 	.n_ops = ARRAY_SIZE(snapfreeze_genl_ops),
 	.mcgrps = snapfreeze_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(snapfreeze_mcgrps),
+	.n_mcgrps = COMPAT_RESTRICTED_MCGRPS ? ARRAY_SIZE(snapfreeze_mcgrps) : 0,
 };
 
 void snapfreeze_genl_notify(struct sf_session *session,
@@ -732,7 +732,8 @@ void snapfreeze_genl_notify(struct sf_session *session,
 	void *hdr;
 	int ret;
 
-	if (!genl_has_listeners(&snapfreeze_genl_family, &init_net, 0))
+	if (!COMPAT_RESTRICTED_MCGRPS ||
+	    !genl_has_listeners(&snapfreeze_genl_family, &init_net, 0))
 		return;
 	msg = genlmsg_new(sf_session_msg_size(session) + nla_total_size(4),
 			  GFP_KERNEL);

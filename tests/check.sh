@@ -1,6 +1,6 @@
 #!/bin/bash
-# Runs every test suite (the unit tests, the DKMS kernel range, the VM
-# tests, then the end-to-end tests) and ends with "N passed, N failed". A suite that stops before
+# Runs every test suite (the unit tests, the DKMS kernel range, the builds
+# for kernels not booted, the VM tests, then the end-to-end tests) and ends with "N passed, N failed". A suite that stops before
 # running all the tests it planned, or fails without reporting a failed
 # test, counts as failed tests.
 # Exits 1 if anything failed or nothing ran.
@@ -56,6 +56,7 @@ if ! "$here/deps.sh" --check; then
 fi
 run_suite "unit tests" unit_tests
 run_suite "DKMS's kernel range" "$here/dkms-range.sh"
+run_suite "DKMS builds for kernels not booted" "$here/vm/build-only.sh"
 run_suite "VM tests" "$here/vm/run.sh"
 run_suite "end-to-end tests" "$here/vm/e2e.sh"
 echo "$passed passed, $failed failed"

@@ -106,13 +106,35 @@ if [ "${1:-}" = --check ]; then
 	exit
 fi
 
-# A machine whose apt has never been updated knows no kernel headers.
-if ! apt-cache show linux-headers-amd64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-	apt-get update -q
-fi
+# kernels PRINTER: the test kernels as PRINTER prints them (kernels.sh
+# --where or --build-only); apt's lists are updated once when they know
+# none of them: a new machine's lists (debootstrap's) have only part of
+# the archive.
+kernels() {
+	"$here/vm/kernels.sh" "$1" 2>/dev/null && return
+	[ "$(id -u)" = 0 ] && apt-get update -q >&2
+	"$here/vm/kernels.sh" "$1"
+}
+
+# The harness's own DKMS registration of the module (make dkms-source)
+# would be built, and could fail, while kernel headers install: the tests
+# register it again.
+unregister_module() {
+	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../dkms.conf")
+	if command -v dkms >/dev/null && dkms status -m snapfreeze -v "$version" | grep -q .; then
+		dkms remove "snapfreeze/$version" --all >/dev/null
+	fi
+}
+
 install_packages $packages $(missing_commands | cut -d' ' -f2 | sort -u)
 "$here/vm/mkroot.sh"
-kernels=$("$here/vm/kernels.sh" --where)
-install_packages $(echo "$kernels" | sed -n 's/^\([^ ]*\) host$/linux-headers-\1/p')
-"$here/vm/mkroot.sh" $(echo "$kernels" | sed -n 's/^\([^ ]*\) root$/linux-headers-\1/p')
+booted=$(kernels --where)
+built=$(kernels --build-only)
+headers=$( (echo "$booted" | sed -n 's/^\([^ ]*\) host$/\1/p'; echo "$built") |
+	sed -n 's/^./linux-headers-&/p')
+for package in $headers; do
+	installed "$package" || { unregister_module; break; }
+done
+install_packages $headers
+"$here/vm/mkroot.sh" $(echo "$booted" | sed -n 's/^\([^ ]*\) root$/linux-headers-\1/p')
 check_commands

@@ -733,6 +733,11 @@ struct sf_nl *sf_nl_open_events(struct sf_error *err)
 		return NULL;
 	group = genl_ctrl_resolve_grp(nl->sock, SNAPFREEZE_GENL_NAME,
 				      SNAPFREEZE_MCGRP_EVENTS);
+	if (group == -NLE_OBJ_NOTFOUND) {
+		sf_fail(err, SF_EXIT_FAILURE,
+			"the snapfreeze module sends no events on this kernel: it cannot keep them to CAP_SYS_ADMIN (Linux 6.1 before 6.1.68)");
+		goto fail;
+	}
 	if (group < 0) {
 		sf_fail(err, SF_EXIT_FAILURE,
 			"cannot resolve the module's events group: %s",

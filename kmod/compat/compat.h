@@ -11,7 +11,6 @@
 
 #include "generated/features.h"
 
-#include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <net/genetlink.h>
 
@@ -43,25 +42,28 @@ enum freeze_holder {
 #error "snapfreeze: no known freeze_super() in this kernel (see kmod/compat/generated/features.h)"
 #endif
 
-#if defined(HAVE_BDEV_FREEZE)
-/* The newest API: nothing to translate. */
-#elif defined(HAVE_FREEZE_BDEV)
-#define bdev_freeze(bdev) freeze_bdev(bdev)
-#define bdev_thaw(bdev) thaw_bdev(bdev)
+/*
+ * Events name paths and processes: joining their group must need
+ * CAP_SYS_ADMIN. A group flag from 6.8 (and 6.1.176), a bitfield from
+ * 6.1.68 to 6.1.175. A kernel with neither lets anyone join any group: the
+ * module then registers no group at all, and sends no events.
+ */
+#if defined(HAVE_GENL_MCAST_CAP_SYS_ADMIN)
+#define COMPAT_MCGRP_SYS_ADMIN_ONLY .flags = GENL_MCAST_CAP_SYS_ADMIN
+#define COMPAT_RESTRICTED_MCGRPS true
+#elif defined(HAVE_GENL_MCGRP_CAP_SYS_ADMIN)
+#define COMPAT_MCGRP_SYS_ADMIN_ONLY .cap_sys_admin = 1
+#define COMPAT_RESTRICTED_MCGRPS true
 #else
-#error "snapfreeze: neither bdev_freeze() nor freeze_bdev() in this kernel"
-#endif
-
-#ifndef HAVE_GENL_INFO_DUMP
-/* Both return a structure whose ->attrs holds the parsed request. */
-#define genl_info_dump(cb) genl_dumpit_info(cb)
+#define COMPAT_MCGRP_SYS_ADMIN_ONLY .flags = 0
+#define COMPAT_RESTRICTED_MCGRPS false
 #endif
 
 /*
  * Before 6.2 the extended ACK has no buffer for a formatted message: such
  * kernels get the plain message, which must make sense on its own.
  */
-#ifdef HAVE_GENL_SET_ERR_MSG_FMT
+#ifdef HAVE_NL_SET_ERR_MSG_FMT
 #define compat_set_err_msg_fmt(extack, plain, fmt, args...) \
 	NL_SET_ERR_MSG_FMT(extack, fmt, ##args)
 #else

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: kernels.sh [--where]
+# Usage: kernels.sh [--where] | --build-only
 #
 # Prints the releases of the kernels the VM tests boot, one per line, oldest
 # line first: the newest of Debian 12's 6.1 line and of its 6.12 line that
@@ -10,6 +10,11 @@
 #
 # SNAPFREEZE_KERNELS="REL..." chooses the releases instead; each is looked
 # for in this machine's apt first, then in the root's.
+#
+# --build-only prints the kernels the module is built for but not booted
+# (their headers come from this machine's apt): by default the oldest of
+# Debian 12's 6.1 line that apt knows, the oldest API dkms.conf accepts
+# that a user may still run; SNAPFREEZE_BUILD_KERNELS="REL..." chooses.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -36,6 +41,21 @@ root_apt() {
 say() { # say RELEASE host|root
 	if [ "$where" = --where ]; then echo "$1 $2"; else echo "$1"; fi
 }
+
+if [ "$where" = --build-only ]; then
+	if [ -n "${SNAPFREEZE_BUILD_KERNELS+set}" ]; then
+		[ -z "$SNAPFREEZE_BUILD_KERNELS" ] || printf '%s\n' $SNAPFREEZE_BUILD_KERNELS
+		exit 0
+	fi
+	release=$(apt-cache search --names-only '^linux-headers-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
+		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V | head -n 1)
+	[ -n "$release" ] || {
+		echo "kernels.sh: apt knows no kernel headers of the 6.1 line (run apt-get update)" >&2
+		exit 1
+	}
+	echo "$release"
+	exit 0
+fi
 
 if [ -n "${SNAPFREEZE_KERNELS:-}" ]; then
 	for release in $SNAPFREEZE_KERNELS; do

@@ -30,6 +30,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/kenv.sh"
+. "$here/dkms.sh"
 cache=$kenv_cache
 boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
 case_timeout=${SNAPFREEZE_VM_CASE_TIMEOUT:-60}
@@ -56,65 +57,6 @@ fail_cases() { # fail_cases RELEASE REASON
 	while read -r topic name; do
 		tap "not ok" "$1 $topic/$name ($2)"
 	done < <("$here/list-cases.sh")
-}
-
-# dkms_build RELEASE WORK: builds the module with DKMS where RELEASE's
-# headers are, as a user's DKMS would, its log in WORK/dkms.log; prints the
-# module's path, copied to WORK and decompressed (busybox's insmod reads
-# plain .ko files).
-dkms_build() {
-	local root tree ko status=0
-	root=$(kenv_root "$1" 2>>"$2/dkms.log") || return 1
-	tree=$root/var/lib/dkms/snapfreeze/$version
-	KBUILD_EXTRA_WARN=1 SNAPFREEZE_WERROR=y kenv_run "$1" sh -c \
-		'make -C "$1" --no-print-directory dkms-source &&
-		 make -C "$1" --no-print-directory dkms-build KVER="$2"' \
-		dkms "$top" "$1" >"$2/dkms.log" 2>&1 || status=1
-	# DKMS's make.log: in its build folder (DKMS 3.0), or kept beside the
-	# module once the build folder is cleaned (3.2).
-	cat "$tree/build/make.log" "$tree/$1/$(uname -m)/log/make.log" \
-		>>"$2/dkms.log" 2>/dev/null
-	[ "$status" = 0 ] || return 1
-	ko=$(ls "$tree/$1/$(uname -m)/module/"snapfreeze.ko* 2>/dev/null | head -n 1)
-	[ -n "$ko" ] || { echo "no module in DKMS's tree" >>"$2/dkms.log"; return 1; }
-	case "$ko" in
-	*.xz) xz -dc "$ko" >"$2/snapfreeze.ko" ;;
-	*) cp "$ko" "$2/snapfreeze.ko" ;;
-	esac || return 1
-	echo "$2/snapfreeze.ko"
-}
-
-# check_probes RELEASE WORK: the compat probes of DKMS's build (the line
-# in its log) must have found the API that the kernel's line has, as the
-# kernel's history says: freeze_super(sb) before 6.6, with a holder from
-# 6.6, with an owner from 6.16; bdev_freeze from 6.8.
-check_probes() {
-	local found line expected name verdict=
-	found=$(sed -n "s/^probe.sh: [^:]*: found: //p" "$2/dkms.log" | tail -n 1)
-	echo "# $1: compat probes found: ${found:-nothing}"
-	found=" $found "
-	line=$(echo "$1" | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
-	line=$((${line% *} * 1000 + ${line#* }))
-	if ((line >= 6016)); then
-		expected="FREEZE_SUPER_OWNER"
-	elif ((line >= 6006)); then
-		expected="FREEZE_SUPER_HOLDER"
-	else
-		expected="FREEZE_SUPER_NOHOLDER"
-	fi
-	if ((line >= 6008)); then
-		expected+=" BDEV_FREEZE"
-	else
-		expected+=" FREEZE_BDEV"
-	fi
-	for name in $expected; do
-		[[ $found == *" HAVE_$name "* ]] || verdict+=" HAVE_$name missing"
-	done
-	if [ -z "$verdict" ]; then
-		tap ok "$1 host/compat_probes"
-	else
-		tap "not ok" "$1 host/compat_probes (expected $expected:$verdict)"
-	fi
 }
 
 write_guest_env() { # write_guest_env RELEASE KO FILE
