@@ -714,7 +714,7 @@ static const struct genl_multicast_group snapfreeze_mcgrps[] = {
  * The family serialises nothing itself (parallel_ops): a freeze can take
  * seconds, and the generic netlink lock would stall every other family.
  */
-static struct genl_family snapfreeze_genl_family = {
+static struct genl_family snapfreeze_genl_family __ro_after_init = {
 	.name = SNAPFREEZE_GENL_NAME,
 	.version = SNAPFREEZE_GENL_VERSION,
 	.module = THIS_MODULE,
@@ -773,25 +773,29 @@ static struct notifier_block snapfreeze_netlink_notifier = {
 	.notifier_call = snapfreeze_netlink_event,
 };
 
+/*
+ * The notifier comes first and goes last: a session created by a socket
+ * whose release the notifier did not see would wait for its watchdog.
+ */
 int __init snapfreeze_genl_init(void)
 {
 	int ret;
 
-	ret = genl_register_family(&snapfreeze_genl_family);
-	if (ret)
-		return ret;
 	ret = netlink_register_notifier(&snapfreeze_netlink_notifier);
 	if (ret)
-		goto err_family;
+		return ret;
+	ret = genl_register_family(&snapfreeze_genl_family);
+	if (ret)
+		goto err_notifier;
 	return 0;
 
-err_family:
-	genl_unregister_family(&snapfreeze_genl_family);
+err_notifier:
+	netlink_unregister_notifier(&snapfreeze_netlink_notifier);
 	return ret;
 }
 
 void snapfreeze_genl_exit(void)
 {
-	netlink_unregister_notifier(&snapfreeze_netlink_notifier);
 	genl_unregister_family(&snapfreeze_genl_family);
+	netlink_unregister_notifier(&snapfreeze_netlink_notifier);
 }

@@ -436,6 +436,13 @@ static int sf_session_register(struct sf_session *session,
 			goto out;
 		}
 	}
+	/*
+	 * The times come before the session is listed: a GET or a dump may
+	 * find it at once. The watchdog counts from here.
+	 */
+	session->requested_at = ktime_get();
+	session->deadline = ktime_add_ms(session->requested_at,
+					 session->timeout_ms);
 	session->id = ++sf_last_id;
 	kref_get(&session->ref);
 	list_add_tail(&session->node, &sf_sessions);
@@ -466,6 +473,7 @@ static void sf_session_freeze_level(struct sf_session *session,
 		if (IS_ERR(thread)) {
 			mutex_lock(&session->lock);
 			target->freeze_error = PTR_ERR(thread);
+			target->no_freezer = true;
 			mutex_unlock(&session->lock);
 			atomic_dec(&session->freezers_starting);
 			complete(&target->freezer_exited);
@@ -490,6 +498,11 @@ static int sf_session_freeze_error(struct sf_session *session,
 	unsigned int i;
 
 	for (i = 0; i < session->n_targets; i++) {
+		if (session->targets[i].no_freezer) {
+			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
+					    "no thread could be started to freeze the filesystem");
+			return session->targets[i].freeze_error;
+		}
 		if (session->targets[i].freeze_error) {
 			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
 					    "the filesystem could not be frozen");
@@ -537,9 +550,6 @@ int sf_session_freeze(struct sf_session *session,
 		return ret;
 
 	/* Armed before the first freeze: even a freeze that hangs is bounded. */
-	session->requested_at = ktime_get();
-	session->deadline = ktime_add_ms(session->requested_at,
-					 session->timeout_ms);
 	session->watchdog_at = session->deadline;
 	if (session->keepalive_ms && session->keepalive_ms < session->timeout_ms)
 		session->watchdog_at = ktime_add_ms(session->requested_at,

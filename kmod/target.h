@@ -23,6 +23,7 @@ struct sf_target {
 
 	/* Under session->lock. */
 	bool frozen;
+	bool no_freezer;		/* its freezer thread could not start */
 	int freeze_error;
 	int thaw_error;
 	ktime_t freeze_start;		/* the instant writes start to be refused */
