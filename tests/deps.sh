@@ -12,6 +12,8 @@
 # --check only checks the commands, installing nothing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/vm/kenv.sh"
 # Tools such as mkfs and modprobe live in sbin, which some shells leave out.
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -116,16 +118,6 @@ kernels() {
 	"$here/vm/kernels.sh" "$1"
 }
 
-# The harness's own DKMS registration of the module (make dkms-source)
-# would be built, and could fail, while kernel headers install: the tests
-# register it again.
-unregister_module() {
-	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$here/../dkms.conf")
-	if command -v dkms >/dev/null && dkms status -m snapfreeze -v "$version" | grep -q .; then
-		dkms remove "snapfreeze/$version" --all >/dev/null
-	fi
-}
-
 install_packages $packages $(missing_commands | cut -d' ' -f2 | sort -u)
 "$here/vm/mkroot.sh"
 booted=$(kernels --where)
@@ -133,7 +125,7 @@ built=$(kernels --build-only)
 headers=$( (echo "$booted" | sed -n 's/^\([^ ]*\) host$/\1/p'; echo "$built") |
 	sed -n 's/^./linux-headers-&/p')
 for package in $headers; do
-	installed "$package" || { unregister_module; break; }
+	installed "$package" || { kenv_forget_module; break; }
 done
 install_packages $headers
 "$here/vm/mkroot.sh" $(echo "$booted" | sed -n 's/^\([^ ]*\) root$/linux-headers-\1/p')

@@ -51,3 +51,16 @@ kenv_run() {
 		exec chroot "$root" "$@"' \
 		kenv "$kenv_run_root" "$kenv_top" "$kenv_cache" "$@"
 }
+
+# kenv_forget_module [ROOT]: drops the module's DKMS registration (which
+# make dkms-source, run by the tests, leaves) on this machine or in ROOT:
+# installing kernel headers would otherwise make DKMS build it there, and a
+# failed build would fail the install. The tests register it again.
+kenv_forget_module() {
+	kenv_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$kenv_top/dkms.conf")
+	set -- ${1:+chroot "$1"}
+	if "$@" sh -c 'command -v dkms' >/dev/null &&
+		"$@" dkms status -m snapfreeze -v "$kenv_version" 2>/dev/null | grep -q .; then
+		"$@" dkms remove "snapfreeze/$kenv_version" --all >/dev/null 2>&1
+	fi
+}

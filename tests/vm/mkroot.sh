@@ -77,6 +77,7 @@ for package in "$@"; do
 done
 [ -n "$missing" ] || exit 0
 as_root "installing$missing in $root"
+kenv_forget_module "$root"
 echo "mkroot.sh: installing in the Debian 13 root:$missing"
 in_root apt-get install -y -q --no-install-recommends $missing >>"$root.log" 2>&1 || {
 	tail -n 20 "$root.log" >&2
