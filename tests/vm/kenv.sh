@@ -28,6 +28,20 @@ kenv_root() {
 	fi
 }
 
+# kenv_propagation: how the command's mount namespace starts. Private, so
+# that no mount of it reaches this machine's; but inside a chroot, where "/"
+# is no mount point, the kernel refuses to change "/" (EINVAL): there the
+# mounts keep the propagation of the mount that holds the chroot (private
+# in the chroots the project's tools make).
+kenv_propagation() {
+	if [ -z "${kenv_propagation_mode:-}" ]; then
+		kenv_propagation_mode=private
+		unshare --mount --propagation private true 2>/dev/null ||
+			kenv_propagation_mode=unchanged
+	fi
+	echo "$kenv_propagation_mode"
+}
+
 # kenv_run RELEASE COMMAND...: runs COMMAND where RELEASE's headers are. In
 # the Debian 13 root, the work tree and the cache are seen at the same paths
 # as here, with /proc (7.x's objtool reads it) and /dev; the mounts live in
@@ -39,7 +53,7 @@ kenv_run() {
 		"$@"
 		return
 	fi
-	unshare --mount --propagation private sh -eu -c '
+	unshare --mount --propagation "$(kenv_propagation)" sh -eu -c '
 		root=$1 top=$2 cache=$3
 		shift 3
 		mount -t proc proc "$root/proc"
