@@ -31,15 +31,13 @@ kenv_root() {
 # kenv_propagation: how the command's mount namespace starts. Private, so
 # that no mount of it reaches this machine's; but inside a chroot, where "/"
 # is no mount point, the kernel refuses to change "/" (EINVAL): there the
-# mounts keep the propagation of the mount that holds the chroot (private
-# in the chroots the project's tools make).
+# mounts keep the propagation of the mount that holds the chroot.
 kenv_propagation() {
-	if [ -z "${kenv_propagation_mode:-}" ]; then
-		kenv_propagation_mode=private
-		unshare --mount --propagation private true 2>/dev/null ||
-			kenv_propagation_mode=unchanged
+	if unshare --mount --propagation private true 2>/dev/null; then
+		echo private
+	else
+		echo unchanged
 	fi
-	echo "$kenv_propagation_mode"
 }
 
 # kenv_run RELEASE COMMAND...: runs COMMAND where RELEASE's headers are. In
