@@ -55,7 +55,8 @@ enum freeze_holder {
 #define COMPAT_MCGRP_SYS_ADMIN_ONLY .cap_sys_admin = 1
 #define COMPAT_RESTRICTED_MCGRPS true
 #else
-#define COMPAT_MCGRP_SYS_ADMIN_ONLY .flags = 0
+/* Such kernels' groups have no flags field at all. */
+#define COMPAT_MCGRP_SYS_ADMIN_ONLY
 #define COMPAT_RESTRICTED_MCGRPS false
 #endif
 
