@@ -40,10 +40,9 @@ kenv_propagation() {
 	fi
 }
 
-# kenv_run RELEASE COMMAND...: runs COMMAND where RELEASE's headers are. In
-# the Debian 13 root, the work tree and the cache are seen at the same paths
-# as here, with /proc (7.x's objtool reads it) and /dev; the mounts live in
-# a mount namespace of the command's own and end with it.
+# kenv_run RELEASE COMMAND...: runs COMMAND where RELEASE's headers are: on
+# this machine, or in the Debian 13 root with kenv_chroot, where the work
+# tree and the cache are seen at the same paths as here.
 kenv_run() {
 	kenv_run_root=$(kenv_root "$1") || return 1
 	shift
@@ -51,17 +50,39 @@ kenv_run() {
 		"$@"
 		return
 	fi
+	kenv_chroot "$kenv_run_root" "$kenv_top $kenv_cache" "$@"
+}
+
+# kenv_chroot ROOT "DIR..." COMMAND...: runs COMMAND chrooted in ROOT, with
+# /proc (7.x's objtool reads it, package scripts too), /dev, and each DIR
+# seen at the same path as here; the mounts live in a mount namespace of
+# the command's own and end with it.
+kenv_chroot() {
 	unshare --mount --propagation "$(kenv_propagation)" sh -eu -c '
-		root=$1 top=$2 cache=$3
-		shift 3
+		root=$1 dirs=$2
+		shift 2
 		mount -t proc proc "$root/proc"
 		mount --rbind /dev "$root/dev"
-		for dir in "$top" "$cache"; do
+		for dir in $dirs; do
 			mkdir -p "$root$dir"
 			mount --bind "$dir" "$root$dir"
 		done
 		exec chroot "$root" "$@"' \
-		kenv "$kenv_run_root" "$kenv_top" "$kenv_cache" "$@"
+		kenv "$@"
+}
+
+# kenv_mirror [security]: the Debian archive this machine's apt uses
+# (SNAPFREEZE_MIRROR chooses another), or its security archive.
+kenv_mirror() {
+	if [ -n "${SNAPFREEZE_MIRROR:-}" ]; then
+		echo "$SNAPFREEZE_MIRROR${1:+-security}"
+		return
+	fi
+	{
+		sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources
+		sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm.*/\2/p' /etc/apt/sources.list
+	} 2>/dev/null | if [ -n "${1:-}" ]; then grep security; else grep -v security; fi |
+		head -n 1 | grep . || echo "http://deb.debian.org/debian${1:+-security}"
 }
 
 # kenv_forget_module [ROOT]: drops the module's DKMS registration (which

@@ -6,7 +6,7 @@
 # trixie-backports, the compiler, DKMS and what it signs with. Then
 # installs each PACKAGE (kernel headers) that is not installed there yet.
 # A root that was not finished is made again. Needs root and Debian's
-# archive (SNAPFREEZE_MIRROR, default: the mirror of this machine's apt).
+# archive (kenv_mirror).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -14,20 +14,12 @@ top=$(cd "$here/../.." && pwd)
 root=$kenv_newer_root
 base_packages="build-essential dkms kmod openssl xz-utils"
 
-mirror() {
-	[ -z "${SNAPFREEZE_MIRROR:-}" ] || { echo "$SNAPFREEZE_MIRROR"; return; }
-	sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		grep -v security | head -n 1 | grep . ||
-		sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' /etc/apt/sources.list 2>/dev/null |
-		head -n 1 | grep . || echo http://deb.debian.org/debian
-}
-
 in_root() {
 	DEBIAN_FRONTEND=noninteractive chroot "$root" "$@"
 }
 
 make_root() {
-	archive=$(mirror)
+	archive=$(kenv_mirror)
 	echo "mkroot.sh: making the Debian 13 root $root from $archive (once; about a minute)"
 	rm -rf "$root.new"
 	mkdir -p "$(dirname "$root")"
