@@ -10,8 +10,10 @@
 # make bench         measures the freeze against a sequential FIFREEZE loop, on
 #                    the newest test kernel or KVER
 # make deps          installs the build and test dependencies (root)
-# make install       installs snapfreeze, snapfreeze-hostd and their man pages
-#                    (DESTDIR, PREFIX)
+# make install       installs snapfreeze, snapfreeze-hostd, their man pages and
+#                    systemd files (DESTDIR, PREFIX)
+# make deb           the Debian packages, in build/deb (DEB_VERSION: another
+#                    version than dkms.conf's)
 # make dkms-install  installs the module with DKMS for KVER
 # make checkpatch    the kernel's style checker on the module's sources
 
@@ -45,7 +47,8 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 .SECONDARY:
 
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
-	unit unit-tests vm-tools check demo bench dkms-source dkms-build dkms-install checkpatch install
+	unit unit-tests vm-tools check demo bench dkms-source dkms-build dkms-install checkpatch install \
+	install-dkms-source deb
 
 all: userland module-if-possible
 
@@ -54,7 +57,7 @@ userland: $(BUILD)/snapfreeze $(BUILD)/snapfreeze-hostd
 $(BUILD)/%.o: %.c $(wildcard userland/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
 	@$(PKG_CONFIG) --exists $(USERLAND_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON or libcurl development files are missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 
 # Unit tests read their fixtures from the tree.
 $(BUILD)/tests/unit/%.o: SF_CFLAGS += -DSF_FIXTURES='"$(CURDIR)/tests/unit/fixtures"'
@@ -132,11 +135,27 @@ clean: clean-modules
 	rm -rf $(BUILD)
 
 PREFIX ?= /usr
+SYSTEMD_UNIT_DIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 install: userland
 	install -D -m 0755 $(BUILD)/snapfreeze $(DESTDIR)$(PREFIX)/sbin/snapfreeze
 	install -D -m 0644 docs/snapfreeze.8 $(DESTDIR)$(PREFIX)/share/man/man8/snapfreeze.8
+	install -D -m 0644 dist/snapfreeze.json $(DESTDIR)/etc/snapfreeze/snapfreeze.json
+	install -D -m 0644 dist/snapfreeze.modules-load $(DESTDIR)$(PREFIX)/lib/modules-load.d/snapfreeze.conf
+	install -D -m 0644 dist/snapfreeze.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/snapfreeze.conf
 	install -D -m 0755 $(BUILD)/snapfreeze-hostd $(DESTDIR)$(PREFIX)/sbin/snapfreeze-hostd
 	install -D -m 0644 docs/snapfreeze-hostd.8 $(DESTDIR)$(PREFIX)/share/man/man8/snapfreeze-hostd.8
+	install -D -m 0644 dist/snapfreeze-hostd@.service \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/snapfreeze-hostd@.service
+	install -D -m 0644 dist/hostd-vm.conf $(DESTDIR)$(PREFIX)/share/doc/snapfreeze-hostd/examples/vm1.conf
+
+# The module's DKMS source folder, under DESTDIR (the Debian package's).
+install-dkms-source:
+	mkdir -p $(DESTDIR)$(DKMS_SRC)
+	cp --parents $(DKMS_FILES) $(DESTDIR)$(DKMS_SRC)/
+
+DEB_VERSION ?= $(VERSION)
+deb:
+	debian/build-packages.sh $(DEB_VERSION)
 
 deps:
 	tests/deps.sh
@@ -159,8 +178,7 @@ dkms-source:
 	if dkms status -m snapfreeze -v $(VERSION) | grep -q .; then \
 		dkms remove snapfreeze/$(VERSION) --all; fi
 	rm -rf $(DKMS_SRC)
-	mkdir -p $(DKMS_SRC)
-	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
+	$(MAKE) --no-print-directory install-dkms-source DESTDIR=
 	dkms add snapfreeze/$(VERSION)
 
 dkms-build:
