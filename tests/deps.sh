@@ -33,19 +33,26 @@ commands="
 	chroot coreutils
 	cpio cpio
 	debootstrap debootstrap
+	debugfs e2fsprogs
 	depmod kmod
+	dh debhelper
+	dh_dkms dh-dkms
 	dkms dkms
+	dpkg-buildpackage dpkg-dev
 	dpkg-deb dpkg
 	dpkg-query dpkg
+	du coreutils
 	dumpe2fs e2fsprogs
 	e2fsck e2fsprogs
 	find findutils
 	fsfreeze util-linux
 	grep grep
+	lintian lintian
 	make make
 	mkfs.btrfs btrfs-progs
 	mkfs.ext4 e2fsprogs
 	mkfs.xfs xfsprogs
+	mktemp coreutils
 	modinfo kmod
 	modprobe kmod
 	mount mount
@@ -55,8 +62,10 @@ commands="
 	qemu-system-x86_64 qemu-system-x86
 	sed sed
 	setpriv util-linux
+	sfdisk fdisk
 	sha256sum coreutils
 	ss iproute2
+	tail coreutils
 	timeout coreutils
 	truncate coreutils
 	unshare util-linux
