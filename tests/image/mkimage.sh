@@ -112,7 +112,7 @@ mkdir -p "$work"
 step "debootstrap bookworm" debootstrap --variant=minbase \
 	--include=systemd-sysv,udev,dbus,kmod,apt,ca-certificates,procps,iproute2 \
 	bookworm "$root" "$archive"
-configure
+step "configuring the system" configure
 step "apt-get update" in_root apt-get update -q
 step "installing $packages" in_root apt-get install -y -q --no-install-recommends $packages
 in_root apt-get clean

@@ -10,9 +10,12 @@
 #   use        systemd loaded the module; a snapshot from a systemd unit,
 #              snapfreeze-hostd on this machine taking it (checked here
 #              once the VM stopped: the images are clean and hold the
-#              pre-script's marker); the next version installed over it;
-#              a newer kernel line (6.12) installed with its headers
-#   newkernel  booted into it by GRUB, the module loads and freezes; purge
+#              pre-script's marker); a newer kernel line (6.12) installed
+#              with its headers (DKMS builds for it); the next version
+#              installed over the first (DKMS rebuilds for both kernels)
+#   newkernel  booted into it by GRUB, the module loads and freezes; a
+#              version whose module does not compile fails its install,
+#              DKMS's error shown; purge, with a session frozen
 # Prints TAP; exits 1 if any test failed.
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -23,8 +26,12 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/vm/e2e/fscheck.sh"
 work=$kenv_cache/runs/image
 version_1=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
-# The next version: the last number of this one, plus one.
-version_2=$(echo "$version_1" | awk -F. -v OFS=. '{ $NF = $NF + 1; print }')
+next_version() { # next_version VERSION: the last number plus one
+	echo "$1" | awk -F. -v OFS=. '{ $NF = $NF + 1; print }'
+}
+version_2=$(next_version "$version_1")
+# A version whose module does not compile: DKMS's failure must reach apt.
+version_broken=$(next_version "$version_2")
 new_kernel_line=6.12
 boots=(install use newkernel)
 host_checks=4 # packages built, and the three checks of the snapshot
@@ -60,12 +67,23 @@ build_packages() {
 			"$work/job/debs/v1" >>"$work/build.log" 2>&1 &&
 		DEB_BUILD_OPTIONS=nocheck "$top/debian/build-packages.sh" "$version_2" \
 			"$work/job/debs/v2" >>"$work/build.log" 2>&1 &&
-		rm -rf "$work"/job/debs/*/src "$work"/job/debs/*/*dbgsym*
+		build_broken_packages >>"$work/build.log" 2>&1 &&
+		rm -rf "$work"/job/debs/*/src "$work"/job/debs/*/*dbgsym* "$work/broken-tree"
+}
+
+# build_broken_packages: from a copy of the tree whose module stops at an
+# #error.
+build_broken_packages() {
+	mkdir -p "$work/broken-tree" &&
+		tar -C "$top" --exclude-vcs --exclude=./build -cf - . | tar -C "$work/broken-tree" -xf - &&
+		echo '#error "a module that does not compile"' >>"$work/broken-tree/kmod/main.c" &&
+		DEB_BUILD_OPTIONS=nocheck "$work/broken-tree/debian/build-packages.sh" \
+			"$version_broken" "$work/job/debs/broken"
 }
 if build_packages; then
-	tap ok "packages/built_$version_1-and-$version_2"
+	tap ok "packages/built_$version_1-$version_2-and-$version_broken"
 else
-	tap "not ok" "packages/built_$version_1-and-$version_2"
+	tap "not ok" "packages/built_$version_1-$version_2-and-$version_broken"
 	diag "$work/build.log" 20
 	exit 1
 fi
@@ -73,6 +91,7 @@ cp "$here"/jobs/*.sh "$work/job/"
 cat >"$work/job/env" <<EOF
 version_1=$version_1
 version_2=$version_2
+version_broken=$version_broken
 new_kernel_line=$new_kernel_line
 EOF
 qemu-img create -q -f qcow2 -b "$image_base" -F raw "$work/root.qcow2"

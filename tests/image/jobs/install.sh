@@ -28,12 +28,13 @@ hostd_unit_verifies() {
 }
 
 # An instance started by systemd, sandboxed as the unit says, connects to
-# its VM's socket (a listener standing in for QEMU's).
+# its VM's socket (a listener standing in for QEMU's, the connection on
+# cat's standard input and output, which hostd keeps open).
 hostd_unit_connects() {
 	mkdir -p /etc/snapfreeze/hostd /run/vm1
 	printf 'GUEST=/run/vm1/g.sock\nQMP=/run/vm1/q.sock\nSNAPSHOT_DIR=/var/lib/vm1\n' \
 		>/etc/snapfreeze/hostd/vm1.conf
-	systemd-socket-activate --accept -l /run/vm1/g.sock cat &
+	systemd-socket-activate --accept --inetd -l /run/vm1/g.sock cat &
 	listener=$!
 	timeout 60 journalctl -f -n all -u snapfreeze-hostd@vm1 |
 		grep -m 1 -q "connected to the guest's channel" &

@@ -1,6 +1,7 @@
 # The third boot, into the newer kernel line: the module built for it is
-# loaded by systemd and freezes; then the packages are purged while a
-# session is frozen.
+# loaded by systemd and freezes; a version whose module does not compile
+# fails its install; then the packages are purged while a session is
+# frozen.
 . ./lib.sh
 release=$(uname -r)
 
@@ -22,6 +23,16 @@ freeze_data() {
 
 thaw_data() {
 	snapfreeze thaw --all && ! snapfreeze status --json | grep -q '"state":"frozen"'
+}
+
+# A version whose module does not compile: apt fails, with DKMS's error.
+broken_version_fails() {
+	apt_install_packages broken >broken.out 2>&1
+	broken_status=$?
+	cat broken.out
+	[ "$broken_status" != 0 ] &&
+		grep -q "Bad return status for module build on kernel: " broken.out &&
+		grep -q "/var/lib/dkms/snapfreeze/$version_broken/build/make.log" broken.out
 }
 
 purge_packages() {
@@ -53,6 +64,7 @@ check "kernel/booted_linux_$new_kernel_line" booted_the_new_kernel
 check "kernel/systemd_loaded_the_module_on_the_new_kernel" loaded_at_boot "$version_2"
 check kernel/a_freeze_and_thaw_work freeze_data
 check kernel/the_thaw_works thaw_data
+check install/a_module_that_does_not_compile_fails_the_install broken_version_fails
 check purge/a_frozen_session_before_the_purge freeze_data
 check purge/apt_purges_the_three_packages purge_packages
 check purge/nothing_left_frozen data_writable

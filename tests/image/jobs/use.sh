@@ -1,7 +1,7 @@
 # The second boot: the module loaded by systemd, a snapshot run from a
 # systemd unit against snapfreeze-hostd on the host (the host checks the
-# images once the VM stopped), the next version's packages installed over
-# these, then a newer kernel line with its headers.
+# images once the VM stopped), a newer kernel line with its headers, then
+# the next version's packages installed over these, built for both kernels.
 . ./lib.sh
 release=$(uname -r)
 
@@ -64,10 +64,11 @@ check "boot/systemd_loaded_the_module_on_$release" loaded_at_boot "$version_1"
 check boot/application_configured configure_application
 check snapshot/runs_from_a_systemd_unit snapshot_from_a_unit
 check snapshot/application_consistent_through_the_module snapshot_through_the_module
+check "kernel/apt_installs_linux_$new_kernel_line" install_kernel
+check kernel/dkms_built_the_module_for_the_new_kernel dkms_installed "$version_1" "$(new_release)"
+check kernel/grub_boots_the_new_kernel grub_boots_the_new_kernel
 check upgrade/apt_installs_the_next_version apt_install_packages v2
 check "upgrade/dkms_rebuilt_the_module_for_$release" dkms_installed "$version_2" "$release"
+check upgrade/dkms_rebuilt_the_module_for_the_new_kernel dkms_installed "$version_2" "$(new_release)"
 check upgrade/the_old_version_is_gone old_version_gone
 check upgrade/the_new_module_loads new_module_loads
-check "kernel/apt_installs_linux_$new_kernel_line" install_kernel
-check kernel/dkms_built_the_module_for_the_new_kernel dkms_installed "$version_2" "$(new_release)"
-check kernel/grub_boots_the_new_kernel grub_boots_the_new_kernel
