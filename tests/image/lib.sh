@@ -2,7 +2,7 @@
 # image is, how a job disk is made and how the image boots.
 #
 # SNAPFREEZE_IMAGE_BOOT_TIMEOUT  seconds one boot of the image may take
-#                                (default 1200: apt and DKMS under TCG)
+#                                (default 1800: apt and DKMS under TCG)
 
 image_cache=$kenv_cache/images
 # Named by its recipe, so that a changed recipe makes a new image.
@@ -35,7 +35,7 @@ image_boot() {
 	image_boot_disk=$1 image_boot_format=$2 image_boot_job=$3 image_boot_logs=$4
 	shift 4
 	rm -f "$image_boot_logs/console.log" "$image_boot_logs/tap.log"
-	timeout -k 10 "${SNAPFREEZE_IMAGE_BOOT_TIMEOUT:-1200}" qemu-system-x86_64 \
+	timeout -k 10 "${SNAPFREEZE_IMAGE_BOOT_TIMEOUT:-1800}" qemu-system-x86_64 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-accel tcg -cpu max -m 2048 -smp 2 \
 		-drive "file=$image_boot_disk,if=virtio,format=$image_boot_format,cache=unsafe" \

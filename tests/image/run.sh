@@ -11,11 +11,11 @@
 #              snapfreeze-hostd on this machine taking it (checked here
 #              once the VM stopped: the images are clean and hold the
 #              pre-script's marker); a newer kernel line (6.12) installed
-#              with its headers (DKMS builds for it); the next version
-#              installed over the first (DKMS rebuilds for both kernels)
-#   newkernel  booted into it by GRUB, the module loads and freezes; a
-#              version whose module does not compile fails its install,
-#              DKMS's error shown; purge, with a session frozen
+#              with its headers (DKMS builds for it)
+#   newkernel  booted into it by GRUB, the module loads and freezes; the
+#              next version installed over the first (DKMS rebuilds for
+#              both kernels); a version whose module does not compile fails
+#              its install, DKMS's error shown; purge, with a session frozen
 # Prints TAP; exits 1 if any test failed.
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
