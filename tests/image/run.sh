@@ -14,7 +14,7 @@
 #              with its headers (DKMS builds for it)
 #   newkernel  booted into it by GRUB, the module loads and freezes; the
 #              next version installed over the first (DKMS rebuilds for
-#              the running kernel); a version whose module does not compile fails
+#              both kernels); a version whose module does not compile fails
 #              its install, DKMS's error shown; purge, with a session frozen
 # Prints TAP; exits 1 if any test failed.
 set -uo pipefail

@@ -1,10 +1,12 @@
 # The third boot, into the newer kernel line: the module built for it is
 # loaded by systemd and freezes; the next version's packages installed
-# over these are built for it; a version whose module does not
+# over these are built for both kernels; a version whose module does not
 # compile fails its install; then the packages are purged while a session
 # is frozen.
 . ./lib.sh
 release=$(uname -r)
+# The image's own kernel, which the first boots ran.
+first_release=$(ls /lib/modules | grep -v -F "$new_kernel_line" | sort -V | tail -n 1)
 
 booted_the_new_kernel() {
 	echo "running $release"
@@ -78,6 +80,7 @@ check kernel/a_freeze_and_thaw_work freeze_data
 check kernel/the_thaw_works thaw_data
 check upgrade/apt_installs_the_next_version apt_install_packages v2
 check "upgrade/dkms_rebuilt_the_module_for_$release" dkms_installed "$version_2" "$release"
+check upgrade/dkms_rebuilt_the_module_for_the_first_kernel dkms_installed "$version_2" "$first_release"
 check upgrade/the_old_version_is_gone old_version_gone
 check upgrade/the_new_module_loads new_module_loads
 check install/a_module_that_does_not_compile_fails_the_install broken_version_fails
