@@ -23,19 +23,28 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 
 PKG_CONFIG ?= pkg-config
-USERLAND_PKGS := libnl-genl-3.0 libcjson libcurl
+# The guest command's libraries; the host agent needs only cJSON.
+GUEST_PKGS := libnl-genl-3.0 libcjson libcurl
+HOSTD_PKGS := libcjson
 CFLAGS ?= -O2 -g
 SF_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-	-Wmissing-prototypes -Iinclude/uapi -Iuserland \
+	-Wmissing-prototypes -Iinclude/uapi -Iuserland/common \
 	-DSNAPFREEZE_VERSION='"$(VERSION)"' \
-	$(shell $(PKG_CONFIG) --cflags $(USERLAND_PKGS) 2>/dev/null)
-SF_LIBS = $(shell $(PKG_CONFIG) --libs $(USERLAND_PKGS) 2>/dev/null) -lm
+	$(shell $(PKG_CONFIG) --cflags $(GUEST_PKGS) 2>/dev/null)
+GUEST_LIBS = $(shell $(PKG_CONFIG) --libs $(GUEST_PKGS) 2>/dev/null) -lm
+HOSTD_LIBS = $(shell $(PKG_CONFIG) --libs $(HOSTD_PKGS) 2>/dev/null) -lm
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 
-LIB_SRCS := $(filter-out userland/main.c,$(wildcard userland/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-HOSTD_SRCS := $(filter-out userland/hostd/main.c,$(wildcard userland/hostd/*.c))
-HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
+# userland/common: what both commands use; userland/guest: the snapfreeze
+# command; userland/hostd: the host agent. Each part is a library (all
+# but its main()), for the unit tests.
+COMMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard userland/common/*.c))
+GUEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out userland/guest/main.c,$(wildcard userland/guest/*.c)))
+HOSTD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out userland/hostd/main.c,$(wildcard userland/hostd/*.c)))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+LIBCOMMON := $(BUILD)/libsfcommon.a
+LIBGUEST := $(BUILD)/libsnapfreeze.a
+LIBHOSTD := $(BUILD)/libsnapfreeze-hostd.a
 
 # What DKMS needs to build the module: the sources, never build output.
 DKMS_FILES := Kbuild Makefile dkms.conf include/uapi/linux/snapfreeze.h \
@@ -54,51 +63,54 @@ all: userland module-if-possible
 
 userland: $(BUILD)/snapfreeze $(BUILD)/snapfreeze-hostd
 
-$(BUILD)/%.o: %.c $(wildcard userland/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
-	@$(PKG_CONFIG) --exists $(USERLAND_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON or libcurl development files are missing: run 'make deps'" >&2; exit 1; }
+$(BUILD)/%.o: %.c $(wildcard userland/*/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
+	@$(PKG_CONFIG) --exists $(GUEST_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON or libcurl development files are missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
+
+# Each part sees its own headers and the common ones, no other part's; the
+# unit tests see the part they test (test_hostd also the guest's, to test
+# both ends of the protocol against each other).
+$(BUILD)/userland/guest/%.o $(BUILD)/tests/%.o: SF_CFLAGS += -Iuserland/guest
+$(BUILD)/userland/hostd/%.o $(BUILD)/tests/unit/test_hostd.o: SF_CFLAGS += -Iuserland/hostd
 
 # Unit tests read their fixtures from the tree.
 $(BUILD)/tests/unit/%.o: SF_CFLAGS += -DSF_FIXTURES='"$(CURDIR)/tests/unit/fixtures"'
 
-$(BUILD)/libsnapfreeze.a: $(LIB_OBJS)
+$(LIBCOMMON): $(COMMON_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/snapfreeze: $(BUILD)/userland/main.o $(BUILD)/libsnapfreeze.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
-
-# The host agent: all but its main() in a library of its own, for the tests.
-$(HOSTD_OBJS) $(BUILD)/userland/hostd/main.o $(BUILD)/tests/unit/test_hostd.o: \
-	$(wildcard userland/hostd/*.h)
-
-$(BUILD)/libsnapfreeze-hostd.a: $(HOSTD_OBJS)
+$(LIBGUEST): $(GUEST_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/snapfreeze-hostd: $(BUILD)/userland/hostd/main.o $(BUILD)/libsnapfreeze-hostd.a \
-		$(BUILD)/libsnapfreeze.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+$(LIBHOSTD): $(HOSTD_OBJS)
+	$(AR) rcs $@ $^
 
-$(BUILD)/tests/test_hostd: $(BUILD)/tests/unit/test_hostd.o $(BUILD)/libsnapfreeze-hostd.a \
-		$(BUILD)/libsnapfreeze.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+$(BUILD)/snapfreeze: $(BUILD)/userland/guest/main.o $(LIBGUEST) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libsnapfreeze.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+$(BUILD)/snapfreeze-hostd: $(BUILD)/userland/hostd/main.o $(LIBHOSTD) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HOSTD_LIBS)
+
+$(BUILD)/tests/test_hostd: $(BUILD)/tests/unit/test_hostd.o $(LIBHOSTD) $(LIBGUEST) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGUEST) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS) $(CMOCKA_LIBS)
 
 # Test tools run inside the VM.
 VM_TOOLS := $(BUILD)/tests/badmsg $(BUILD)/tests/freezebench $(BUILD)/tests/fakehost \
 	$(BUILD)/tests/qmpgate
 
-$(BUILD)/tests/badmsg: $(BUILD)/tests/vm/tools/badmsg.o $(BUILD)/libsnapfreeze.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+$(BUILD)/tests/badmsg: $(BUILD)/tests/vm/tools/badmsg.o $(LIBGUEST) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS)
 
 $(BUILD)/tests/freezebench: $(BUILD)/tests/vm/tools/freezebench.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The host side of the guest channel in the VM tests.
 $(BUILD)/tests/fakehost: $(BUILD)/tests/vm/tools/fakehost.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SF_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS)
 
 # The end-to-end tests' host agent reaches QMP through it (tests/vm/e2e/agent.sh).
 $(BUILD)/tests/qmpgate: $(BUILD)/tests/vm/tools/qmpgate.o

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "host.h"
-#include "hostd/hostd.h"
+#include "hostd.h"
 #include "lineio.h"
 #include "tempdir.h"
 

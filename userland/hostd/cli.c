@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "parse.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 30000
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
+#include "hostproto.h"
 
 int hostd_fail(struct hostd_result *result, const char *error, const char *fmt, ...)
 {

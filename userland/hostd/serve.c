@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "hostproto.h"
 #include "lineio.h"
 
 /* How often to look for the guest's socket while QEMU starts. */

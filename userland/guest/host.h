@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "hostproto.h"
 #include "mounts.h"
 
 /*
@@ -15,8 +16,6 @@
  * within the request's deadline, over serial:, unix:, vsock:, exec:,
  * http:// or https://.
  */
-#define SF_HOST_PROTOCOL_VERSION 1
-#define SF_HOST_MAX_LINE 65536
 
 struct sf_host;
 struct cJSON;

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "mounts.h"
 #include "netlink.h"
+#include "parse.h"
 
 /*
  * A subcommand gets its own argv (argv[0] is its name) and returns an exit
@@ -27,10 +28,6 @@ int sf_main(int argc, char **argv, struct sf_error *err);
 /* For subcommands: getopt_long's '?' or ':' turned into a usage error. */
 int sf_option_error(struct sf_error *err, const char *command, char **argv,
 		    int opt);
-/* "2", "0.5": seconds, to milliseconds, at least 1 ms. */
-int sf_parse_seconds(const char *text, uint32_t *ms);
-/* The same, but "0" is allowed: no interval. */
-int sf_parse_interval(const char *text, uint32_t *ms);
 /*
  * The options of a command that has only --json and --help: 1 once the
  * usage is shown, -1 on a usage error; optind then indexes the arguments.
