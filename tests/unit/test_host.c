@@ -237,6 +237,23 @@ static void exec_transport(void **state)
 	sf_host_answer_free(&answer);
 }
 
+/*
+ * An exec: command that ends without an answer: its standard error is
+ * told, on one line; and it reached a memory file, not ours.
+ */
+static void exec_stderr_told(void **state)
+{
+	struct sf_host_answer answer;
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(ask("exec:read request; echo 'see its log' >&2; "
+			     "readlink /proc/self/fd/2 >&2; exit 3",
+			     &request, &answer, &err), -1);
+	assert_non_null(strstr(err.msg, "the connection closed without an answer "
+				       "(its standard error: see its log /memfd:snapfreeze-exec-stderr"));
+}
+
 /* hostd's answer names each disk's point-in-time image: kept for the result. */
 static void answer_disks_kept(void **state)
 {
@@ -515,6 +532,7 @@ int main(void)
 		cmocka_unit_test(answers_over_unix),
 		cmocka_unit_test(failures_named),
 		cmocka_unit_test(exec_transport),
+		cmocka_unit_test(exec_stderr_told),
 		cmocka_unit_test(answer_disks_kept),
 		cmocka_unit_test(abort_fd_cuts_the_wait_short),
 		cmocka_unit_test(progress_parsed),

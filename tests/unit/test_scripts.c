@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "scripts.h"
+#include "spawn.h"
 #include "tempdir.h"
 
 
@@ -249,17 +251,140 @@ static void abort_fd_stops_the_script_without_retry(void **state)
 	sf_script_result_free(&result);
 }
 
-static void missing_script_fails_with_a_message(void **state)
+static void missing_script_refused(void **state)
 {
 	struct sf_script s = make("/nonexistent/pre.sh");
 	struct sf_script_result result;
 	struct sf_error err;
 
 	(void)state;
+	assert_int_equal(sf_script_run(&s, &result, &err), -1);
+	assert_string_equal(err.msg, "/nonexistent/pre.sh: No such file or directory");
+}
+
+/* A folder on the path that group or others can write: refused, the folder named. */
+static void script_in_a_writable_folder_refused(void **state)
+{
+	char folder[256], path[300], expected[1200];
+	struct sf_script_result result;
+	struct sf_script s;
+	struct sf_error err;
+
+	(void)state;
+	snprintf(folder, sizeof(folder), "%s/shared", dir);
+	assert_int_equal(mkdir(folder, 0775), 0);
+	assert_int_equal(chmod(folder, 0775), 0);
+	snprintf(path, sizeof(path), "%s/shared/pre.sh", dir);
+	assert_int_equal(rename(script("shared-pre.sh", "echo ran"), path), 0);
+	s = make(path);
+	assert_int_equal(sf_script_run(&s, &result, &err), -1);
+	snprintf(expected, sizeof(expected),
+		 "%s: folder %s has mode 0775, must not be writable by group or others", path,
+		 folder);
+	assert_string_equal(err.msg, expected);
+}
+
+/* A symlink is followed, and the folders of its target are what is checked. */
+static void symlink_into_a_folder_of_another_owner_refused(void **state)
+{
+	char folder[256], target[300], link[300];
+	struct sf_script_result result;
+	struct sf_script s;
+	struct sf_error err;
+
+	(void)state;
+	snprintf(folder, sizeof(folder), "%s/users", dir);
+	assert_int_equal(mkdir(folder, 0755), 0);
+	snprintf(target, sizeof(target), "%s/pre.sh", folder);
+	assert_int_equal(rename(script("users-pre.sh", "echo ran"), target), 0);
+	assert_int_equal(chown(folder, 1000, 1000), 0);
+	snprintf(link, sizeof(link), "%s/link.sh", dir);
+	assert_int_equal(symlink(target, link), 0);
+	s = make(link);
+	assert_int_equal(sf_script_run(&s, &result, &err), -1);
+	assert_non_null(strstr(err.msg, "is owned by uid 1000, must be owned by root"));
+	assert_non_null(strstr(err.msg, folder));
+	/* Its folder owned by root again: the same link runs. */
+	assert_int_equal(chown(folder, 0, 0), 0);
+	assert_int_equal(sf_script_run(&s, &result, &err), 0);
+	assert_string_equal(result.output, "ran\n");
+	sf_script_result_free(&result);
+}
+
+/*
+ * The first attempt renames another script onto its own path, then fails:
+ * the retry runs the file that was checked, not the one now at the path.
+ */
+static void a_rename_after_the_check_runs_nothing_else(void **state)
+{
+	char body[600], evil[300];
+	struct sf_script_result result;
+	struct sf_script s;
+	struct sf_error err;
+	const char *path;
+
+	(void)state;
+	snprintf(evil, sizeof(evil), "%s", script("evil.sh", "echo evil"));
+	snprintf(body, sizeof(body), "echo checked; mv %s %s/swapped.sh 2>/dev/null; exit 1",
+		 evil, dir);
+	path = script("swapped.sh", body);
+	s = make(path);
+	s.retries = 1;
 	assert_int_equal(sf_script_run(&s, &result, &err), 1);
-	assert_int_equal(result.exit_status, 127);
-	assert_non_null(strstr(result.output,
-			       "cannot run /nonexistent/pre.sh: No such file or directory"));
+	assert_int_equal(result.attempts, 2);
+	assert_string_equal(result.output, "checked\n");
+	sf_script_result_free(&result);
+}
+
+/*
+ * Nothing of ours reaches a script: no descriptor but 0-2 (and its own,
+ * which its interpreter reads), no variable but the fixed environment,
+ * umask 022, working folder /.
+ */
+static void a_script_gets_nothing_of_ours(void **state)
+{
+	char marker[300], self[300];
+	struct sf_script_result result;
+	struct sf_script s;
+	struct sf_error err;
+	int leaked, seen = 0;
+	mode_t mask;
+	char *line;
+
+	(void)state;
+	snprintf(marker, sizeof(marker), "%s/leaked-descriptor", dir);
+	leaked = open(marker, O_CREAT | O_WRONLY, 0600);	/* no O_CLOEXEC */
+	assert_true(leaked > 2);
+	setenv("LD_PRELOAD", "/nonexistent/preload.so", 1);
+	setenv("SNAPFREEZE_SECRET", "ours", 1);
+	mask = umask(077);
+	s = make(script("probe.sh",
+			"echo \"umask $(umask) cwd $(pwd)\"; env | grep -v '^PWD=' | sort; "
+			"find /proc/$$/fd -mindepth 1 -printf 'fd %f %l\\n'"));
+	snprintf(self, sizeof(self), "%s/probe.sh", dir);
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(sf_script_run(&s, &result, &err), 0);
+	umask(mask);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SNAPFREEZE_SECRET");
+	close(leaked);
+	assert_int_equal(chdir("/"), 0);
+	line = strtok(result.output, "\n");
+	assert_string_equal(line, "umask 0022 cwd /");
+	assert_string_equal(strtok(NULL, "\n"), "HOME=/");
+	assert_string_equal(strtok(NULL, "\n"), "PATH=" SF_SPAWN_PATH);
+	while ((line = strtok(NULL, "\n"))) {
+		char target[300];
+		int fd;
+
+		seen++;
+
+		/* The shell's: its script, read by its interpreter. */
+		assert_int_equal(sscanf(line, "fd %d %299s", &fd, target), 2);
+		if (fd > 2 && strcmp(target, self))
+			fail_msg("descriptor %d (%s) reached the script", fd, target);
+	}
+	assert_true(seen >= 3);
 	sf_script_result_free(&result);
 }
 
@@ -280,7 +405,11 @@ int main(void)
 		cmocka_unit_test(output_bounded),
 		cmocka_unit_test(script_gets_default_signals_despite_the_commands_mask),
 		cmocka_unit_test(abort_fd_stops_the_script_without_retry),
-		cmocka_unit_test(missing_script_fails_with_a_message),
+		cmocka_unit_test(missing_script_refused),
+		cmocka_unit_test(script_in_a_writable_folder_refused),
+		cmocka_unit_test(symlink_into_a_folder_of_another_owner_refused),
+		cmocka_unit_test(a_rename_after_the_check_runs_nothing_else),
+		cmocka_unit_test(a_script_gets_nothing_of_ours),
 	};
 
 	return cmocka_run_group_tests_name("scripts", tests, setup, tempdir_teardown);

@@ -27,16 +27,6 @@ static int check_owner_and_mode(const char *path, const struct stat *st,
 	return 0;
 }
 
-int sf_check_file_safety(const char *path, mode_t forbidden,
-			 struct sf_error *err)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: %s", path, strerror(errno));
-	return check_owner_and_mode(path, &st, forbidden, err);
-}
-
 void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
 			bool array, struct sf_error *err)
 {

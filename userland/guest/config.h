@@ -62,16 +62,9 @@ int sf_config_load(const char *path, const char *azure_path,
 void sf_config_free(struct sf_config *config);
 
 /*
- * A file that runs or configures what runs as root: a regular file owned by
- * root, without any of the forbidden mode bits.
- */
-int sf_check_file_safety(const char *path, mode_t forbidden,
-			 struct sf_error *err);
-
-/*
- * A JSON file (a cJSON *, an object or with array an array) checked as
- * sf_check_file_safety() does; NULL with err set, or with no error when
- * the file is missing and not required.
+ * A JSON file (a cJSON *, an object or with array an array): a regular
+ * file owned by root, without any of the forbidden mode bits. NULL with
+ * err set, or with no error when the file is missing and not required.
  */
 void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
 			bool array, struct sf_error *err);

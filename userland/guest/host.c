@@ -11,21 +11,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "http.h"
 #include "lineio.h"
+#include "spawn.h"
 
 /* An open channel to the host: one fd each way (the same for sockets). */
 struct channel {
 	int in;
 	int out;
-	pid_t child;		/* exec: */
+	struct sf_child child;	/* exec: */
+	int stderr_fd;		/* exec: its standard error */
 };
+
+#define NO_CHANNEL \
+	((struct channel){ .in = -1, .out = -1, .child = { .pid = -1, .pidfd = -1 }, \
+			   .stderr_fd = -1 })
+/* Bytes kept of an exec: command's standard error. */
+#define EXEC_STDERR_LIMIT 4096
 
 static cJSON *target_json(const struct sf_mount *mount)
 {
@@ -247,40 +255,61 @@ static int open_vsock(const char *uri, const char *where, uint64_t deadline,
 			      deadline, channel, err);
 }
 
+/*
+ * exec:COMMAND: /bin/sh -c COMMAND, the channel its standard input and
+ * output. Its standard error is a sealed memory file of EXEC_STDERR_LIMIT
+ * bytes: never a file on a filesystem the snapshot freezes, where its
+ * writes would hang; past the limit its writes fail. What it holds is
+ * told when the command ends without an answer.
+ */
 static int open_exec(const char *uri, const char *command, struct channel *channel,
 		     struct sf_error *err)
 {
-	int to_child[2], from_child[2];
+	int to_child[2] = { -1, -1 }, from_child[2] = { -1, -1 }, ret = -1;
+	struct sf_child child;
 
-	if (pipe2(to_child, O_CLOEXEC))
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: pipe: %s", uri, strerror(errno));
-	if (pipe2(from_child, O_CLOEXEC)) {
-		close(to_child[0]);
-		close(to_child[1]);
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: pipe: %s", uri, strerror(errno));
+	channel->stderr_fd = memfd_create("snapfreeze-exec-stderr",
+					  MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (channel->stderr_fd < 0 || ftruncate(channel->stderr_fd, EXEC_STDERR_LIMIT) ||
+	    fcntl(channel->stderr_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) ||
+	    pipe2(to_child, O_CLOEXEC) || pipe2(from_child, O_CLOEXEC)) {
+		sf_fail(err, SF_EXIT_FAILURE, "%s: %s", uri, strerror(errno));
+		goto out;
 	}
-	channel->child = fork();
-	if (!channel->child) {
-		setpgid(0, 0);
-		sf_child_reset_signals();
-		if (dup2(to_child[0], STDIN_FILENO) >= 0 &&
-		    dup2(from_child[1], STDOUT_FILENO) >= 0)
-			execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-		_exit(127);
-	}
-	close(to_child[0]);
-	close(from_child[1]);
-	if (channel->child < 0) {
-		close(to_child[1]);
-		close(from_child[0]);
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: fork: %s", uri, strerror(errno));
-	}
-	setpgid(channel->child, channel->child);
+	if (sf_spawn_shell(command, (const int[]){ to_child[0], from_child[1],
+						   channel->stderr_fd },
+			   &child, err))
+		goto out;
+	channel->child = child;
 	channel->out = to_child[1];
 	channel->in = from_child[0];
+	to_child[1] = from_child[0] = -1;
 	fcntl(channel->in, F_SETFL, O_NONBLOCK);
 	fcntl(channel->out, F_SETFL, O_NONBLOCK);
-	return 0;
+	ret = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (to_child[i] >= 0)
+			close(to_child[i]);
+		if (from_child[i] >= 0)
+			close(from_child[i]);
+	}
+	return ret;
+}
+
+/* What an exec: command wrote to its standard error, on one line; "" if nothing. */
+static void exec_stderr(const struct channel *channel, char *text, size_t size)
+{
+	off_t written = channel->stderr_fd >= 0 ? lseek(channel->stderr_fd, 0, SEEK_CUR) : 0;
+	ssize_t got = 0;
+
+	if (written > 0)
+		got = pread(channel->stderr_fd, text, (size_t)written < size - 1 ?
+			    (size_t)written : size - 1, 0);
+	text[got > 0 ? got : 0] = '\0';
+	for (char *c = text; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = ' ';
 }
 
 static int open_channel(const char *uri, uint64_t deadline, struct channel *channel,
@@ -289,7 +318,7 @@ static int open_channel(const char *uri, uint64_t deadline, struct channel *chan
 	const char *colon = strchr(uri, ':');
 	size_t scheme = colon ? (size_t)(colon - uri) : 0;
 
-	*channel = (struct channel){ .in = -1, .out = -1, .child = -1 };
+	*channel = NO_CHANNEL;
 	if (scheme == 6 && !strncmp(uri, "serial", 6))
 		return open_serial(uri, colon + 1, channel, err);
 	if (scheme == 4 && !strncmp(uri, "unix", 4))
@@ -309,10 +338,10 @@ static void close_channel(struct channel *channel)
 		close(channel->out);
 	if (channel->in >= 0)
 		close(channel->in);
-	if (channel->child > 0) {
-		kill(-channel->child, SIGKILL);
-		waitpid(channel->child, NULL, 0);
-	}
+	if (channel->stderr_fd >= 0)
+		close(channel->stderr_fd);
+	/* Its answer is in, or will not come: no grace to wait for. */
+	sf_child_stop(&channel->child, 0);
 }
 
 static int send_line(const char *uri, struct channel *channel, const char *line,
@@ -349,6 +378,16 @@ static void note_progress(const struct sf_host_request *request,
 	if (request->on_progress)
 		request->on_progress(answer->message, request->progress_arg);
 	sf_host_answer_free(answer);
+}
+
+static int closed_without_answer(const char *uri, const struct channel *channel,
+				 struct sf_error *err)
+{
+	char text[EXEC_STDERR_LIMIT + 1];
+
+	exec_stderr(channel, text, sizeof(text));
+	return sf_fail(err, SF_EXIT_FAILURE, "%s: the connection closed without an answer%s%s%s",
+		       uri, *text ? " (its standard error: " : "", text, *text ? ")" : "");
 }
 
 /*
@@ -397,8 +436,7 @@ static int receive_answer(const char *uri, struct channel *channel,
 			}
 			/* fall through */
 		default:
-			ret = sf_fail(err, SF_EXIT_FAILURE,
-				      "%s: the connection closed without an answer", uri);
+			ret = closed_without_answer(uri, channel, err);
 			break;
 		}
 	}
@@ -456,7 +494,7 @@ struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
 		sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
 		return NULL;
 	}
-	host->channel = (struct channel){ .in = -1, .out = -1, .child = -1 };
+	host->channel = NO_CHANNEL;
 	if (!is_http(uri) &&
 	    open_channel(uri, sf_now_ms() + timeout_ms, &host->channel, err)) {
 		sf_host_close(host);

@@ -8,73 +8,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "clock.h"
+#include "safe_path.h"
+#include "spawn.h"
 
 /* One attempt's child, its output pipe and what came out of it. */
 struct attempt {
-	pid_t pid;
-	int pidfd;
+	struct sf_child child;
 	int out;		/* -1 once it closed: poll() skips it */
 	int abort_fd;
 	struct sf_script_result *result;
 	size_t limit;
 };
 
-static void child_exec(const struct sf_script *script, int out)
+/* Its standard output and error both into the pipe; no input. */
+static int start(const struct sf_script *script, int exec_fd, struct attempt *attempt,
+		 struct sf_error *err)
 {
 	const char **argv = calloc(script->n_args + 2, sizeof(*argv));
-	int null = open("/dev/null", O_RDONLY);
+	struct sf_spawn spawn = {
+		.path = script->path,
+		.exec_fd = exec_fd,
+		.argv = argv,
+	};
+	int pipefd[2], ret;
 
-	/* A group of its own: a timeout ends the script and all it started. */
-	setpgid(0, 0);
-	sf_child_reset_signals();
-	if (!argv || null < 0 || dup2(null, STDIN_FILENO) < 0 ||
-	    dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
-		_exit(127);
+	if (!argv)
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory", script->path);
 	argv[0] = script->path;
 	if (script->n_args)
 		memcpy(argv + 1, script->args, script->n_args * sizeof(*argv));
-	execv(script->path, (char *const *)argv);
-	dprintf(STDERR_FILENO, "cannot run %s: %s\n", script->path,
-		strerror(errno));
-	_exit(127);
-}
-
-static int start(const struct sf_script *script, struct attempt *attempt,
-		 struct sf_error *err)
-{
-	int pipefd[2];
-
-	if (pipe2(pipefd, O_CLOEXEC))
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: pipe: %s",
-			       script->path, strerror(errno));
-	attempt->pid = fork();
-	if (attempt->pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: fork: %s",
-			       script->path, strerror(errno));
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		free(argv);
+		return sf_fail(err, SF_EXIT_FAILURE, "%s: pipe: %s", script->path,
+			       strerror(errno));
 	}
-	if (!attempt->pid)
-		child_exec(script, pipefd[1]);
-	/* Also here: a signal sent before the child's own setpgid() lands. */
-	setpgid(attempt->pid, attempt->pid);
+	spawn.stdio[0] = -1;
+	spawn.stdio[1] = spawn.stdio[2] = pipefd[1];
+	ret = sf_spawn(&spawn, &attempt->child, err);
+	free(argv);
 	close(pipefd[1]);
 	attempt->out = pipefd[0];
-	attempt->pidfd = (int)syscall(SYS_pidfd_open, attempt->pid, 0);
-	if (attempt->pidfd < 0) {
-		kill(-attempt->pid, SIGKILL);
-		waitpid(attempt->pid, NULL, 0);
+	if (ret)
 		close(attempt->out);
-		return sf_fail(err, SF_EXIT_FAILURE, "%s: pidfd_open: %s",
-			       script->path, strerror(errno));
-	}
-	return 0;
+	return ret;
 }
 
 /* Keeps the first `limit` bytes; reads and drops the rest. */
@@ -108,7 +88,7 @@ static bool wait_exit(struct attempt *attempt, uint64_t deadline_ns, bool ignore
 {
 	for (;;) {
 		struct pollfd fds[3] = {
-			{ .fd = attempt->pidfd, .events = POLLIN },
+			{ .fd = attempt->child.pidfd, .events = POLLIN },
 			{ .fd = attempt->out, .events = POLLIN },
 			{ .fd = ignore_abort ? -1 : attempt->abort_fd, .events = POLLIN },
 		};
@@ -136,9 +116,8 @@ static bool wait_exit(struct attempt *attempt, uint64_t deadline_ns, bool ignore
 static void finish(struct attempt *attempt)
 {
 	struct sf_script_result *result = attempt->result;
-	int status = 0;
+	int status = sf_child_reap(&attempt->child);
 
-	waitpid(attempt->pid, &status, 0);
 	result->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) :
 						  -WTERMSIG(status);
 	/* What is already in the pipe; not what a left-behind child writes. */
@@ -147,10 +126,9 @@ static void finish(struct attempt *attempt)
 		collect(attempt);
 	if (attempt->out >= 0)
 		close(attempt->out);
-	close(attempt->pidfd);
 }
 
-static int run_once(const struct sf_script *script,
+static int run_once(const struct sf_script *script, int exec_fd,
 		    struct sf_script_result *result, struct sf_error *err)
 {
 	struct attempt attempt = {
@@ -163,17 +141,17 @@ static int run_once(const struct sf_script *script,
 	result->output[0] = '\0';
 	result->output_truncated = false;
 	result->timed_out = false;
-	if (start(script, &attempt, err))
+	if (start(script, exec_fd, &attempt, err))
 		return -1;
 	if (!wait_exit(&attempt, sf_now_ns() + script->timeout_ms * 1000000ULL, false)) {
 		result->timed_out = true;
-		kill(-attempt.pid, SIGTERM);
+		sf_child_signal(&attempt.child, SIGTERM);
 		if (!wait_exit(&attempt, sf_now_ns() + script->term_grace_ms * 1000000ULL,
 			       true))
-			kill(-attempt.pid, SIGKILL);
+			sf_child_signal(&attempt.child, SIGKILL);
 	}
 	if (result->timed_out)
-		kill(-attempt.pid, SIGKILL);	/* what the script left behind */
+		sf_child_signal(&attempt.child, SIGKILL);	/* what the script left behind */
 	finish(&attempt);
 	return result->exit_status == 0 && !result->timed_out ? 0 : 1;
 }
@@ -182,18 +160,25 @@ int sf_script_run(const struct sf_script *script,
 		  struct sf_script_result *result, struct sf_error *err)
 {
 	uint64_t start_ns = sf_now_ns();
-	int ret;
+	int exec_fd, ret;
 
 	memset(result, 0, sizeof(*result));
+	/* Checked and opened once: every attempt runs the file checked. */
+	exec_fd = sf_open_safe_executable(script->path, err);
+	if (exec_fd < 0)
+		return -1;
 	result->output = malloc(script->output_limit + 1);
-	if (!result->output)
+	if (!result->output) {
+		close(exec_fd);
 		return sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory",
 			       script->path);
+	}
 	do {
 		result->attempts++;
-		ret = run_once(script, result, err);
+		ret = run_once(script, exec_fd, result, err);
 	} while (ret == 1 && !result->aborted && result->attempts <= script->retries);
 	result->duration_ns = sf_now_ns() - start_ns;
+	close(exec_fd);
 	return ret;
 }
 

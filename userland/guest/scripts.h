@@ -9,10 +9,13 @@
 #include "error.h"
 
 /*
- * Running an application's pre- or post-script: in a process group of its
- * own, with a deadline after which the whole group gets SIGTERM and, after
- * a grace period, SIGKILL; re-run on failure as many times as asked; its
- * standard output and error captured together, up to a bound.
+ * Running an application's pre- or post-script: checked and opened once
+ * (sf_open_safe_executable()), started by sf_spawn() (so in a process
+ * group of its own, with nothing of ours but what it is given), with a
+ * deadline after which the whole group gets SIGTERM and, after a grace
+ * period, SIGKILL; re-run on failure as many times as asked, from the file
+ * checked; its standard output and error captured together, up to a
+ * bound; /dev/null its input.
  */
 struct sf_script {
 	const char *path;
@@ -37,7 +40,7 @@ struct sf_script_result {
 	bool output_truncated;
 };
 
-/* 0: succeeded; 1: failed (see result); -1: could not be run (see err). */
+/* 0: succeeded; 1: failed (see result); -1: refused or could not be run (see err). */
 int sf_script_run(const struct sf_script *script,
 		  struct sf_script_result *result, struct sf_error *err);
 void sf_script_result_free(struct sf_script_result *result);

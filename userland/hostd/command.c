@@ -15,12 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "lineio.h"
+#include "spawn.h"
 
 #define OUTPUT_LIMIT 1024	/* bytes kept of each of its stdout and stderr */
 #define KILL_GRACE_MS 1000	/* from SIGTERM to SIGKILL */
@@ -34,8 +33,7 @@ struct output {
 
 struct command_job {
 	char *id;
-	pid_t pid;		/* and its process group; -1 once reaped */
-	int pidfd;
+	struct sf_child child;	/* pid -1 once reaped */
 	int input;		/* its standard input, until the request is sent */
 	char *request;
 	size_t request_len;
@@ -54,41 +52,19 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-static void child_exec(const char *command, const int stdio[3])
-{
-	int fd;
-
-	/* A group of its own: a timeout ends what it started too. */
-	setpgid(0, 0);
-	sf_child_reset_signals();
-	for (fd = 0; fd < 3; fd++)
-		if (dup2(stdio[fd], fd) < 0)
-			_exit(127);
-	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-	_exit(127);
-}
-
 static int spawn(struct command_job *job, const char *command, struct hostd_result *result)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	struct sf_error spawn_err;
 	int ret = -1;
 
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
 		hostd_fail(result, "command", "pipe: %s", strerror(errno));
 		goto out;
 	}
-	job->pid = fork();
-	if (!job->pid)
-		child_exec(command, (const int[]){ in[0], out[1], err[1] });
-	if (job->pid < 0) {
-		hostd_fail(result, "command", "fork: %s", strerror(errno));
-		goto out;
-	}
-	/* Also here: a SIGTERM sent before the child's own setpgid() lands. */
-	setpgid(job->pid, job->pid);
-	job->pidfd = (int)syscall(SYS_pidfd_open, job->pid, 0);
-	if (job->pidfd < 0) {
-		hostd_fail(result, "command", "pidfd_open: %s", strerror(errno));
+	if (sf_spawn_shell(command, (const int[]){ in[0], out[1], err[1] }, &job->child,
+			   &spawn_err)) {
+		hostd_fail(result, "command", "%s", spawn_err.msg);
 		goto out;
 	}
 	job->input = in[1];
@@ -189,12 +165,11 @@ static void fail(struct command_job *job, int status, struct hostd_result *resul
 
 static enum hostd_step finish(struct command_job *job, struct hostd_result *result)
 {
-	int status = 0;
+	int status;
 
 	if (job->kill_at)
-		kill(-job->pid, SIGKILL);	/* what it left behind */
-	waitpid(job->pid, &status, 0);
-	job->pid = -1;
+		sf_child_signal(&job->child, SIGKILL);	/* what it left behind */
+	status = sf_child_reap(&job->child);
 	drain(&job->out);
 	drain(&job->err);
 	if (job->kill_at)
@@ -213,7 +188,7 @@ static enum hostd_step check_time(struct command_job *job, struct hostd_result *
 	if (!job->kill_at && now >= job->deadline) {
 		unsigned long long allowed = job->deadline - job->started;
 
-		kill(-job->pid, SIGTERM);
+		sf_child_signal(&job->child, SIGTERM);
 		job->kill_at = now + KILL_GRACE_MS;
 		hostd_log(SF_LOG_WARNING, job->id,
 			  "the command did not finish within %llu ms: SIGTERM, SIGKILL %d ms later",
@@ -223,7 +198,7 @@ static enum hostd_step check_time(struct command_job *job, struct hostd_result *
 		return HOSTD_ANSWER;
 	}
 	if (job->kill_at && job->kill_at != KILLED && now >= job->kill_at) {
-		kill(-job->pid, SIGKILL);
+		sf_child_signal(&job->child, SIGKILL);
 		job->kill_at = KILLED;
 	}
 	return HOSTD_RUNNING;
@@ -235,11 +210,7 @@ static void command_stop(void *p)
 
 	if (!job)
 		return;
-	if (job->pid > 0) {
-		kill(-job->pid, SIGKILL);
-		waitpid(job->pid, NULL, 0);
-	}
-	close_fd(&job->pidfd);
+	sf_child_stop(&job->child, 0);
 	close_fd(&job->input);
 	close_fd(&job->out.fd);
 	close_fd(&job->err.fd);
@@ -258,8 +229,8 @@ static void *command_start(const struct hostd_options *options,
 		hostd_fail(result, "command", "out of memory");
 		return NULL;
 	}
-	job->pid = -1;
-	job->pidfd = job->input = job->out.fd = job->err.fd = -1;
+	job->child = (struct sf_child){ .pid = -1, .pidfd = -1 };
+	job->input = job->out.fd = job->err.fd = -1;
 	job->started = sf_now_ms();
 	job->deadline = deadline;
 	if (!(job->id = strdup(request->id)) || asprintf(&job->request, "%s\n", line) < 0) {
@@ -282,7 +253,7 @@ static int command_fds(void *p, struct pollfd *fds, uint64_t *wake)
 	struct command_job *job = p;
 	int n = 0;
 
-	fds[n++] = (struct pollfd){ .fd = job->pidfd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = job->child.pidfd, .events = POLLIN };
 	if (job->input >= 0)
 		fds[n++] = (struct pollfd){ .fd = job->input, .events = POLLOUT };
 	if (job->out.fd >= 0)
@@ -303,7 +274,7 @@ static enum hostd_step command_step(void *p, const struct pollfd *fds, int n,
 	for (i = 0; i < n; i++) {
 		if (!fds[i].revents)
 			continue;
-		if (fds[i].fd == job->pidfd)
+		if (fds[i].fd == job->child.pidfd)
 			exited = true;
 		else if (fds[i].fd == job->input)
 			feed(job);
