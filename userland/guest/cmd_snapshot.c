@@ -326,6 +326,7 @@ static void post_script(struct snapshot *snap)
 	snap->post_ns = sf_now_ns() - start;
 }
 
+/* A FIFREEZE freeze that ends by itself cuts the host's wait short. */
 static int freeze_filesystems(struct snapshot *snap,
 			      const struct sf_freeze_request *freeze,
 			      struct sf_error *err)
@@ -334,7 +335,15 @@ static int freeze_filesystems(struct snapshot *snap,
 		return sf_nl_freeze(snap->nl, freeze, &snap->session, err);
 	snap->fifreeze = sf_fifreeze_freeze(snap->mounts.mounts, freeze->n_paths,
 					    freeze->timeout_ms, &snap->session, err);
-	return snap->fifreeze ? 0 : -1;
+	if (!snap->fifreeze)
+		return -1;
+	if (!epoll_ctl(snap->abort_fd, EPOLL_CTL_ADD, sf_fifreeze_lost_fd(snap->fifreeze),
+		       &(struct epoll_event){ .events = EPOLLIN }))
+		return 0;
+	sf_fail(err, SF_EXIT_FAILURE, "epoll: %s", strerror(errno));
+	sf_fifreeze_thaw(snap->fifreeze, &snap->session, &(struct sf_error){ 0 });
+	snap->fifreeze = NULL;
+	return -1;
 }
 
 /* Held in memory with the rest of the log while frozen. */
@@ -354,9 +363,12 @@ static void thaw_filesystems(struct snapshot *snap)
 {
 	struct sf_session_info thawed = { 0 };
 	struct sf_error err;
+	int ret;
 
 	if (!snap->nl) {
-		if (sf_fifreeze_thaw(snap->fifreeze, &snap->session, &err))
+		ret = sf_fifreeze_thaw(snap->fifreeze, &snap->session, &err);
+		snap->fifreeze = NULL;
+		if (ret)
 			failed_with(snap, err.exit_code, "thaw", err.msg);
 		return;
 	}
@@ -380,11 +392,13 @@ static uint32_t host_wait_limit_ms(uint32_t timeout_ms, uint64_t freeze_ns)
 	return limit > spent ? (uint32_t)(limit - spent) : 0;
 }
 
-static bool keeper_lost(const struct snapshot *snap)
+/* The keeper's session, or the FIFREEZE watchdog's, ended by itself. */
+static bool freeze_lost(const struct snapshot *snap)
 {
-	return snap->keeper &&
-	       poll(&(struct pollfd){ .fd = sf_keeper_fd(snap->keeper), .events = POLLIN },
-		    1, 0) > 0;
+	int fd = snap->keeper ? sf_keeper_fd(snap->keeper) :
+		 snap->fifreeze ? sf_fifreeze_lost_fd(snap->fifreeze) : -1;
+
+	return fd >= 0 && poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) > 0;
 }
 
 static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
@@ -416,8 +430,8 @@ static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
 	ret = sf_host_ask(snap->host, &request, &snap->answer, &err);
 	sf_keeper_alive(snap->keeper);
 	if (ret) {
-		/* A lost freeze is the keeper's to report, as it stops. */
-		if (!interrupted(snap, "host") && !keeper_lost(snap))
+		/* A lost freeze is reported as it is thawed. */
+		if (!interrupted(snap, "host") && !freeze_lost(snap))
 			failed(snap, "host", err.msg);
 	} else if (!snap->answer.ok) {
 		snap->answered = true;

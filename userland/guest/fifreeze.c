@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,8 +47,11 @@ _Static_assert(sizeof(struct report_head) + SF_FIFREEZE_MAX_TARGETS *
 
 struct sf_fifreeze {
 	pid_t watchdog;
+	int pidfd;		/* the watchdog's: readable once it exited */
 	int command;		/* closing it, or this process dying, thaws */
-	int reports;
+	int reports;		/* readable: frozen, then thawed (or the watchdog died) */
+	int *fds;		/* each target, ours: to thaw them if the watchdog cannot */
+	char **paths;		/* each target's mount point, for messages */
 	size_t n;
 	size_t size;		/* of a report */
 	struct report_head *report;
@@ -81,6 +87,33 @@ static uint32_t wait_for_thaw(int command, uint64_t deadline_ns)
 }
 
 /*
+ * Nothing but SIGKILL and SIGSTOP can stop the watchdog early: every other
+ * signal blocked (a SIGQUIT or SIGUSR1 sent to the group would otherwise
+ * end it), no core dump (which could be written onto a frozen
+ * filesystem, and hang), and the OOM killer's last choice. Each step is
+ * best effort: what cannot be done leaves the command's own fallback,
+ * which thaws if the watchdog dies or stops answering.
+ */
+static void harden_watchdog(void)
+{
+	static const char never[] = "-1000";
+	sigset_t all;
+	int fd;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, never, sizeof(never) - 1) < 0) {
+			/* best effort, as the rest: see above */
+		}
+		close(fd);
+	}
+}
+
+/*
  * The watchdog process. Everything it needs is allocated and locked in
  * memory before the first freeze: a page fault or a write to a frozen
  * filesystem would stall the one process that can thaw it.
@@ -96,10 +129,7 @@ watchdog(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms,
 	int *fds = calloc(n, sizeof(*fds));
 	size_t frozen = 0, i;
 
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+	harden_watchdog();
 	setsid();
 	if (!head || !frozen_at || !fds)
 		_exit(1);
@@ -192,55 +222,164 @@ static int describe(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms
 	return 0;
 }
 
-static void reap(struct sf_fifreeze *fz)
+static void close_fd(int fd)
 {
-	close(fz->command);
-	close(fz->reports);
-	waitpid(fz->watchdog, NULL, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Closes what fz holds and reaps the watchdog, bounded: one stuck in the
+ * kernel (in FIFREEZE) is left to init.
+ */
+static void release(struct sf_fifreeze *fz)
+{
+	size_t i;
+
+	close_fd(fz->command);
+	close_fd(fz->reports);
+	if (fz->pidfd >= 0 &&
+	    poll(&(struct pollfd){ .fd = fz->pidfd, .events = POLLIN }, 1, THAW_REPORT_MS) > 0)
+		waitpid(fz->watchdog, NULL, 0);
+	close_fd(fz->pidfd);
+	for (i = 0; fz->fds && i < fz->n; i++) {
+		close_fd(fz->fds[i]);
+		free(fz->paths[i]);
+	}
+	free(fz->fds);
+	free(fz->paths);
 	free(fz->report);
 	free(fz);
+}
+
+/*
+ * The watchdog died, or stopped answering (SIGSTOP), while it may hold
+ * filesystems frozen: it is killed, and the command thaws every target
+ * itself, last frozen first (EINVAL: that one was not frozen). 0, or the
+ * errno of the first target that failed to thaw, its index in *failed.
+ */
+static int thaw_without_watchdog(struct sf_fifreeze *fz, size_t *failed)
+{
+	int thaw_errno = 0;
+	size_t i;
+
+	kill(fz->watchdog, SIGKILL);
+	for (i = fz->n; i--;) {
+		if (!ioctl(fz->fds[i], FITHAW, 0) || errno == EINVAL)
+			continue;
+		thaw_errno = errno;
+		*failed = i;
+	}
+	return thaw_errno;
+}
+
+/* Why the watchdog did not report: it died, or it does not answer. */
+static const char *watchdog_failure(const struct sf_fifreeze *fz)
+{
+	return poll(&(struct pollfd){ .fd = fz->pidfd, .events = POLLIN }, 1, 0) > 0 ?
+		       "died" : "did not answer";
+}
+
+/* The report that did not come, told once the command thawed what it could. */
+static int watchdog_lost(struct sf_fifreeze *fz, enum sf_exit exit_code, const char *when,
+			 struct sf_error *err)
+{
+	const char *why = watchdog_failure(fz);
+	size_t failed = 0;
+	int thaw_errno = thaw_without_watchdog(fz, &failed);
+
+	if (thaw_errno)
+		return sf_fail(err, exit_code,
+			       "fifreeze: the watchdog process %s %s; thawing %s failed: %s "
+			       "(check with fsfreeze --unfreeze)", why, when, fz->paths[failed],
+			       strerror(thaw_errno));
+	return sf_fail(err, exit_code,
+		       "fifreeze: the watchdog process %s %s; the command thawed the filesystems",
+		       why, when);
+}
+
+/* Our own descriptor of each target, opened before anything is frozen. */
+static int open_targets(struct sf_fifreeze *fz, const struct sf_mount *mounts,
+			struct sf_error *err)
+{
+	size_t i;
+
+	fz->fds = malloc(fz->n * sizeof(*fz->fds));
+	fz->paths = calloc(fz->n, sizeof(*fz->paths));
+	if (!fz->fds || !fz->paths) {
+		free(fz->fds);
+		fz->fds = NULL;
+		return sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
+	}
+	for (i = 0; i < fz->n; i++)
+		fz->fds[i] = -1;
+	for (i = 0; i < fz->n; i++) {
+		fz->paths[i] = strdup(mounts[i].mount_point);
+		if (!fz->paths[i])
+			return sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
+		fz->fds[i] = open(mounts[i].mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fz->fds[i] < 0)
+			return sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s: %s",
+				       mounts[i].mount_point, strerror(errno));
+	}
+	return 0;
+}
+
+static int fork_watchdog(struct sf_fifreeze *fz, const struct sf_mount *mounts,
+			 uint32_t timeout_ms, struct sf_error *err)
+{
+	int command[2], reports[2];
+
+	if (pipe2(command, O_CLOEXEC))
+		return sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
+	fz->command = command[1];
+	if (pipe2(reports, O_CLOEXEC)) {
+		close(command[0]);
+		return sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
+	}
+	fz->reports = reports[0];
+	fz->watchdog = fork();
+	if (fz->watchdog == 0) {
+		close(command[1]);
+		close(reports[0]);
+		watchdog(mounts, fz->n, timeout_ms, command[0], reports[1], fz->size);
+	}
+	close(command[0]);
+	close(reports[1]);
+	if (fz->watchdog < 0)
+		return sf_fail(err, SF_EXIT_FAILURE, "fifreeze: the watchdog process: %s",
+			       strerror(errno));
+	fz->pidfd = (int)syscall(SYS_pidfd_open, fz->watchdog, 0);
+	if (fz->pidfd >= 0)
+		return 0;
+	sf_fail(err, SF_EXIT_FAILURE, "fifreeze: the watchdog process: pidfd_open: %s",
+		strerror(errno));
+	/* Nothing is frozen before its first report, which it cannot send now. */
+	kill(fz->watchdog, SIGKILL);
+	waitpid(fz->watchdog, NULL, 0);
+	return -1;
 }
 
 static struct sf_fifreeze *start_watchdog(const struct sf_mount *mounts, size_t n,
 					  uint32_t timeout_ms, struct sf_error *err)
 {
 	struct sf_fifreeze *fz = calloc(1, sizeof(*fz));
-	int command[2], reports[2];
 
-	if (!fz || pipe2(command, O_CLOEXEC)) {
-		free(fz);
-		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
+	if (!fz) {
+		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
 		return NULL;
 	}
-	if (pipe2(reports, O_CLOEXEC)) {
-		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
-		goto close_command;
-	}
-	fz->n = n;
+	*fz = (struct sf_fifreeze){ .watchdog = -1, .pidfd = -1, .command = -1,
+				    .reports = -1, .n = n };
 	fz->size = sizeof(struct report_head) + n * sizeof(struct report_target);
 	fz->report = calloc(1, fz->size);
-	fz->watchdog = fz->report ? fork() : -1;
-	if (fz->watchdog == 0) {
-		close(command[1]);
-		close(reports[0]);
-		watchdog(mounts, n, timeout_ms, command[0], reports[1], fz->size);
-	}
-	close(command[0]);
-	close(reports[1]);
-	fz->command = command[1];
-	fz->reports = reports[0];
-	if (fz->watchdog > 0)
+	if (!fz->report) {
+		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
+	} else if (!open_targets(fz, mounts, err) &&
+		   !fork_watchdog(fz, mounts, timeout_ms, err)) {
 		return fz;
-	sf_fail(err, SF_EXIT_FAILURE, "fifreeze: the watchdog process: %s", strerror(errno));
-	close(fz->reports);
-	free(fz->report);
-	free(fz);
-	close(command[1]);
-	return NULL;
-close_command:
-	close(command[0]);
-	close(command[1]);
-	free(fz);
+	}
+	release(fz);
 	return NULL;
 }
 
@@ -262,7 +401,7 @@ struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
 		return NULL;
 	/* A freeze blocks for as long as writeback takes: the timeout bounds it. */
 	if (read_report(fz, timeout_ms + THAW_REPORT_MS)) {
-		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: the watchdog process did not report");
+		watchdog_lost(fz, SF_EXIT_FAILURE, "while it froze", err);
 	} else if (fz->report->error) {
 		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s: %s",
 			mounts[fz->report->failed].mount_point,
@@ -274,7 +413,7 @@ struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
 	} else {
 		return fz;
 	}
-	reap(fz);
+	release(fz);
 	return NULL;
 }
 
@@ -289,9 +428,9 @@ int sf_fifreeze_thaw(struct sf_fifreeze *fz, struct sf_session_info *session,
 	if (write(fz->command, "T", 1) != 1 && errno != EPIPE)
 		ret = sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
 	if (read_report(fz, THAW_REPORT_MS)) {
-		ret = sf_fail(err, SF_EXIT_FAILURE,
-			      "fifreeze: the watchdog process died before thawing: "
-			      "check with fsfreeze --unfreeze");
+		ret = watchdog_lost(fz, SF_EXIT_FREEZE_LOST, "while frozen", err);
+		session->state = SNAPFREEZE_STATE_THAWED;
+		session->reason = SNAPFREEZE_REASON_ERROR;
 		goto out;
 	}
 	session->state = SNAPFREEZE_STATE_THAWED;
@@ -311,6 +450,11 @@ int sf_fifreeze_thaw(struct sf_fifreeze *fz, struct sf_session_info *session,
 			      "the watchdog thawed after %u ms, before the snapshot was done",
 			      session->timeout_ms);
 out:
-	reap(fz);
+	release(fz);
 	return ret;
+}
+
+int sf_fifreeze_lost_fd(const struct sf_fifreeze *fz)
+{
+	return fz->reports;
 }

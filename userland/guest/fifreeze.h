@@ -15,7 +15,11 @@
  * one instant), held by a watchdog process of its own. The watchdog thaws
  * when asked, when the timeout passes, or when this process dies: it
  * never touches a file while it holds the freeze, keeps its memory locked,
- * and ignores the signals a terminal sends.
+ * blocks every signal it can, dumps no core and is the OOM killer's last
+ * choice. Should it die or stop answering all the same, this process
+ * thaws every filesystem itself (FITHAW on descriptors it opened before
+ * the freeze), before it reports anything; every wait on the watchdog is
+ * bounded.
  *
  * Sessions are described as the module describes its own, with id 0.
  */
@@ -37,5 +41,10 @@ struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
  */
 int sf_fifreeze_thaw(struct sf_fifreeze *fz, struct sf_session_info *session,
 		     struct sf_error *err);
+/*
+ * Readable once the freeze is over without a thaw request: the watchdog
+ * thawed at the timeout, or died. Polled to cut a wait short.
+ */
+int sf_fifreeze_lost_fd(const struct sf_fifreeze *fz);
 
 #endif

@@ -391,6 +391,78 @@ case_fifreeze_watchdog_thaws_a_stopped_controller() {
 	expect_match "$(cat /tmp/result)" '"status":"error".*"reason":"watchdog"' "result"
 }
 
+# A host that, once asked, sends $1 to the FIFREEZE watchdog process (the
+# snapfreeze process whose parent is snapfreeze), then probes what is
+# frozen; "hang" as $2 makes it never answer.
+make_watchdog_signaller() {
+	make_probing_host
+	cat >/tmp/host/signal.sh <<HOST
+#!/bin/sh
+for pid in \$(pidof snapfreeze); do
+	parent=\$(cut -d' ' -f4 /proc/\$pid/stat)
+	[ "\$(cat /proc/\$parent/comm)" = snapfreeze ] && echo \$pid >/tmp/host/watchdog
+done
+cat "/proc/\$(cat /tmp/host/watchdog)/oom_score_adj" >/tmp/host/oom_score_adj
+kill -$1 "\$(cat /tmp/host/watchdog)"
+exec /tmp/host/probe.sh $2
+HOST
+	chmod 755 /tmp/host/signal.sh
+}
+
+fifreeze_log() {
+	cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log
+}
+
+# The watchdog blocks every signal it can: SIGQUIT (and so a core dump on a
+# frozen filesystem) does not end it, and the snapshot completes.
+case_fifreeze_watchdog_survives_sigquit() {
+	unload_module
+	mount_disks
+	make_watchdog_signaller QUIT
+	run snapfreeze snapshot --host exec:/tmp/host/signal.sh --json
+	expect_eq "$status" 0 "snapshot"
+	expect_eq "$(cat /tmp/host/probe | tr '\n' ' ')" "ext4 frozen xfs frozen btrfs frozen " \
+		"frozen after the SIGQUIT"
+	expect_match "$out" '"reason":"request"' "thawed by request"
+	expect_eq "$(cat /tmp/host/oom_score_adj)" -1000 "the OOM killer's last choice"
+}
+
+# A watchdog SIGKILLed while frozen: the command notices at once, thaws
+# every filesystem itself, then reports the freeze lost.
+case_fifreeze_watchdog_killed_while_frozen() {
+	unload_module
+	mount_disks
+	make_watchdog_signaller KILL hang
+	run timeout 60 snapfreeze snapshot --host exec:/tmp/host/signal.sh --timeout 30 --json
+	expect_eq "$status" 5 "exit status: the freeze was lost"
+	expect_eq "$(cat /tmp/host/probe | tr '\n' ' ')" "ext4 frozen xfs frozen btrfs frozen " \
+		"still frozen once the watchdog died"
+	expect_writable /mnt/ext4
+	expect_writable /mnt/xfs
+	expect_writable /mnt/btrfs
+	expect_match "$out" "the watchdog process died while frozen; the command thawed the filesystems" \
+		"result"
+	expect_match "$(fifreeze_log)" "ERROR \[[0-9-]+\] thaw: fifreeze: the watchdog process died" \
+		"logged, once thawed"
+	wait_until 5 sh -c '! pidof snapfreeze' || fail "a snapfreeze process is left"
+}
+
+# A watchdog that stops answering (SIGSTOP) is killed at the thaw, and the
+# command thaws itself.
+case_fifreeze_watchdog_stopped_while_frozen() {
+	unload_module
+	mount_disks
+	make_watchdog_signaller STOP
+	run timeout 60 snapfreeze snapshot --host exec:/tmp/host/signal.sh --timeout 30 --json
+	expect_eq "$status" 5 "exit status: the freeze was lost"
+	expect_writable /mnt/ext4
+	expect_writable /mnt/xfs
+	expect_writable /mnt/btrfs
+	expect_match "$out" "the watchdog process did not answer while frozen; the command thawed" \
+		"result"
+	wait_until 5 sh -c '! pidof snapfreeze' || fail "a snapfreeze process is left"
+}
+
 # As Azure's extension handler: folders from HandlerEnvironment.json, the
 # status "transitioning" while the host is asked, then the result.
 case_snapshot_as_an_extension_handler() {
