@@ -83,8 +83,15 @@ static _Noreturn void child_exec(const struct sf_spawn *spawn, const struct plan
 	umask(022);
 	if (chdir("/"))
 		goto fail;
+	/*
+	 * By its descriptor. A #! script's interpreter is given the path
+	 * exec'd to open: /proc/self/fd/3 opens in any system with /proc,
+	 * where the kernel's /dev/fd/3 needs a /dev/fd link (an initramfs
+	 * may have none).
+	 */
 	if (plan->exec_fd >= 0)
-		fexecve(3, (char *const *)spawn->argv, (char *const *)environment);
+		execve("/proc/self/fd/3", (char *const *)spawn->argv,
+		       (char *const *)environment);
 	else
 		execve(spawn->path, (char *const *)spawn->argv, (char *const *)environment);
 fail:

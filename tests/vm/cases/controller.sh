@@ -385,7 +385,7 @@ case_fifreeze_watchdog_thaws_a_stopped_controller() {
 	expect_writable /mnt/btrfs
 	kill -CONT "$controller"
 	wait "$controller"
-	expect_eq "$?" 1 "exit status"
+	expect_eq "$?" 5 "exit status: the freeze was lost"
 	expect_match "$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)" \
 		"ERROR \[[0-9-]+\] thaw: the watchdog thawed after 2000 ms" "logged"
 	expect_match "$(cat /tmp/result)" '"status":"error".*"reason":"watchdog"' "result"
@@ -398,13 +398,15 @@ make_watchdog_signaller() {
 	make_probing_host
 	cat >/tmp/host/signal.sh <<HOST
 #!/bin/sh
+# Started before the freeze: the request comes once frozen.
+read -r request
 for pid in \$(pidof snapfreeze); do
 	parent=\$(cut -d' ' -f4 /proc/\$pid/stat)
 	[ "\$(cat /proc/\$parent/comm)" = snapfreeze ] && echo \$pid >/tmp/host/watchdog
 done
 cat "/proc/\$(cat /tmp/host/watchdog)/oom_score_adj" >/tmp/host/oom_score_adj
 kill -$1 "\$(cat /tmp/host/watchdog)"
-exec /tmp/host/probe.sh $2
+echo "\$request" | exec /tmp/host/probe.sh $2
 HOST
 	chmod 755 /tmp/host/signal.sh
 }
