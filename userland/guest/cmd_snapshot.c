@@ -356,8 +356,10 @@ static void note_progress(const char *message, void *arg)
 }
 
 /*
- * A module session that cannot be thawed has ended already: the watchdog,
- * a missed keepalive or an unload thawed it before the snapshot was done.
+ * A module session the module says has ended (ENOENT, ESRCH) was lost: the
+ * watchdog, a missed keepalive or an unload thawed it before the snapshot
+ * was done. A THAW without a valid answer is not that: the snapshot may
+ * be good, and closing the socket thaws the session.
  */
 static void thaw_filesystems(struct snapshot *snap)
 {
@@ -372,8 +374,15 @@ static void thaw_filesystems(struct snapshot *snap)
 			failed_with(snap, err.exit_code, "thaw", err.msg);
 		return;
 	}
-	if (sf_nl_thaw(snap->nl, snap->session.id, &thawed, &err)) {
+	ret = sf_nl_thaw(snap->nl, snap->session.id, &thawed, &err);
+	if (ret == -ENOENT || ret == -ESRCH) {
 		failed_with(snap, SF_EXIT_FREEZE_LOST, "thaw", err.msg);
+		return;
+	}
+	if (ret) {
+		/* No answer is no proof it ended: closing the socket ends it. */
+		sf_nl_disconnect(snap->nl);
+		failed(snap, "thaw", err.msg);
 		return;
 	}
 	sf_session_info_free(&snap->session);

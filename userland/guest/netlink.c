@@ -19,7 +19,17 @@ struct sf_nl {
 	struct nl_sock *sock;
 	int family;
 	pthread_mutex_t lock;	/* one exchange at a time */
+	bool closed;		/* by sf_nl_disconnect(): no more exchanges */
 };
+
+/*
+ * Every wait for a reply is bounded (SO_RCVTIMEO): by this, and a FREEZE
+ * by its timeout (or SF_NL_FREEZE_DEFAULT_MS, the module's default being
+ * unknown here) and a margin: the module replies to a FREEZE by its deadline.
+ */
+#define SF_NL_REPLY_MS 10000
+#define SF_NL_FREEZE_DEFAULT_MS 600000
+#define SF_NL_FREEZE_MARGIN_MS 5000
 
 /* What the kernel answered to one request, filled in by the callbacks. */
 struct sf_nl_exchange {
@@ -28,6 +38,7 @@ struct sf_nl_exchange {
 	bool done;
 	bool malformed;
 	bool interrupted;	/* a dump the kernel marked inconsistent */
+	uint32_t reply_ms;	/* the bound on each reply; 0: SF_NL_REPLY_MS */
 	int kernel_error;	/* negative errno, 0 for success */
 	long bad_offset;	/* of the attribute the kernel refused, or -1 */
 	char ext_ack[256];
@@ -36,19 +47,30 @@ struct sf_nl_exchange {
 /* Room for max_targets (64) paths of PATH_MAX bytes, and more. */
 #define SF_NL_BUFFER_SIZE (1024 * 1024)
 
+struct sf_nl *sf_nl_open_on(struct nl_sock *sock, int family)
+{
+	struct sf_nl *nl = calloc(1, sizeof(*nl));
+
+	if (!nl)
+		return NULL;
+	nl->sock = sock;
+	nl->family = family;
+	pthread_mutex_init(&nl->lock, NULL);
+	return nl;
+}
+
 struct sf_nl *sf_nl_open(struct sf_error *err)
 {
-	struct sf_nl *nl;
+	struct nl_sock *sock = nl_socket_alloc();
+	struct sf_nl *nl = sock ? sf_nl_open_on(sock, 0) : NULL;
 	int one = 1;
 	int ret;
 
-	nl = calloc(1, sizeof(*nl));
-	if (!nl || !(nl->sock = nl_socket_alloc())) {
-		free(nl);
+	if (!nl) {
+		nl_socket_free(sock);
 		sf_fail(err, SF_EXIT_FAILURE, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&nl->lock, NULL);
 
 	ret = genl_connect(nl->sock);
 	if (ret < 0) {
@@ -94,6 +116,14 @@ struct sf_nl *sf_nl_open(struct sf_error *err)
 fail:
 	sf_nl_close(nl);
 	return NULL;
+}
+
+void sf_nl_disconnect(struct sf_nl *nl)
+{
+	pthread_mutex_lock(&nl->lock);
+	nl_close(nl->sock);
+	nl->closed = true;
+	pthread_mutex_unlock(&nl->lock);
 }
 
 void sf_nl_close(struct sf_nl *nl)
@@ -233,14 +263,24 @@ static struct nl_msg *sf_nl_msg_new(const struct sf_nl *nl, uint8_t cmd,
 	return msg;
 }
 
+static int set_reply_bound(const struct sf_nl *nl, uint32_t reply_ms)
+{
+	struct timeval bound = { .tv_sec = reply_ms / 1000,
+				 .tv_usec = (reply_ms % 1000) * 1000 };
+
+	return setsockopt(nl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO, &bound,
+			  sizeof(bound)) ? -nl_syserr2nlerr(errno) : 0;
+}
+
 /*
  * Sends msg (and frees it), then collects replies until the ACK, the end
- * of a dump or an error.
+ * of a dump or an error, each within ex->reply_ms.
  */
 static int sf_nl_transact(struct sf_nl *nl, struct nl_msg *msg,
 			  struct sf_nl_exchange *ex, const char *what,
 			  struct sf_error *err)
 {
+	uint32_t reply_ms = ex->reply_ms ? ex->reply_ms : SF_NL_REPLY_MS;
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int ret = -NLE_NOMEM;
 
@@ -254,7 +294,9 @@ static int sf_nl_transact(struct sf_nl *nl, struct nl_msg *msg,
 	nl_cb_err(cb, NL_CB_CUSTOM, sf_nl_on_error, ex);
 
 	pthread_mutex_lock(&nl->lock);
-	ret = nl_send_auto(nl->sock, msg);
+	ret = nl->closed ? -NLE_BAD_SOCK : set_reply_bound(nl, reply_ms);
+	if (!ret)
+		ret = nl_send_auto(nl->sock, msg);
 	while (ret >= 0 && !ex->done)
 		ret = nl_recvmsgs(nl->sock, cb);
 	pthread_mutex_unlock(&nl->lock);
@@ -263,6 +305,14 @@ out:
 	nlmsg_free(msg);
 	if (ex->kernel_error)
 		return sf_nl_kernel_error(ex, what, NULL, err);
+	if (ret == -NLE_AGAIN)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: no reply from the snapfreeze module within %u ms", what,
+			       reply_ms);
+	if (ret == -NLE_BAD_SOCK)
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "%s: the socket to the snapfreeze module was closed after a failure",
+			       what);
 	if (ret < 0)
 		return sf_fail(err, SF_EXIT_FAILURE, "%s: netlink: %s", what,
 			       nl_geterror(ret));
@@ -494,12 +544,28 @@ fail:
 	return NULL;
 }
 
+/*
+ * A FREEZE without a valid reply may have frozen all the same: the socket
+ * is closed before anything else happens, and the module thaws every
+ * session it owns (attached ones; a detached session outlives it).
+ */
+static void disconnect_after(struct sf_nl *nl, struct sf_error *err)
+{
+	size_t len = strlen(err->msg);
+
+	sf_nl_disconnect(nl);
+	snprintf(err->msg + len, sizeof(err->msg) - len,
+		 "; its socket closed, the module thaws what it froze");
+}
+
 int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
 		 struct sf_session_info *session, struct sf_error *err)
 {
 	struct sf_nl_exchange ex = {
 		.parse = sf_nl_parse_session_cb,
 		.arg = session,
+		.reply_ms = (request->timeout_ms ? request->timeout_ms : SF_NL_FREEZE_DEFAULT_MS) +
+			    SF_NL_FREEZE_MARGIN_MS,
 	};
 	long *path_offsets = calloc(request->n_paths + 1, sizeof(long));
 	int ret;
@@ -515,8 +581,9 @@ int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
 			sf_nl_kernel_error(&ex, "freeze", request->paths[i], err);
 	free(path_offsets);
 	if (!ret && !session->id)
-		return sf_fail(err, SF_EXIT_FAILURE,
-			       "freeze: the snapfreeze module sent no session");
+		ret = sf_fail(err, SF_EXIT_FAILURE, "freeze: the snapfreeze module sent no session");
+	if (ret && !ex.kernel_error)
+		disconnect_after(nl, err);
 	return ret;
 }
 
@@ -542,8 +609,10 @@ int sf_nl_thaw(struct sf_nl *nl, uint64_t id, struct sf_session_info *session,
 	};
 
 	memset(session, 0, sizeof(*session));
-	return sf_nl_transact(nl, sf_nl_session_msg(nl, SNAPFREEZE_CMD_THAW, id),
-			      &ex, "thaw", err);
+	if (!sf_nl_transact(nl, sf_nl_session_msg(nl, SNAPFREEZE_CMD_THAW, id), &ex, "thaw",
+			    err))
+		return 0;
+	return ex.kernel_error ? ex.kernel_error : -EIO;
 }
 
 static int sf_nl_parse_count(const struct nlmsghdr *nlh, void *arg)

@@ -20,6 +20,7 @@
  * module accepts its KEEPALIVE from that socket only).
  */
 struct sf_nl;
+struct nl_sock;
 
 struct sf_module_status {
 	char version[64];
@@ -81,12 +82,28 @@ struct sf_keepalive_reply {
 
 typedef int (*sf_session_fn)(const struct sf_session_info *session, void *arg);
 
+/*
+ * Every reply is awaited for a bounded time; a failure is -1 with err set
+ * unless said otherwise. A FREEZE that gets no valid reply (no reply in
+ * time, a malformed one, one without a session) closes the socket before
+ * it returns, so that the module thaws what it may have frozen before
+ * anything is reported: the socket then takes no more requests.
+ */
 struct sf_nl *sf_nl_open(struct sf_error *err);
 void sf_nl_close(struct sf_nl *nl);
+/*
+ * Closes the socket, keeping nl: the module thaws every attached session
+ * it owns, at once (on its workqueue). Later requests fail.
+ */
+void sf_nl_disconnect(struct sf_nl *nl);
 int sf_nl_get_status(struct sf_nl *nl, struct sf_module_status *status,
 		     struct sf_error *err);
 int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
 		 struct sf_session_info *session, struct sf_error *err);
+/*
+ * 0; the module's negative errno when it refused (-ENOENT, -ESRCH: the
+ * session had ended already); -EIO when no valid reply came.
+ */
 int sf_nl_thaw(struct sf_nl *nl, uint64_t id, struct sf_session_info *session,
 	       struct sf_error *err);
 int sf_nl_thaw_all(struct sf_nl *nl, uint32_t *count, struct sf_error *err);
@@ -116,6 +133,8 @@ int sf_nl_read_events(struct sf_nl *nl, sf_session_fn fn, void *arg,
 
 void sf_session_info_free(struct sf_session_info *session);
 
+/* Exposed for the unit tests: a connected socket, a family's id. */
+struct sf_nl *sf_nl_open_on(struct nl_sock *sock, int family);
 /* Exposed for the unit tests. */
 int sf_nl_parse_status(const struct nlmsghdr *nlh,
 		       struct sf_module_status *status);
