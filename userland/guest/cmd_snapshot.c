@@ -33,6 +33,7 @@
 static const char snapshot_usage[] =
 	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC]\n"
 	"                           [--keepalive SEC] [--json] [--handler-env FILE]\n"
+	"                           [--state-dir DIR]\n"
 	"\n"
 	"Take one consistent snapshot: run the applications' pre-script (from\n"
 	SF_AZURE_SCRIPT_CONFIG_PATH "), freeze every\n"
@@ -50,7 +51,8 @@ static const char snapshot_usage[] =
 	"(no host, unknown URI), 3 no module and no fallback, 4 permission\n"
 	"denied, 5 the freeze was lost before the host was done.\n"
 	"\n"
-	"The result (JSON) is also written to " SF_STATE_DIR "/" SF_RESULT_NAME ".\n"
+	"The result (JSON) is also written to " SF_RESULT_NAME " in the state\n"
+	"folder (" SF_STATE_DIR ", or --state-dir).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default " SF_CONFIG_PATH ")\n"
@@ -67,12 +69,16 @@ static const char snapshot_usage[] =
 	"                     the log goes to its logFolder, and the status to\n"
 	"                     statusFolder/N.status, N from $ConfigSequenceNumber\n"
 	"                     or the newest configFolder/N.settings\n"
+	"  -S, --state-dir DIR\n"
+	"                     where the state and the result are kept (default\n"
+	"                     " SF_STATE_DIR ")\n"
 	"  -h, --help         show this help\n";
 
 #define SF_MAX_ERRORS 8
 
 struct snapshot {
 	struct sf_handler_env handler;	/* status_folder NULL: not a handler */
+	const char *state_dir;
 	struct sf_config config;
 	const char *host_uri;
 	struct sf_host *host;
@@ -597,7 +603,7 @@ static int report(struct snapshot *snap, bool json, struct sf_error *err)
 	cJSON *result = result_json(snap);
 	char *text = result ? cJSON_PrintUnformatted(result) : NULL;
 	const char *error = snap->n_errors ? snap->errors[0] : "";
-	char path[256];
+	char path[4096];
 	int ret = SF_EXIT_OK;
 
 	if (snap->log)
@@ -605,8 +611,8 @@ static int report(struct snapshot *snap, bool json, struct sf_error *err)
 				       SF_LOG_INFO, "snapshot %s: %s, %s-consistent%s%s",
 			     snap->id, snap->status, snap->consistency,
 			     error[0] ? ": " : "", error);
-	snprintf(path, sizeof(path), "%s/%s", SF_STATE_DIR, SF_RESULT_NAME);
-	if ((snap->state_loaded && sf_state_save(SF_STATE_DIR, &snap->state, err)) ||
+	snprintf(path, sizeof(path), "%s/%s", snap->state_dir, SF_RESULT_NAME);
+	if ((snap->state_loaded && sf_state_save(snap->state_dir, &snap->state, err)) ||
 	    (text && sf_write_file_atomic(path, text, 0644, err)))
 		ret = -1;
 	if (json && text)
@@ -648,6 +654,7 @@ struct snapshot_options {
 	const char *config;
 	const char *host;
 	const char *handler_env;
+	const char *state_dir;
 	uint32_t timeout_ms;
 	uint32_t keepalive_ms;
 	bool keepalive_given;
@@ -660,6 +667,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "handler-env", required_argument, NULL, 'E' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keepalive", required_argument, NULL, 'k' },
@@ -672,13 +680,16 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 	optind = 0;
 	opterr = 0;
 	opts->handler_env = getenv(SF_HANDLER_ENV_VARIABLE);
-	while ((opt = getopt_long(argc, argv, ":c:E:H:t:k:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:E:S:H:t:k:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			opts->config = optarg;
 			break;
 		case 'E':
 			opts->handler_env = optarg;
+			break;
+		case 'S':
+			opts->state_dir = optarg;
 			break;
 		case 'H':
 			opts->host = optarg;
@@ -779,7 +790,7 @@ static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 	    apply_options(snap, opts, err) || open_log(snap, err))
 		return -1;
 	sf_log_write(snap->log, SF_LOG_INFO, "snapshot starting, host %s", snap->host_uri);
-	switch (sf_state_load(SF_STATE_DIR, &snap->state, err)) {
+	switch (sf_state_load(snap->state_dir, &snap->state, err)) {
 	case 0:
 		break;
 	case 1:
@@ -874,12 +885,13 @@ int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 		.abort_fd = -1,
 		.signal_fd = -1,
 	};
-	struct snapshot_options opts = { 0 };
+	struct snapshot_options opts = { .state_dir = SF_STATE_DIR };
 	int lock, ret;
 
 	ret = parse_snapshot_options(argc, argv, &opts, err);
 	if (ret)
 		return ret > 0 ? SF_EXIT_OK : -1;
+	snap.state_dir = opts.state_dir;
 	if (watch_signals(&snap, err))
 		return -1;
 	lock = take_lock(err);
