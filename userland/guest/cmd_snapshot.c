@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,38 +595,69 @@ fail:
 	return NULL;
 }
 
-/*
- * After the thaw: the log, the result file and the state (if it was read),
- * then the output. Also when the snapshot failed before it began.
- */
-static int report(struct snapshot *snap, bool json, struct sf_error *err)
+static int save_result(const struct snapshot *snap, struct sf_error *err)
 {
 	cJSON *result = result_json(snap);
 	char *text = result ? cJSON_PrintUnformatted(result) : NULL;
+	int ret;
+
+	cJSON_Delete(result);
+	if (!text)
+		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	ret = sf_state_write(snap->state_dir, SF_RESULT_NAME, text, 0644, err);
+	free(text);
+	return ret;
+}
+
+/* One more message after those err has: "; message". */
+static void add_message(struct sf_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_message(struct sf_error *err, const char *fmt, ...)
+{
+	size_t len = strlen(err->msg);
+	va_list ap;
+
+	snprintf(err->msg + len, sizeof(err->msg) - len, "; ");
+	len = strlen(err->msg);
+	va_start(ap, fmt);
+	vsnprintf(err->msg + len, sizeof(err->msg) - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * After the thaw: the log, the state (if it was read) and the result,
+ * then the output. Also when the snapshot failed before it began. A
+ * failure to save is one more error, after the snapshot's own: the first
+ * error stays the one reported, and err adds those of the report to it.
+ */
+static int report(struct snapshot *snap, bool json, struct sf_error *err)
+{
+	size_t reporting = snap->n_errors ? snap->n_errors : 1, i;
 	const char *error = snap->n_errors ? snap->errors[0] : "";
-	char path[4096];
-	int ret = SF_EXIT_OK;
+	struct sf_error why;
 
 	if (snap->log)
 		sf_log_write(snap->log, strcmp(snap->status, "success") ? SF_LOG_ERROR :
 				       SF_LOG_INFO, "snapshot %s: %s, %s-consistent%s%s",
 			     snap->id, snap->status, snap->consistency,
 			     error[0] ? ": " : "", error);
-	snprintf(path, sizeof(path), "%s/%s", snap->state_dir, SF_RESULT_NAME);
-	if ((snap->state_loaded && sf_state_save(snap->state_dir, &snap->state, err)) ||
-	    (text && sf_write_file_atomic(path, text, 0644, err)))
-		ret = -1;
-	if (json && text)
-		puts(text);
+	if (snap->state_loaded && sf_state_save(snap->state_dir, &snap->state, &why))
+		failed(snap, "state", why.msg);
+	if (save_result(snap, &why))
+		failed(snap, "result", why.msg);
+	error = snap->n_errors ? snap->errors[0] : "";
+	if (json && sf_print_json(result_json(snap), &why))
+		failed(snap, "output", why.msg);
 	else if (!json)
 		printf("snapshot %s: %s, %s-consistent%s%s\n", snap->id, snap->status,
 		       snap->consistency, error[0] ? ": " : "", error);
-	free(text);
-	cJSON_Delete(result);
-	if (!ret && snap->n_errors)
-		ret = sf_fail(err, snap->exit_code, "snapshot %s failed: %s", snap->id,
-			      error);
-	return ret;
+	if (!snap->n_errors)
+		return SF_EXIT_OK;
+	sf_fail(err, snap->exit_code, "snapshot %s failed: %s", snap->id, snap->errors[0]);
+	for (i = reporting; i < snap->n_errors; i++)
+		add_message(err, "%s", snap->errors[i]);
+	return -1;
 }
 
 /*
@@ -830,8 +862,10 @@ static int leave_handler_env(struct snapshot *snap, int ret, struct sf_error *er
 				   &status_err))
 		return ret;
 	if (snap->log)
-		sf_log_write(snap->log, SF_LOG_ERROR, "%s", status_err.msg);
-	if (!ret)
+		sf_log_write(snap->log, SF_LOG_ERROR, "status: %s", status_err.msg);
+	if (ret)
+		add_message(err, "status: %s", status_err.msg);
+	else
 		*err = status_err;
 	return -1;
 }
