@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * How a snapshot that fails reports: its result, its handler status and
- * its error, with the first error kept whatever fails while reporting.
+ * its error, with the first error kept whatever fails while reporting,
+ * printed once, and safe for a terminal.
  * Each snapshot here fails before anything is frozen (no host).
  */
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "output.h"
 #include "tempdir.h"
 
 #define NO_HOST "snapshot: no host: set \"host\" in the configuration or pass --host"
@@ -169,11 +171,81 @@ static void unwritable_result_keeps_first_error(void **state)
 		fail_msg("status: '%s'", message);
 }
 
+/* What main() prints for err on standard error. */
+static char *printed_error(const struct sf_error *err)
+{
+	static char *text;
+	size_t len;
+	FILE *out;
+
+	free(text);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	sf_error_print(out, err);
+	fclose(out);
+	return text;
+}
+
+static size_t count(const char *text, const char *part)
+{
+	size_t n = 0;
+
+	for (; (text = strstr(text, part)); text++)
+		n++;
+	return n;
+}
+
+/* The error once, on standard error; standard output says the outcome. */
+static void failure_printed_once(void **state)
+{
+	char out[8192], printed[8192];
+	struct sf_error err;
+
+	(void)state;
+	assert_int_equal(snapshot("{}", in_dir("state"), false, &err, out, sizeof(out)), -1);
+	snprintf(printed, sizeof(printed), "%s%s", out, printed_error(&err));
+	if (count(printed, "no host") != 1)
+		fail_msg("not once: '%s'", printed);
+	assert_non_null(strstr(out, ": error, none-consistent\n"));
+	assert_non_null(strstr(printed_error(&err), "snapfreeze: snapshot "));
+}
+
+/*
+ * A configuration's key, echoed in the error, with an escape sequence and
+ * a carriage return: neither reaches the terminal raw, in text or JSON,
+ * and the JSON keeps them, escaped.
+ */
+static void untrusted_text_made_safe(void **state)
+{
+	static const char config[] = "{\"\\u001b[31mred\\r\": 1}";
+	char out[8192], *printed;
+	struct sf_error err;
+	cJSON *result;
+
+	(void)state;
+	assert_int_equal(snapshot(config, in_dir("state"), false, &err, out, sizeof(out)), -1);
+	printed = printed_error(&err);
+	if (strpbrk(out, "\x1b\r") || strpbrk(printed, "\x1b\r"))
+		fail_msg("raw control characters: '%s' '%s'", out, printed);
+	assert_non_null(strstr(printed, "unknown key \" [31mred \"\n"));
+
+	assert_int_equal(snapshot(config, in_dir("state"), true, &err, out, sizeof(out)), -1);
+	if (strpbrk(out, "\x1b\r"))
+		fail_msg("raw control characters in JSON: '%s'", out);
+	result = cJSON_Parse(out);
+	assert_non_null(result);
+	assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(result, "error")),
+			       "unknown key \"\x1b[31mred\r\""));
+	cJSON_Delete(result);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(missing_state_dir_made),
 		cmocka_unit_test(unwritable_result_keeps_first_error),
+		cmocka_unit_test(failure_printed_once),
+		cmocka_unit_test(untrusted_text_made_safe),
 	};
 
 	return cmocka_run_group_tests_name("snapshot report", tests, tempdir_setup,

@@ -646,12 +646,12 @@ static int report(struct snapshot *snap, bool json, struct sf_error *err)
 		failed(snap, "state", why.msg);
 	if (save_result(snap, &why))
 		failed(snap, "result", why.msg);
-	error = snap->n_errors ? snap->errors[0] : "";
+	/* The error itself is err's, which main() prints: once. */
 	if (json && sf_print_json(result_json(snap), &why))
 		failed(snap, "output", why.msg);
 	else if (!json)
-		printf("snapshot %s: %s, %s-consistent%s%s\n", snap->id, snap->status,
-		       snap->consistency, error[0] ? ": " : "", error);
+		printf("snapshot %s: %s, %s-consistent\n", snap->id, snap->status,
+		       snap->consistency);
 	if (!snap->n_errors)
 		return SF_EXIT_OK;
 	sf_fail(err, snap->exit_code, "snapshot %s failed: %s", snap->id, snap->errors[0]);
