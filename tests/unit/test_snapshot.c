@@ -23,20 +23,6 @@
 
 #define NO_HOST "snapshot: no host: set \"host\" in the configuration or pass --host"
 
-static char *slurp(const char *path)
-{
-	static char text[8192];
-	FILE *file = fopen(path, "r");
-	size_t len;
-
-	if (!file)
-		return NULL;
-	len = fread(text, 1, sizeof(text) - 1, file);
-	text[len] = '\0';
-	fclose(file);
-	return text;
-}
-
 static const char *in_dir(const char *name)
 {
 	static char paths[4][256];
@@ -101,7 +87,7 @@ static int snapshot(const char *config, const char *state_dir, bool json,
 /* The handler's status: its code, and its message in message. */
 static int handler_status(char *message, size_t size)
 {
-	cJSON *json = cJSON_Parse(slurp(in_dir("status/4.status")));
+	cJSON *json = cJSON_Parse(tempdir_read(in_dir("status/4.status")));
 	cJSON *status = cJSON_GetObjectItem(cJSON_GetArrayItem(json, 0), "status");
 	int code;
 
@@ -132,7 +118,7 @@ static void missing_state_dir_made(void **state)
 	assert_int_equal(stat(state_dir, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0700);
-	result = cJSON_Parse(slurp(in_dir("fresh/last-snapshot.json")));
+	result = cJSON_Parse(tempdir_read(in_dir("fresh/last-snapshot.json")));
 	assert_non_null(result);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(result, "error")), NO_HOST);
 	cJSON_Delete(result);
