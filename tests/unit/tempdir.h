@@ -42,4 +42,19 @@ static inline const char *tempdir_write(const char *name, const char *text,
 	return path;
 }
 
+/* A file's text (its first 64 KiB), in a static buffer; NULL: unreadable. */
+static inline char *tempdir_read(const char *path)
+{
+	static char text[65536];
+	FILE *file = fopen(path, "r");
+	size_t len;
+
+	if (!file)
+		return NULL;
+	len = fread(text, 1, sizeof(text) - 1, file);
+	text[len] = '\0';
+	fclose(file);
+	return text;
+}
+
 #endif

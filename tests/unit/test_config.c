@@ -93,37 +93,23 @@ static void named_config_must_exist(void **state)
 	assert_non_null(strstr(err.msg, "absent.json: No such file or directory"));
 }
 
-/* Every refusal names the file and what is wrong in it. */
-static void refusals_name_file_and_problem(void **state)
+struct refusal {
+	const char *fixture;
+	bool azure;
+	mode_t mode;
+	const char *message;
+};
+
+/* Each fixture installed as ours or Azure's, refused with the message. */
+static void expect_refusals(const struct refusal *cases, size_t n)
 {
-	static const struct {
-		const char *fixture;
-		bool azure;
-		mode_t mode;
-		const char *message;
-	} cases[] = {
-		{ "azure-malformed.json", true, 0600, "azure.json: line 4: malformed JSON" },
-		{ "azure-wrong-types.json", true, 0600,
-		  "azure.json: \"timeoutInSeconds\" must be a whole number from 1 to 86400" },
-		{ "azure-timeout-too-long.json", true, 0600,
-		  "azure.json: \"timeoutInSeconds\" must be a whole number from 1 to 86400" },
-		{ "azure-valid.json", true, 0640,
-		  "azure.json: mode 0640, must not be readable or writable by group or others" },
-		{ "snapfreeze-valid.json", false, 0664,
-		  "own.json: mode 0664, must not be writable by group or others" },
-		{ "snapfreeze-unknown-key.json", false, 0644,
-		  "own.json: unknown key \"freeze_timout\"" },
-		{ "snapfreeze-host-timeout-too-long.json", false, 0644,
-		  "own.json: host_timeout (45 s) must be shorter than freeze_timeout (30 s)" },
-	};
 	struct sf_config config;
 	struct sf_error err;
 	char empty[256];
 	size_t i;
 
-	(void)state;
 	snprintf(empty, sizeof(empty), "%s/empty.json", dir);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < n; i++) {
 		FILE *file = fopen(empty, "w");
 
 		assert_non_null(file);
@@ -140,6 +126,100 @@ static void refusals_name_file_and_problem(void **state)
 		if (!strstr(err.msg, cases[i].message))
 			fail_msg("%s: '%s' does not contain '%s'", cases[i].fixture,
 				 err.msg, cases[i].message);
+	}
+}
+
+/* Every refusal names the file and what is wrong in it. */
+static void refusals_name_file_and_problem(void **state)
+{
+	static const struct refusal cases[] = {
+		{ "azure-malformed.json", true, 0600, "azure.json: line 4: malformed JSON" },
+		{ "azure-valid.json", true, 0640,
+		  "azure.json: mode 0640, must not be readable or writable by group or others" },
+		{ "snapfreeze-valid.json", false, 0664,
+		  "own.json: mode 0664, must not be writable by group or others" },
+		{ "snapfreeze-unknown-key.json", false, 0644,
+		  "own.json: unknown key \"freeze_timout\"" },
+		{ "snapfreeze-host-timeout-too-long.json", false, 0644,
+		  "own.json: host_timeout (45 s) must be shorter than freeze_timeout (30 s)" },
+		{ "snapfreeze-timeout-nan.json", false, 0644, "own.json: line 2: malformed JSON" },
+	};
+
+	(void)state;
+	expect_refusals(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * A key given twice is refused: taking the second copy of an array leaked
+ * the first and kept its count, past the end of the second.
+ */
+static void duplicate_keys_refused(void **state)
+{
+	static const struct refusal cases[] = {
+		{ "snapfreeze-duplicate-key.json", false, 0644,
+		  "own.json: duplicate key \"freeze_timeout\"" },
+		{ "snapfreeze-duplicate-skip-mounts.json", false, 0644,
+		  "own.json: duplicate key \"skip_mounts\"" },
+		{ "azure-duplicate-params.json", true, 0600,
+		  "azure.json: duplicate key \"preScriptParams\"" },
+	};
+
+	(void)state;
+	expect_refusals(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Ranges are checked on the number as parsed, and the message names it. */
+static void out_of_range_values_named(void **state)
+{
+	static const struct refusal cases[] = {
+		{ "snapfreeze-freeze-timeout-1e30.json", false, 0644,
+		  "own.json: \"freeze_timeout\" must be a whole number from 1 to 600, not 1e+30" },
+		{ "snapfreeze-host-timeout-2to32.json", false, 0644,
+		  "own.json: \"host_timeout\" must be a whole number from 1 to 599, not 4294967296" },
+		{ "azure-retries-negative.json", true, 0600,
+		  "azure.json: \"preScriptNoOfRetries\" must be a whole number from 0 to 10, not -1" },
+		{ "snapfreeze-keepalive-infinite.json", false, 0644,
+		  "own.json: \"keepalive_interval\" must be 0 (none) or a number of seconds "
+		  "from 0.1 to 60, not inf" },
+		{ "azure-timeout-too-long.json", true, 0600,
+		  "azure.json: \"timeoutInSeconds\" must be a whole number from 1 to 86400, not 86401" },
+		{ "azure-wrong-types.json", true, 0600,
+		  "azure.json: \"timeoutInSeconds\" must be a whole number from 1 to 86400, not \"60\"" },
+	};
+
+	(void)state;
+	expect_refusals(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A key given twice deeper down is named with the path to its object. */
+static void nested_duplicate_named_with_its_path(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *message;
+	} cases[] = {
+		{ "[{\"a\": 1}, {\"b\": {\"c\": 1, \"d\": 2, \"c\": 3}}]",
+		  "nested.json: duplicate key \"c\" in [1].\"b\"" },
+		{ "{\"x\": [1, \"two\", {\"k\": 1, \"k\": 1}]}",
+		  "nested.json: duplicate key \"k\" in \"x\"[2]" },
+	};
+	const char *path = install("HandlerEnvironment-duplicate.json",
+				   "HandlerEnvironment.json", 0644);
+	struct sf_error err;
+	size_t i;
+
+	(void)state;
+	assert_null(sf_read_json_file(path, true, 022, true, &err));
+	assert_non_null(strstr(err.msg, "HandlerEnvironment.json: duplicate key \"logFolder\" "
+				       "in [0].\"handlerEnvironment\""));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		path = tempdir_write("nested.json", cases[i].text, 0644);
+		assert_non_null(path);
+		err.msg[0] = '\0';
+		assert_null(sf_read_json_file(path, true, 022, cases[i].text[0] == '[', &err));
+		if (!strstr(err.msg, cases[i].message))
+			fail_msg("%s: '%s' does not contain '%s'", cases[i].text, err.msg,
+				 cases[i].message);
 	}
 }
 
@@ -202,8 +282,8 @@ static void keepalive_interval_refusals(void **state)
 		  "own.json: \"keepalive_interval\" must be 0 (none) or a number of seconds from 0.1 to 60" },
 		{ "{\"keepalive_interval\": 61, \"freeze_timeout\": 600}",
 		  "\"keepalive_interval\" must be 0 (none) or a number of seconds from 0.1 to 60" },
-		{ "{\"keepalive_interval\": -1}", "from 0.1 to 60" },
-		{ "{\"keepalive_interval\": \"5\"}", "from 0.1 to 60" },
+		{ "{\"keepalive_interval\": -1}", "from 0.1 to 60, not -1" },
+		{ "{\"keepalive_interval\": \"5\"}", "from 0.1 to 60, not \"5\"" },
 		{ "{\"keepalive_interval\": 10, \"freeze_timeout\": 10, \"host_timeout\": 5}",
 		  "own.json: keepalive_interval (10 s) must be shorter than freeze_timeout (10 s)" },
 		{ "{\"keepalive\": 5}", "own.json: unknown key \"keepalive\"" },
@@ -229,6 +309,9 @@ int main(void)
 		cmocka_unit_test(named_config_must_exist),
 		cmocka_unit_test(own_and_azure_valid),
 		cmocka_unit_test(refusals_name_file_and_problem),
+		cmocka_unit_test(duplicate_keys_refused),
+		cmocka_unit_test(out_of_range_values_named),
+		cmocka_unit_test(nested_duplicate_named_with_its_path),
 		cmocka_unit_test(not_owned_by_root_refused),
 		cmocka_unit_test(keepalive_interval_in_seconds),
 		cmocka_unit_test(keepalive_interval_refusals),

@@ -16,20 +16,6 @@
 
 static char path[256];
 
-static char *slurp(const char *file_path)
-{
-	static char text[65536];
-	FILE *file = fopen(file_path, "r");
-	size_t len;
-
-	if (!file)
-		return NULL;
-	len = fread(text, 1, sizeof(text) - 1, file);
-	text[len] = '\0';
-	fclose(file);
-	return text;
-}
-
 static struct sf_log *open_log(struct sf_log_limits limits)
 {
 	struct sf_error err;
@@ -57,7 +43,7 @@ static void line_format(void **state)
 				 "INFO \\[-\\] before any snapshot\n"
 				 "[0-9-]{10}T[0-9:.]{12}Z ERROR \\[snap-42\\] pre-script failed: exit 3\n$",
 				 REG_EXTENDED), 0);
-	assert_int_equal(regexec(&re, slurp(path), 0, NULL, 0), 0);
+	assert_int_equal(regexec(&re, tempdir_read(path), 0, NULL, 0), 0);
 	regfree(&re);
 }
 
@@ -75,7 +61,7 @@ static void one_line_per_message(void **state)
 	sf_log_write(log, SF_LOG_INFO, "%s", long_text);
 	sf_log_close(log);
 	free(long_text);
-	text = slurp(path);
+	text = tempdir_read(path);
 	assert_non_null(strstr(text, "] host: ok 2026-01-01T00:00:00.000Z INFO forged  \n"));
 	newline = strchr(text, '\n');
 	assert_non_null(newline);
@@ -108,13 +94,13 @@ static void held_while_frozen(void **state)
 	sf_log_hold(log);
 	sf_log_write(log, SF_LOG_INFO, "frozen");
 	sf_log_write(log, SF_LOG_INFO, "host answered");
-	assert_null(strstr(slurp(path), "frozen"));
+	assert_null(strstr(tempdir_read(path), "frozen"));
 	assert_int_equal(sf_log_release(log, &err), 0);
 	sf_log_write(log, SF_LOG_INFO, "thawed");
 	sf_log_close(log);
-	assert_non_null(strstr(slurp(path), "freezing\n"));
-	assert_non_null(strstr(strstr(slurp(path), "freezing\n"), "frozen\n"));
-	assert_non_null(strstr(strstr(slurp(path), "host answered\n"), "thawed\n"));
+	assert_non_null(strstr(tempdir_read(path), "freezing\n"));
+	assert_non_null(strstr(strstr(tempdir_read(path), "freezing\n"), "frozen\n"));
+	assert_non_null(strstr(strstr(tempdir_read(path), "host answered\n"), "thawed\n"));
 }
 
 static void held_lines_bounded(void **state)
@@ -133,9 +119,9 @@ static void held_lines_bounded(void **state)
 	assert_int_equal(sf_log_release(log, &err), 0);
 	sf_log_close(log);
 	/* Lines are 41 bytes: 4 fit in 200, 6 are dropped and counted. */
-	assert_non_null(strstr(slurp(path), "line 3\n"));
-	assert_null(strstr(slurp(path), "line 4\n"));
-	assert_non_null(strstr(slurp(path),
+	assert_non_null(strstr(tempdir_read(path), "line 3\n"));
+	assert_null(strstr(tempdir_read(path), "line 4\n"));
+	assert_non_null(strstr(tempdir_read(path),
 			       "WARNING [-] 6 lines written while frozen were dropped (more than 200 bytes)"));
 }
 
@@ -156,11 +142,11 @@ static void rotated_by_size(void **state)
 	sf_log_close(log);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(st.st_size <= 1000);
-	assert_non_null(strstr(slurp(path), "entry 099"));
+	assert_non_null(strstr(tempdir_read(path), "entry 099"));
 	snprintf(rotated, sizeof(rotated), "%s.2", path);
-	assert_non_null(slurp(rotated));
+	assert_non_null(tempdir_read(rotated));
 	snprintf(rotated, sizeof(rotated), "%s.3", path);
-	assert_null(slurp(rotated));
+	assert_null(tempdir_read(rotated));
 }
 
 static void unwritable_place_named(void **state)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "state.h"
 #include "tempdir.h"
@@ -61,11 +62,33 @@ static void corrupt_state_named(void **state)
 	assert_int_equal(loaded.filesystem_only_left, 0);
 }
 
+/* A fresh install has no state folder: it is made, for the owner alone. */
+static void state_folder_made_when_missing(void **state)
+{
+	struct sf_error err;
+	char folder[256], path[300];
+	struct stat st;
+
+	(void)state;
+	snprintf(folder, sizeof(folder), "%s/fresh", dir);
+	snprintf(path, sizeof(path), "%s/last-snapshot.json", folder);
+	assert_int_equal(sf_state_write(folder, "last-snapshot.json", "{}\n", 0644, &err), 0);
+	assert_int_equal(stat(folder, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	/* Not over a file: named. */
+	assert_int_equal(sf_state_write(path, "x", "{}\n", 0644, &err), -1);
+	assert_non_null(strstr(err.msg, "last-snapshot.json/x: cannot create a temporary file: "
+				       "Not a directory"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(three_filesystem_snapshots_after_a_failure),
 		cmocka_unit_test(corrupt_state_named),
+		cmocka_unit_test(state_folder_made_when_missing),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, tempdir_setup, tempdir_teardown);

@@ -16,19 +16,6 @@
 #include "tempdir.h"
 
 
-static char *slurp(const char *path)
-{
-	static char text[8192];
-	FILE *file = fopen(path, "r");
-	size_t len;
-
-	assert_non_null(file);
-	len = fread(text, 1, sizeof(text) - 1, file);
-	text[len] = '\0';
-	fclose(file);
-	return text;
-}
-
 static int files_in_dir(void)
 {
 	DIR *d = opendir(dir);
@@ -52,7 +39,7 @@ static void replaced_whole_no_temporary_left(void **state)
 	snprintf(path, sizeof(path), "%s/result.json", dir);
 	assert_int_equal(sf_write_file_atomic(path, "first, longer text\n", 0600, &err), 0);
 	assert_int_equal(sf_write_file_atomic(path, "second\n", 0644, &err), 0);
-	assert_string_equal(slurp(path), "second\n");
+	assert_string_equal(tempdir_read(path), "second\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	assert_int_equal(files_in_dir(), 1);
@@ -78,7 +65,7 @@ static void azure_status_format(void **state)
 	assert_int_equal(sf_azure_status_write(dir, 7, "Enable", SF_AZURE_ERROR, 5,
 					       "pre-script failed", &err), 0);
 	snprintf(path, sizeof(path), "%s/7.status", dir);
-	json = cJSON_Parse(slurp(path));
+	json = cJSON_Parse(tempdir_read(path));
 	assert_non_null(json);
 	assert_true(cJSON_IsArray(json));
 	assert_int_equal(cJSON_GetArraySize(json), 1);

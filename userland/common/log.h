@@ -8,11 +8,12 @@
 
 /*
  * extension.log: one line an event, "TIME LEVEL [SNAPSHOT] MESSAGE", TIME in
- * UTC to the millisecond; control characters in MESSAGE become spaces. Between sf_log_hold() and sf_log_release() lines
- * stay in memory (the file may be on a frozen filesystem, where a write
- * would hang): at most hold_limit bytes, then lines are counted and
- * dropped, and the count is logged on release. The file is rotated by size:
- * FILE.1 ... FILE.keep.
+ * UTC to the millisecond; MESSAGE is flattened (sf_text_flatten(): control
+ * characters and bytes that are not UTF-8 become spaces). Between
+ * sf_log_hold() and sf_log_release() lines stay in memory (the file may
+ * be on a frozen filesystem, where a write would hang): at most hold_limit
+ * bytes, then lines are counted and dropped, and the count is logged on
+ * release. The file is rotated by size: FILE.1 ... FILE.keep.
  */
 /* The longest line, its newline included; longer ones end in "[truncated]". */
 #define SF_LOG_MAX_LINE 4096

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 static const char snapshot_usage[] =
 	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC]\n"
 	"                           [--keepalive SEC] [--json] [--handler-env FILE]\n"
+	"                           [--state-dir DIR]\n"
 	"\n"
 	"Take one consistent snapshot: run the applications' pre-script (from\n"
 	SF_AZURE_SCRIPT_CONFIG_PATH "), freeze every\n"
@@ -50,7 +52,8 @@ static const char snapshot_usage[] =
 	"(no host, unknown URI), 3 no module and no fallback, 4 permission\n"
 	"denied, 5 the freeze was lost before the host was done.\n"
 	"\n"
-	"The result (JSON) is also written to " SF_STATE_DIR "/" SF_RESULT_NAME ".\n"
+	"The result (JSON) is also written to " SF_RESULT_NAME " in the state\n"
+	"folder (" SF_STATE_DIR ", or --state-dir).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default " SF_CONFIG_PATH ")\n"
@@ -67,12 +70,16 @@ static const char snapshot_usage[] =
 	"                     the log goes to its logFolder, and the status to\n"
 	"                     statusFolder/N.status, N from $ConfigSequenceNumber\n"
 	"                     or the newest configFolder/N.settings\n"
+	"  -S, --state-dir DIR\n"
+	"                     where the state and the result are kept (default\n"
+	"                     " SF_STATE_DIR ")\n"
 	"  -h, --help         show this help\n";
 
 #define SF_MAX_ERRORS 8
 
 struct snapshot {
 	struct sf_handler_env handler;	/* status_folder NULL: not a handler */
+	const char *state_dir;
 	struct sf_config config;
 	const char *host_uri;
 	struct sf_host *host;
@@ -607,38 +614,69 @@ fail:
 	return NULL;
 }
 
-/*
- * After the thaw: the log, the result file and the state (if it was read),
- * then the output. Also when the snapshot failed before it began.
- */
-static int report(struct snapshot *snap, bool json, struct sf_error *err)
+static int save_result(const struct snapshot *snap, struct sf_error *err)
 {
 	cJSON *result = result_json(snap);
 	char *text = result ? cJSON_PrintUnformatted(result) : NULL;
+	int ret;
+
+	cJSON_Delete(result);
+	if (!text)
+		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	ret = sf_state_write(snap->state_dir, SF_RESULT_NAME, text, 0644, err);
+	free(text);
+	return ret;
+}
+
+/* One more message after those err has: "; message". */
+static void add_message(struct sf_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_message(struct sf_error *err, const char *fmt, ...)
+{
+	size_t len = strlen(err->msg);
+	va_list ap;
+
+	snprintf(err->msg + len, sizeof(err->msg) - len, "; ");
+	len = strlen(err->msg);
+	va_start(ap, fmt);
+	vsnprintf(err->msg + len, sizeof(err->msg) - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * After the thaw: the log, the state (if it was read) and the result,
+ * then the output. Also when the snapshot failed before it began. A
+ * failure to save is one more error, after the snapshot's own: the first
+ * error stays the one reported, and err adds those of the report to it.
+ */
+static int report(struct snapshot *snap, bool json, struct sf_error *err)
+{
+	size_t reporting = snap->n_errors ? snap->n_errors : 1, i;
 	const char *error = snap->n_errors ? snap->errors[0] : "";
-	char path[256];
-	int ret = SF_EXIT_OK;
+	struct sf_error why;
 
 	if (snap->log)
 		sf_log_write(snap->log, strcmp(snap->status, "success") ? SF_LOG_ERROR :
 				       SF_LOG_INFO, "snapshot %s: %s, %s-consistent%s%s",
 			     snap->id, snap->status, snap->consistency,
 			     error[0] ? ": " : "", error);
-	snprintf(path, sizeof(path), "%s/%s", SF_STATE_DIR, SF_RESULT_NAME);
-	if ((snap->state_loaded && sf_state_save(SF_STATE_DIR, &snap->state, err)) ||
-	    (text && sf_write_file_atomic(path, text, 0644, err)))
-		ret = -1;
-	if (json && text)
-		puts(text);
+	if (snap->state_loaded && sf_state_save(snap->state_dir, &snap->state, &why))
+		failed(snap, "state", why.msg);
+	if (save_result(snap, &why))
+		failed(snap, "result", why.msg);
+	/* The error itself is err's, which main() prints: once. */
+	if (json && sf_print_json(result_json(snap), &why))
+		failed(snap, "output", why.msg);
 	else if (!json)
-		printf("snapshot %s: %s, %s-consistent%s%s\n", snap->id, snap->status,
-		       snap->consistency, error[0] ? ": " : "", error);
-	free(text);
-	cJSON_Delete(result);
-	if (!ret && snap->n_errors)
-		ret = sf_fail(err, snap->exit_code, "snapshot %s failed: %s", snap->id,
-			      error);
-	return ret;
+		printf("snapshot %s: %s, %s-consistent\n", snap->id, snap->status,
+		       snap->consistency);
+	if (!snap->n_errors)
+		return SF_EXIT_OK;
+	sf_fail(err, snap->exit_code, "snapshot %s failed: %s", snap->id, snap->errors[0]);
+	for (i = reporting; i < snap->n_errors; i++)
+		add_message(err, "%s", snap->errors[i]);
+	return -1;
 }
 
 /*
@@ -667,6 +705,7 @@ struct snapshot_options {
 	const char *config;
 	const char *host;
 	const char *handler_env;
+	const char *state_dir;
 	uint32_t timeout_ms;
 	uint32_t keepalive_ms;
 	bool keepalive_given;
@@ -679,6 +718,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "handler-env", required_argument, NULL, 'E' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keepalive", required_argument, NULL, 'k' },
@@ -691,13 +731,16 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 	optind = 0;
 	opterr = 0;
 	opts->handler_env = getenv(SF_HANDLER_ENV_VARIABLE);
-	while ((opt = getopt_long(argc, argv, ":c:E:H:t:k:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:E:S:H:t:k:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			opts->config = optarg;
 			break;
 		case 'E':
 			opts->handler_env = optarg;
+			break;
+		case 'S':
+			opts->state_dir = optarg;
 			break;
 		case 'H':
 			opts->host = optarg;
@@ -798,7 +841,7 @@ static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 	    apply_options(snap, opts, err) || open_log(snap, err))
 		return -1;
 	sf_log_write(snap->log, SF_LOG_INFO, "snapshot starting, host %s", snap->host_uri);
-	switch (sf_state_load(SF_STATE_DIR, &snap->state, err)) {
+	switch (sf_state_load(snap->state_dir, &snap->state, err)) {
 	case 0:
 		break;
 	case 1:
@@ -838,8 +881,10 @@ static int leave_handler_env(struct snapshot *snap, int ret, struct sf_error *er
 				   &status_err))
 		return ret;
 	if (snap->log)
-		sf_log_write(snap->log, SF_LOG_ERROR, "%s", status_err.msg);
-	if (!ret)
+		sf_log_write(snap->log, SF_LOG_ERROR, "status: %s", status_err.msg);
+	if (ret)
+		add_message(err, "status: %s", status_err.msg);
+	else
 		*err = status_err;
 	return -1;
 }
@@ -893,12 +938,13 @@ int cmd_snapshot(int argc, char **argv, struct sf_error *err)
 		.abort_fd = -1,
 		.signal_fd = -1,
 	};
-	struct snapshot_options opts = { 0 };
+	struct snapshot_options opts = { .state_dir = SF_STATE_DIR };
 	int lock, ret;
 
 	ret = parse_snapshot_options(argc, argv, &opts, err);
 	if (ret)
 		return ret > 0 ? SF_EXIT_OK : -1;
+	snap.state_dir = opts.state_dir;
 	if (watch_signals(&snap, err))
 		return -1;
 	lock = take_lock(err);

@@ -27,6 +27,74 @@ static int check_owner_and_mode(const char *path, const struct stat *st,
 	return 0;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key the object has twice, or NULL; -1: out of memory. */
+static int find_duplicate(const cJSON *object, const char **duplicate)
+{
+	int n = cJSON_GetArraySize(object), i = 0;
+	const char **keys = malloc((n + 1) * sizeof(*keys));
+	const cJSON *item;
+
+	*duplicate = NULL;
+	if (!keys)
+		return -1;
+	cJSON_ArrayForEach(item, object)
+		keys[i++] = item->string;
+	qsort(keys, n, sizeof(*keys), compare_keys);
+	for (i = 1; i < n && !*duplicate; i++)
+		if (!strcmp(keys[i - 1], keys[i]))
+			*duplicate = keys[i];
+	free(keys);
+	return 0;
+}
+
+/*
+ * cJSON keeps both copies of a key given twice, and which one counts
+ * would be a guess: refused, wherever it is. where: the path to json so
+ * far, as [0]."handlerEnvironment".
+ */
+static int unique_keys_in(const char *path, const cJSON *json, char *where,
+			  size_t size, struct sf_error *err)
+{
+	size_t len = strlen(where);
+	const char *duplicate;
+	const cJSON *child;
+	int i = 0;
+
+	if (cJSON_IsObject(json)) {
+		if (find_duplicate(json, &duplicate))
+			return sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory", path);
+		if (duplicate)
+			return sf_fail(err, SF_EXIT_FAILURE, "%s: duplicate key \"%s\"%s%s",
+				       path, duplicate, len ? " in " : "", where);
+	}
+	for (child = json->child; child; child = child->next, i++) {
+		if (!cJSON_IsObject(child) && !cJSON_IsArray(child))
+			continue;
+		if (cJSON_IsObject(json))
+			snprintf(where + len, size - len, "%s\"%s\"", len ? "." : "",
+				 child->string);
+		else
+			snprintf(where + len, size - len, "[%d]", i);
+		if (unique_keys_in(path, child, where, size, err))
+			return -1;
+	}
+	where[len] = '\0';
+	return 0;
+}
+
+static int check_unique_keys(const char *path, const cJSON *json,
+			     struct sf_error *err)
+{
+	char where[256] = "";
+
+	return unique_keys_in(path, json, where, sizeof(where), err);
+}
+
 void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
 			bool array, struct sf_error *err)
 {
@@ -73,6 +141,9 @@ void *sf_read_json_file(const char *path, bool required, mode_t forbidden,
 				path, line);
 		cJSON_Delete(json);
 		json = NULL;
+	} else if (check_unique_keys(path, json, err)) {
+		cJSON_Delete(json);
+		json = NULL;
 	}
 out:
 	if (file)
@@ -81,18 +152,35 @@ out:
 	return json;
 }
 
-static int wrong_type(const char *path, const cJSON *item, const char *type,
-		      struct sf_error *err)
+/* A value as a message shows it: 1e+30, "60", true, an array. */
+static void describe(const cJSON *item, char *buf, size_t size)
 {
-	return sf_fail(err, SF_EXIT_FAILURE, "%s: \"%s\" must be %s", path,
-		       item->string, type);
+	if (cJSON_IsNumber(item))
+		snprintf(buf, size, "%.15g", item->valuedouble);
+	else if (cJSON_IsString(item))
+		snprintf(buf, size, "\"%.40s\"%s", item->valuestring,
+			 strlen(item->valuestring) > 40 ? "..." : "");
+	else
+		snprintf(buf, size, "%s", cJSON_IsTrue(item) ? "true" :
+			 cJSON_IsFalse(item) ? "false" : cJSON_IsNull(item) ? "null" :
+			 cJSON_IsArray(item) ? "an array" : "an object");
+}
+
+static int refuse(const char *path, const cJSON *item, const char *expected,
+		  struct sf_error *err)
+{
+	char given[64];
+
+	describe(item, given, sizeof(given));
+	return sf_fail(err, SF_EXIT_FAILURE, "%s: \"%s\" must be %s, not %s", path,
+		       item->string, expected, given);
 }
 
 static int get_string(const char *path, const cJSON *item, char **out,
 		      struct sf_error *err)
 {
 	if (!cJSON_IsString(item))
-		return wrong_type(path, item, "a string", err);
+		return refuse(path, item, "a string", err);
 	free(*out);
 	*out = strdup(item->valuestring);
 	return *out ? 0 : sf_fail(err, SF_EXIT_FAILURE, "out of memory");
@@ -102,23 +190,28 @@ static int get_bool(const char *path, const cJSON *item, bool *out,
 		    struct sf_error *err)
 {
 	if (!cJSON_IsBool(item))
-		return wrong_type(path, item, "true or false", err);
+		return refuse(path, item, "true or false", err);
 	*out = cJSON_IsTrue(item);
 	return 0;
 }
 
+/*
+ * Ranges are checked on the number as parsed, a double: converting one
+ * out of range (1e30, -1, NaN) to unsigned int is undefined.
+ */
 static int get_uint(const char *path, const cJSON *item, unsigned int min,
 		    unsigned int max, unsigned int *out, struct sf_error *err)
 {
 	double value = cJSON_GetNumberValue(item);
+	char expected[64];
 
-	if (!cJSON_IsNumber(item) || value != (unsigned int)value ||
-	    value < min || value > max)
-		return sf_fail(err, SF_EXIT_FAILURE,
-			       "%s: \"%s\" must be a whole number from %u to %u",
-			       path, item->string, min, max);
-	*out = (unsigned int)value;
-	return 0;
+	if (cJSON_IsNumber(item) && value >= min && value <= max &&
+	    value == (unsigned int)value) {
+		*out = (unsigned int)value;
+		return 0;
+	}
+	snprintf(expected, sizeof(expected), "a whole number from %u to %u", min, max);
+	return refuse(path, item, expected, err);
 }
 
 /* Seconds, to milliseconds: 0 (none), or from 0.1 up to max_s. */
@@ -126,13 +219,15 @@ static int get_interval(const char *path, const cJSON *item, unsigned int max_s,
 			uint32_t *out_ms, struct sf_error *err)
 {
 	double value = cJSON_GetNumberValue(item);
+	char expected[80];
 
-	if (!cJSON_IsNumber(item) || (value != 0 && (value < 0.1 || value > max_s)))
-		return sf_fail(err, SF_EXIT_FAILURE,
-			       "%s: \"%s\" must be 0 (none) or a number of seconds from 0.1 to %u",
-			       path, item->string, max_s);
-	*out_ms = (uint32_t)(value * 1000 + 0.5);
-	return 0;
+	if (cJSON_IsNumber(item) && (value == 0 || (value >= 0.1 && value <= max_s))) {
+		*out_ms = (uint32_t)(value * 1000 + 0.5);
+		return 0;
+	}
+	snprintf(expected, sizeof(expected),
+		 "0 (none) or a number of seconds from 0.1 to %u", max_s);
+	return refuse(path, item, expected, err);
 }
 
 static int get_strings(const char *path, const cJSON *item, char ***out,
@@ -142,13 +237,15 @@ static int get_strings(const char *path, const cJSON *item, char ***out,
 	size_t i = 0;
 
 	if (!cJSON_IsArray(item))
-		return wrong_type(path, item, "an array of strings", err);
+		return refuse(path, item, "an array of strings", err);
 	*out = calloc(cJSON_GetArraySize(item) + 1, sizeof(**out));
 	if (!*out)
 		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
 	cJSON_ArrayForEach(element, item) {
 		if (!cJSON_IsString(element))
-			return wrong_type(path, item, "an array of strings", err);
+			return sf_fail(err, SF_EXIT_FAILURE,
+				       "%s: \"%s\" must be an array of strings: element %zu is not a string",
+				       path, item->string, i + 1);
 		(*out)[i] = strdup(element->valuestring);
 		if (!(*out)[i])
 			return sf_fail(err, SF_EXIT_FAILURE, "out of memory");

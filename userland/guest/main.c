@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "output.h"
 
 int main(int argc, char **argv)
 {
@@ -18,7 +19,7 @@ int main(int argc, char **argv)
 	ret = sf_main(argc, argv, &err);
 
 	if (ret < 0) {
-		fprintf(stderr, "snapfreeze: %s\n", err.msg);
+		sf_error_print(stderr, &err);
 		return err.exit_code;
 	}
 	return ret;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 static const char *const state_names[] = {
 	[SNAPFREEZE_STATE_FREEZING] = "freezing",
 	[SNAPFREEZE_STATE_FROZEN] = "frozen",
@@ -130,8 +132,11 @@ void sf_session_print(FILE *out, const struct sf_session_info *session)
 		const struct sf_target_info *target = &session->targets[i];
 
 		format_dev(target->dev, dev, sizeof(dev));
-		fprintf(out, "  %s  %s  dev %s  frozen in %.3f ms", target->path,
-			target->fstype, dev, target->freeze_ns / 1e6);
+		fputs("  ", out);
+		sf_text_fputs(target->path, out);
+		fputs("  ", out);
+		sf_text_fputs(target->fstype, out);
+		fprintf(out, "  dev %s  frozen in %.3f ms", dev, target->freeze_ns / 1e6);
 		if (target->frozen_ns)
 			fprintf(out, ", stayed frozen %.3f ms",
 				target->frozen_ns / 1e6);
@@ -154,6 +159,12 @@ int sf_print_json(cJSON *json, struct sf_error *err)
 	cJSON_Delete(json);
 	if (!text)
 		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
+	/*
+	 * cJSON escapes C0 controls in strings; what it leaves (DEL, C1, bytes
+	 * that are not UTF-8) can only be in strings, where a space keeps the
+	 * JSON valid.
+	 */
+	sf_text_flatten(text);
 	puts(text);
 	fflush(stdout);
 	free(text);
@@ -168,4 +179,11 @@ int sf_session_output(const struct sf_session_info *session, bool json,
 	sf_session_print(stdout, session);
 	fflush(stdout);
 	return SF_EXIT_OK;
+}
+
+void sf_error_print(FILE *out, const struct sf_error *err)
+{
+	fputs("snapfreeze: ", out);
+	sf_text_fputs(err->msg, out);
+	fputc('\n', out);
 }

@@ -10,13 +10,17 @@
 
 /*
  * Text and JSON renderings of what the module reports, both from the same
- * structures. JSON is one object per line.
+ * structures. JSON is one object per line. Text that may come from
+ * elsewhere (paths, messages) is flattened (text.h) on its way out; JSON
+ * stays valid JSON.
  */
 cJSON *sf_session_json(const struct sf_session_info *session);
 void sf_session_print(FILE *out, const struct sf_session_info *session);
 int sf_print_json(cJSON *json, struct sf_error *err);
 int sf_session_output(const struct sf_session_info *session, bool json,
 		      struct sf_error *err);
+/* An error as main() prints it, once: "snapfreeze: MESSAGE", flattened. */
+void sf_error_print(FILE *out, const struct sf_error *err);
 const char *sf_state_name(uint32_t state);
 const char *sf_reason_name(uint32_t reason);
 

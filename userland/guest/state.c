@@ -10,9 +10,11 @@
 
 #include "status.h"
 
+#define STATE_NAME "state.json"
+
 static void state_path(const char *dir, char *path, size_t size)
 {
-	snprintf(path, size, "%s/state.json", dir);
+	snprintf(path, size, "%s/" STATE_NAME, dir);
 }
 
 int sf_state_load(const char *dir, struct sf_state *state, struct sf_error *err)
@@ -34,8 +36,8 @@ int sf_state_load(const char *dir, struct sf_state *state, struct sf_error *err)
 	text[len] = '\0';
 	json = cJSON_Parse(text);
 	left = cJSON_GetObjectItemCaseSensitive(json, "filesystem_only_left");
-	if (!cJSON_IsNumber(left) || left->valuedouble < 0 ||
-	    left->valuedouble > SF_FILESYSTEM_ONLY_AFTER_FAILURE) {
+	if (!cJSON_IsNumber(left) ||
+	    !(left->valuedouble >= 0 && left->valuedouble <= SF_FILESYSTEM_ONLY_AFTER_FAILURE)) {
 		cJSON_Delete(json);
 		sf_fail(err, SF_EXIT_FAILURE,
 			"%s: not a snapfreeze state: starting afresh", path);
@@ -46,17 +48,25 @@ int sf_state_load(const char *dir, struct sf_state *state, struct sf_error *err)
 	return 0;
 }
 
-int sf_state_save(const char *dir, const struct sf_state *state,
-		  struct sf_error *err)
+int sf_state_write(const char *dir, const char *name, const char *text,
+		   mode_t mode, struct sf_error *err)
 {
-	char path[4096], text[128];
+	char path[4096];
 
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return sf_fail(err, SF_EXIT_FAILURE, "%s: %s", dir, strerror(errno));
-	state_path(dir, path, sizeof(path));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return sf_write_file_atomic(path, text, mode, err);
+}
+
+int sf_state_save(const char *dir, const struct sf_state *state,
+		  struct sf_error *err)
+{
+	char text[128];
+
 	snprintf(text, sizeof(text), "{\"filesystem_only_left\": %u}\n",
 		 state->filesystem_only_left);
-	return sf_write_file_atomic(path, text, 0600, err);
+	return sf_state_write(dir, STATE_NAME, text, 0600, err);
 }
 
 bool sf_state_take_turn(struct sf_state *state)

@@ -3,6 +3,7 @@
 #define SNAPFREEZE_STATE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -27,6 +28,13 @@ struct sf_state {
 int sf_state_load(const char *dir, struct sf_state *state, struct sf_error *err);
 int sf_state_save(const char *dir, const struct sf_state *state,
 		  struct sf_error *err);
+
+/*
+ * Writes DIR/name atomically (sf_write_file_atomic()), DIR made first, with
+ * mode 0700, when missing (a fresh install): the state and the result.
+ */
+int sf_state_write(const char *dir, const char *name, const char *text,
+		   mode_t mode, struct sf_error *err);
 
 /* Whether this snapshot runs the scripts; counts it if it does not. */
 bool sf_state_take_turn(struct sf_state *state);

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What the commands print: safe for a terminal, JSON still JSON. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <linux/snapfreeze.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+
+/* A path a user may mount FUSE at: an OSC sequence that sets the title. */
+#define HOSTILE_PATH "/home/u/\x1b]0;owned\x07\r\xc2\x9b" "2J"
+
+static void session_text_flattened(void **state)
+{
+	struct sf_target_info target = {
+		.path = (char *)HOSTILE_PATH,
+		.fstype = "fuse\x1b[8m",
+	};
+	struct sf_session_info session = {
+		.id = 3,
+		.state = SNAPFREEZE_STATE_FROZEN,
+		.targets = &target,
+		.n_targets = 1,
+	};
+	char *text;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(out);
+	sf_session_print(out, &session);
+	fclose(out);
+	if (strpbrk(text, "\x1b\x07\r\x9b"))
+		fail_msg("raw control characters: '%s'", text);
+	assert_non_null(strstr(text, "  /home/u/ ]0;owned    2J  fuse [8m  dev "));
+	free(text);
+}
+
+/* DEL and C1 are left raw by cJSON: printed as spaces, in valid JSON. */
+static void json_flattened_and_valid(void **state)
+{
+	cJSON *json = cJSON_CreateObject();
+	char out[1024];
+	struct sf_error err;
+	FILE *capture = tmpfile();
+	int saved;
+	size_t len;
+
+	(void)state;
+	assert_non_null(cJSON_AddStringToObject(json, "path", HOSTILE_PATH "\x7f"));
+	assert_non_null(capture);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(fileno(capture), STDOUT_FILENO);
+	assert_int_equal(sf_print_json(json, &err), SF_EXIT_OK);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(capture);
+	len = fread(out, 1, sizeof(out) - 1, capture);
+	out[len] = '\0';
+	fclose(capture);
+	if (strpbrk(out, "\x1b\x07\r\x7f\x9b"))
+		fail_msg("raw control characters: '%s'", out);
+	json = cJSON_Parse(out);
+	assert_non_null(json);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(json, "path")),
+			    "/home/u/\x1b]0;owned\x07\r  2J ");
+	cJSON_Delete(json);
+}
+
+static void error_printed_flattened(void **state)
+{
+	struct sf_error err = { .exit_code = SF_EXIT_FAILURE };
+	char *text;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	snprintf(err.msg, sizeof(err.msg), "host: %s", "\x1b[31mrefused\r\n");
+	assert_non_null(out);
+	sf_error_print(out, &err);
+	fclose(out);
+	assert_string_equal(text, "snapfreeze: host:  [31mrefused  \n");
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(session_text_flattened),
+		cmocka_unit_test(json_flattened_and_valid),
+		cmocka_unit_test(error_printed_flattened),
+	};
+
+	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+}
