@@ -20,6 +20,7 @@
 #include "http.h"
 #include "lineio.h"
 #include "spawn.h"
+#include "text.h"
 
 /* An open channel to the host: one fd each way (the same for sockets). */
 struct channel {
@@ -307,9 +308,7 @@ static void exec_stderr(const struct channel *channel, char *text, size_t size)
 		got = pread(channel->stderr_fd, text, (size_t)written < size - 1 ?
 			    (size_t)written : size - 1, 0);
 	text[got > 0 ? got : 0] = '\0';
-	for (char *c = text; *c; c++)
-		if ((unsigned char)*c < ' ' || *c == 0x7f)
-			*c = ' ';
+	sf_text_flatten(text);
 }
 
 static int open_channel(const char *uri, uint64_t deadline, struct channel *channel,
