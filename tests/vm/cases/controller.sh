@@ -291,7 +291,7 @@ case_snapshot_over_a_socket() {
 
 # Without the module: a host that checks, with FIFREEZE of its own, that the
 # three filesystems are frozen (EBUSY) while it is asked; "hang" as its
-# argument makes it never answer.
+# argument makes it never answer, "quiet" makes it only probe.
 make_probing_host() {
 	mkdir -p /var/lib /tmp/host
 	cat >/tmp/host/probe.sh <<'HOST'
@@ -307,6 +307,7 @@ for fs in ext4 xfs btrfs; do
 	fi
 done >/tmp/host/probe
 [ "$1" = hang ] && exec sleep 600
+[ "$1" = quiet ] && exit 0
 echo "{\"type\":\"result\",\"version\":1,\"id\":\"$id\",\"ok\":true,\"snapshot\":\"snap-$id\"}"
 HOST
 	chmod 755 /tmp/host/probe.sh
@@ -391,9 +392,10 @@ case_fifreeze_watchdog_thaws_a_stopped_controller() {
 	expect_match "$(cat /tmp/result)" '"status":"error".*"reason":"watchdog"' "result"
 }
 
-# A host that, once asked, sends $1 to the FIFREEZE watchdog process (the
-# snapfreeze process whose parent is snapfreeze), then probes what is
-# frozen; "hang" as $2 makes it never answer.
+# A host that, once asked, probes what is frozen (probe.before), sends $1
+# to the FIFREEZE watchdog process (the snapfreeze process whose parent is
+# snapfreeze), then probes again (probe) and answers; "hang" as $2 makes
+# it never answer.
 make_watchdog_signaller() {
 	make_probing_host
 	cat >/tmp/host/signal.sh <<HOST
@@ -405,6 +407,8 @@ for pid in \$(pidof snapfreeze); do
 	[ "\$(cat /proc/\$parent/comm)" = snapfreeze ] && echo \$pid >/tmp/host/watchdog
 done
 cat "/proc/\$(cat /tmp/host/watchdog)/oom_score_adj" >/tmp/host/oom_score_adj
+echo "\$request" | /tmp/host/probe.sh quiet
+mv /tmp/host/probe /tmp/host/probe.before
 kill -$1 "\$(cat /tmp/host/watchdog)"
 echo "\$request" | exec /tmp/host/probe.sh $2
 HOST
@@ -437,8 +441,8 @@ case_fifreeze_watchdog_killed_while_frozen() {
 	make_watchdog_signaller KILL hang
 	run timeout 60 snapfreeze snapshot --host exec:/tmp/host/signal.sh --timeout 30 --json
 	expect_eq "$status" 5 "exit status: the freeze was lost"
-	expect_eq "$(cat /tmp/host/probe | tr '\n' ' ')" "ext4 frozen xfs frozen btrfs frozen " \
-		"still frozen once the watchdog died"
+	expect_eq "$(cat /tmp/host/probe.before | tr '\n' ' ')" "ext4 frozen xfs frozen btrfs frozen " \
+		"frozen before the watchdog was killed"
 	expect_writable /mnt/ext4
 	expect_writable /mnt/xfs
 	expect_writable /mnt/btrfs
