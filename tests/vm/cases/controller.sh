@@ -388,7 +388,7 @@ case_fifreeze_watchdog_thaws_a_stopped_controller() {
 	wait "$controller"
 	expect_eq "$?" 5 "exit status: the freeze was lost"
 	expect_match "$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)" \
-		"ERROR \[[0-9-]+\] thaw: the watchdog thawed after 2000 ms" "logged"
+		"ERROR \[[0-9-]+\] freeze: the watchdog thawed after 2000 ms" "logged"
 	expect_match "$(cat /tmp/result)" '"status":"error".*"reason":"watchdog"' "result"
 }
 
@@ -448,7 +448,7 @@ case_fifreeze_watchdog_killed_while_frozen() {
 	expect_writable /mnt/btrfs
 	expect_match "$out" "the watchdog process died while frozen; the command thawed the filesystems" \
 		"result"
-	expect_match "$(fifreeze_log)" "ERROR \[[0-9-]+\] thaw: fifreeze: the watchdog process died" \
+	expect_match "$(fifreeze_log)" "ERROR \[[0-9-]+\] freeze: fifreeze: the watchdog process died" \
 		"logged, once thawed"
 	wait_until 5 sh -c '! pidof snapfreeze' || fail "a snapfreeze process is left"
 }
