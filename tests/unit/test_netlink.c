@@ -13,6 +13,7 @@
 
 #include "keepalive.h"
 #include "netlink.h"
+#include "nl_parse.h"
 
 /*
  * An NLMSG_ERROR message as the kernel's netlink_ack() lays it out: the

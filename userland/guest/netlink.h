@@ -112,38 +112,16 @@ int sf_nl_keepalive(struct sf_nl *nl, uint64_t id, struct sf_keepalive_reply *re
 int sf_nl_list_sessions(struct sf_nl *nl, sf_session_fn fn, void *arg,
 			struct sf_error *err);
 
-/*
- * The sessions of a dump, in the kernel's order. A session too large for
- * one message comes in several, each with the session's attributes and
- * the next of its targets: sf_nl_dump_add() joins them again.
- */
-struct sf_nl_dump {
-	struct sf_session_info *sessions;
-	size_t n_sessions;
-};
-
-int sf_nl_dump_add(struct sf_nl_dump *dump, const struct nlmsghdr *nlh);
-void sf_nl_dump_free(struct sf_nl_dump *dump);
-
 /* Events: a socket of its own, joined to the module's events group. */
 struct sf_nl *sf_nl_open_events(struct sf_error *err);
 int sf_nl_fd(const struct sf_nl *nl);
 int sf_nl_read_events(struct sf_nl *nl, sf_session_fn fn, void *arg,
 		      struct sf_error *err);
 
+/* Frees what a session holds (nl_parse.c fills them in). */
 void sf_session_info_free(struct sf_session_info *session);
 
 /* Exposed for the unit tests: a connected socket, a family's id. */
 struct sf_nl *sf_nl_open_on(struct nl_sock *sock, int family);
-/* Exposed for the unit tests. */
-int sf_nl_parse_status(const struct nlmsghdr *nlh,
-		       struct sf_module_status *status);
-int sf_nl_parse_session(const struct nlmsghdr *nlh,
-			struct sf_session_info *session);
-int sf_nl_parse_keepalive(const struct nlmsghdr *nlh,
-			  struct sf_keepalive_reply *reply);
-bool sf_nl_ext_ack_message(const struct nlmsghdr *nlh, char *buf,
-			   size_t size);
-long sf_nl_ext_ack_offset(const struct nlmsghdr *nlh);
 
 #endif

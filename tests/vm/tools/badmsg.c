@@ -22,6 +22,7 @@
 #include <sys/time.h>
 
 #include "netlink.h"
+#include "nl_parse.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
