@@ -176,12 +176,15 @@ static cJSON *next_report(struct fake_qmp *qmp)
 	return cJSON_Parse(line);
 }
 
-/* Runs hostd_main() in a child with these options after --guest and --log. */
-static pid_t spawn_hostd(const char *const *options)
+/*
+ * Runs hostd_main() in a child with these options after --guest and --log
+ * LOG_FILE; without --log when stderr_fd >= 0: its standard error is that.
+ */
+static pid_t spawn_hostd_logging(int stderr_fd, const char *const *options)
 {
 	const char *argv[32] = { "snapfreeze-hostd", "--guest", GUEST_SOCKET,
 				 "--log", LOG_FILE };
-	int argc = 5;
+	int argc = stderr_fd >= 0 ? 3 : 5;
 	pid_t pid;
 
 	while (*options)
@@ -190,21 +193,35 @@ static pid_t spawn_hostd(const char *const *options)
 	assert_true(pid >= 0);
 	if (!pid) {
 		struct sf_error err = { 0 };
-		int ret = hostd_main(argc, (char **)argv, &err);
+		int ret;
 
+		if (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0)
+			_exit(99);
+		ret = hostd_main(argc, (char **)argv, &err);
 		_exit(ret < 0 ? (int)err.exit_code : ret);
 	}
 	return pid;
 }
 
-static void start_hostd(struct hostd *hostd, const char *const *options)
+static pid_t spawn_hostd(const char *const *options)
+{
+	return spawn_hostd_logging(-1, options);
+}
+
+static void start_hostd_logging(struct hostd *hostd, int stderr_fd,
+				const char *const *options)
 {
 	int listener = listen_at(GUEST_SOCKET);
 
-	hostd->pid = spawn_hostd(options);
+	hostd->pid = spawn_hostd_logging(stderr_fd, options);
 	hostd->guest = accept_within(listener, WAIT_MS);
 	close(listener);
 	sf_line_reader_init(&hostd->answers, hostd->guest, SF_HOST_MAX_LINE);
+}
+
+static void start_hostd(struct hostd *hostd, const char *const *options)
+{
+	start_hostd_logging(hostd, -1, options);
 }
 
 /* Its exit status, within WAIT_MS. */
@@ -792,6 +809,117 @@ static void command_killed_at_deadline(void **state)
 	stop_hostd(&hostd);
 }
 
+/* The id a guest would forge log lines with, and what the log shows of it. */
+static const char forging_id[] = "id\n2026-01-01T00:00:00.000Z ERROR [x] forged\r\x1b[31m\x01\x7f]end";
+#define FORGING_ID_SHOWN "id\\?2026-01-01T00:00:00\\.000Z ERROR \\?x\\? forged\\?\\?\\?31m\\?\\?\\?end"
+
+static int count_lines(const char *text, const char *pattern)
+{
+	char *copy = strdup(text), *line, *next;
+	int count = 0;
+	regex_t re;
+
+	assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+	for (line = copy; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		count += !regexec(&re, line, 0, NULL, 0);
+	}
+	regfree(&re);
+	free(copy);
+	return count;
+}
+
+/*
+ * The log of the request by forging_id, whose command failed with a two-line
+ * standard error: one line an event, each with the id flattened. prefix:
+ * what starts each line up to the id.
+ */
+static void assert_no_forged_line(const char *log, const char *prefix)
+{
+	char pattern[512];
+	const char *c;
+
+	for (c = log; *c; c++)
+		if (*c != '\n' && ((unsigned char)*c < ' ' || *c == 0x7f))
+			fail_msg("control character 0x%02x in the log: %s", *c, log);
+	snprintf(pattern, sizeof(pattern), "^%s\\[" FORGING_ID_SHOWN "\\] ", prefix);
+	assert_true(count_lines(log, "forged") >= 1);
+	assert_int_equal(count_lines(log, "forged"), count_lines(log, pattern));
+	assert_int_equal(count_lines(log, "answered command"), 1);
+	snprintf(pattern, sizeof(pattern), "^%s\\[" FORGING_ID_SHOWN "\\] "
+		 "(warning: )?answered command: one two$", prefix);
+	assert_int_equal(count_lines(log, pattern), 1);
+}
+
+static void request_by_forging_id(struct hostd *hostd)
+{
+	struct sf_host_request request = {
+		.id = forging_id, .consistency = "application", .deadline_ms = 10000,
+		.targets = &root, .n_targets = 1,
+	};
+	char *line = sf_host_request_line(&request);
+
+	send_text(hostd, line);
+	free(line);
+	assert_refused(next_answer_within(hostd, WAIT_MS), forging_id, "command", "one");
+	stop_hostd(hostd);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *file = fopen(path, "re");
+	char *text = calloc(1, 1 << 20);
+
+	assert_non_null(file);
+	assert_non_null(text);
+	if (fread(text, 1, (1 << 20) - 1, file) == 0)
+		text[0] = '\0';
+	fclose(file);
+	return text;
+}
+
+/* An id, or a message, with newlines and other control characters forges no line. */
+static void ids_flattened_in_the_log(void **state)
+{
+	static const char *const options[] = {
+		"--command", "echo one >&2; echo two >&2; exit 3", NULL };
+	struct hostd hostd;
+	char *log;
+
+	(void)state;
+	unlink(LOG_FILE);
+	start_hostd(&hostd, options);
+	request_by_forging_id(&hostd);
+	log = read_all(LOG_FILE);
+	assert_no_forged_line(log, "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z [A-Z]+ ");
+	free(log);
+}
+
+/* The same on standard error when it is a socket, as the journal's is. */
+static void ids_flattened_on_a_journal_socket(void **state)
+{
+	static const char *const options[] = {
+		"--command", "echo one >&2; echo two >&2; exit 3", NULL };
+	char *log = calloc(1, 1 << 20);
+	struct hostd hostd;
+	int journal[2];
+	size_t len = 0;
+	ssize_t got;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, journal), 0);
+	start_hostd_logging(&hostd, journal[1], options);
+	close(journal[1]);
+	request_by_forging_id(&hostd);
+	while ((got = read(journal[0], log + len, (1 << 20) - 1 - len)) > 0)
+		len += got;
+	close(journal[0]);
+	assert_no_forged_line(log, "snapfreeze-hostd: ");
+	free(log);
+}
+
 static void once_exits_after_the_first_answer(void **state)
 {
 	const char *const options[] = { "--command", "echo s-1", "--once", NULL };
@@ -936,6 +1064,8 @@ int main(void)
 		cmocka_unit_test(no_progress_unless_the_guest_takes_it),
 		cmocka_unit_test(command_failure_answered_with_stderr),
 		cmocka_unit_test(command_killed_at_deadline),
+		cmocka_unit_test(ids_flattened_in_the_log),
+		cmocka_unit_test(ids_flattened_on_a_journal_socket),
 		cmocka_unit_test(once_exits_after_the_first_answer),
 		cmocka_unit_test(guest_closing_exits_0),
 		cmocka_unit_test(sigterm_exits_0),

@@ -121,11 +121,7 @@ static void write_file(struct sf_log *log, const char *text, size_t len)
 	}
 }
 
-/*
- * One event, one line: a newline or other control character in a message
- * (a script's output, a host's answer) would forge lines of its own.
- */
-static void flatten(char *text)
+void sf_log_flatten(char *text)
 {
 	for (; *text; text++)
 		if ((unsigned char)*text < ' ' || *text == 0x7f)
@@ -151,7 +147,7 @@ void sf_log_write(struct sf_log *log, enum sf_log_level level,
 	va_start(ap, fmt);
 	len = prefix + vsnprintf(line + prefix, sizeof(line) - prefix, fmt, ap);
 	va_end(ap);
-	flatten(line + prefix);
+	sf_log_flatten(line + prefix);
 	if (len > (int)sizeof(line) - 2) {
 		len = sizeof(line) - sizeof(truncated) - 1;
 		memcpy(line + len, truncated, sizeof(truncated));

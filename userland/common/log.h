@@ -33,6 +33,12 @@ struct sf_log;
 /* Creates missing directories (mode 0750) and the file (0640). */
 struct sf_log *sf_log_open(const char *path, struct sf_log_limits limits,
 			   struct sf_error *err);
+/*
+ * One event, one line: a newline or other control character in a message
+ * (a script's output, a host's answer) would forge lines of its own. Each
+ * becomes a space; sf_log_write() does it to every message.
+ */
+void sf_log_flatten(char *text);
 void sf_log_set_snapshot(struct sf_log *log, const char *snapshot_id);
 void sf_log_write(struct sf_log *log, enum sf_log_level level,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -255,13 +255,14 @@ static void handle_line(struct server *server, const char *line)
 {
 	struct hostd_request request;
 	struct hostd_result result = { 0 };
+	char shown[HOSTD_LOG_ID_SIZE];
 
 	if (hostd_parse_request(line, &request, &result)) {
 		answer(server, request.id, &result);
 		answered(server);
 	} else if (server->job) {
 		hostd_fail(&result, "busy", "a snapshot is in progress (request %s)",
-			   server->job_id ?: "?");
+			   hostd_log_id(server->job_id, shown));
 		answer(server, request.id, &result);
 	} else {
 		start_job(server, &request, line);
