@@ -25,6 +25,8 @@
 #define OUTBOX_MAX (4 * SF_HOST_MAX_LINE)
 /* On the way out, the last lines get this long to leave. */
 #define EXIT_FLUSH_MS 1000
+/* Progress comes at most this often, whatever deadline_ms the guest asks. */
+#define PROGRESS_MIN_MS 1000
 
 /*
  * Lines to the guest wait here until its channel takes them, so that the
@@ -52,6 +54,7 @@ struct server {
 	uint64_t job_started;
 	uint64_t progress_every;	/* ms; 0: the guest takes no progress */
 	uint64_t next_progress;
+	unsigned int progress_sent;
 	bool job_answered;
 	bool done;
 	bool guest_gone;
@@ -170,8 +173,19 @@ static void answer(struct server *server, const char *id,
 /*
  * A guest that takes progress waits deadline_ms from the last one, up to
  * its max_deadline_ms: a line every third of that keeps it waiting while
- * the snapshot runs, and never past what it allowed.
+ * the snapshot runs, and never past what it allowed. Never more often than
+ * PROGRESS_MIN_MS, though: each is a line on the channel, and the log
+ * counts them instead of showing each.
  */
+static uint64_t progress_interval(const struct hostd_request *request)
+{
+	uint64_t every = request->deadline_ms / 3 + 1;
+
+	if (!request->max_deadline_ms)
+		return 0;
+	return every < PROGRESS_MIN_MS ? PROGRESS_MIN_MS : every;
+}
+
 static void send_progress(struct server *server)
 {
 	uint64_t now = sf_now_ms();
@@ -184,7 +198,7 @@ static void send_progress(struct server *server)
 		 (unsigned long long)(now - server->job_started));
 	if (send_to_guest(server, server->job_id, "progress",
 			  hostd_progress_line(server->job_id, message)))
-		hostd_log(SF_LOG_INFO, server->job_id, "progress sent: %s", message);
+		server->progress_sent++;
 	server->next_progress = now + server->progress_every;
 }
 
@@ -203,16 +217,28 @@ static void end_job(struct server *server)
 	server->job_id = NULL;
 }
 
+/* ", N progress messages sent" when the guest takes them. */
+static const char *progress_summary(const struct server *server, char summary[64])
+{
+	summary[0] = '\0';
+	if (server->progress_every)
+		snprintf(summary, 64, ", %u progress message%s sent",
+			 server->progress_sent, server->progress_sent == 1 ? "" : "s");
+	return summary;
+}
+
 static void step_job(struct server *server, const struct pollfd *fds, int n)
 {
 	struct hostd_result result = { 0 };
 	enum hostd_step step = server->backend->step(server->job, fds, n, &result);
+	char summary[64];
 
 	if (step == HOSTD_RUNNING)
 		return;
 	if (!server->job_answered) {
-		hostd_log(SF_LOG_INFO, server->job_id, "finished after %llu ms",
-			  (unsigned long long)(sf_now_ms() - server->job_started));
+		hostd_log(SF_LOG_INFO, server->job_id, "finished after %llu ms%s",
+			  (unsigned long long)(sf_now_ms() - server->job_started),
+			  progress_summary(server, summary));
 		answer(server, server->job_id, &result);
 		server->job_answered = true;
 	}
@@ -247,7 +273,8 @@ static void start_job(struct server *server, const struct hostd_request *request
 	server->job_id = strdup(request->id);
 	server->job_started = sf_now_ms();
 	server->job_answered = false;
-	server->progress_every = request->max_deadline_ms ? request->deadline_ms / 3 + 1 : 0;
+	server->progress_every = progress_interval(request);
+	server->progress_sent = 0;
 	server->next_progress = server->job_started + server->progress_every;
 }
 
