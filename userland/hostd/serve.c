@@ -18,28 +18,12 @@
 
 #include "hostproto.h"
 #include "lineio.h"
+#include "outbox.h"
 
 /* How often to look for the guest's socket while QEMU starts. */
 #define CONNECT_RETRY_MS 100
-/* Lines waiting for a guest that does not read; more are dropped whole. */
-#define OUTBOX_MAX (4 * SF_HOST_MAX_LINE)
-/* On the way out, the last lines get this long to leave. */
-#define EXIT_FLUSH_MS 1000
 /* Progress comes at most this often, whatever deadline_ms the guest asks. */
 #define PROGRESS_MIN_MS 1000
-
-/*
- * Lines to the guest wait here until its channel takes them, so that the
- * loop never blocks on a guest that does not read (QEMU reads the channel
- * only while the guest holds its port open). Only whole lines go in, and
- * the channel gets the bytes in order: a line the channel took in part is
- * finished before the next one starts, and the framing holds.
- */
-struct outbox {
-	char *buf;
-	size_t len;		/* queued, sent included */
-	size_t sent;
-};
 
 struct server {
 	const struct hostd_options *options;
@@ -48,7 +32,7 @@ struct server {
 	int signals;
 	sigset_t old_mask;
 	struct sf_line_reader lines;
-	struct outbox out;
+	struct hostd_outbox out;
 	void *job;		/* the snapshot in progress, or NULL */
 	char *job_id;
 	uint64_t job_started;
@@ -72,94 +56,10 @@ static uint64_t answer_deadline(uint32_t deadline_ms)
 	return sf_now_ms() + deadline_ms - margin;
 }
 
-static size_t waiting(const struct outbox *out)
-{
-	return out->len - out->sent;
-}
-
-/* Gives the channel what it takes now, without waiting. */
-static void flush_guest(struct server *server)
-{
-	struct outbox *out = &server->out;
-
-	while (waiting(out)) {
-		ssize_t sent = send(server->guest, out->buf + out->sent, waiting(out),
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (sent > 0) {
-			out->sent += sent;
-			continue;
-		}
-		if (sent < 0 && errno == EINTR)
-			continue;
-		if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			/* Reading the channel tells the end of the guest. */
-			hostd_log(SF_LOG_WARNING, NULL, "%zu bytes for the guest lost: %s",
-				  waiting(out), strerror(errno));
-			out->sent = out->len;
-		}
-		break;
-	}
-	if (!waiting(out))
-		out->len = out->sent = 0;
-}
-
-/* true if line (freed here) is on its way to the guest. */
-static bool send_to_guest(struct server *server, const char *id, const char *what,
-			  char *line)
-{
-	struct outbox *out = &server->out;
-	size_t len = line ? strlen(line) : 0;
-	char *buf;
-
-	if (!line) {
-		hostd_log(SF_LOG_ERROR, id, "no %s: out of memory", what);
-		return false;
-	}
-	if (waiting(out) + len > OUTBOX_MAX) {
-		hostd_log(SF_LOG_WARNING, id,
-			  "the %s is dropped: the guest does not read its channel (%zu bytes wait)",
-			  what, waiting(out));
-		free(line);
-		return false;
-	}
-	if (out->sent) {
-		memmove(out->buf, out->buf + out->sent, waiting(out));
-		out->len -= out->sent;
-		out->sent = 0;
-	}
-	buf = realloc(out->buf, out->len + len);
-	if (!buf) {
-		hostd_log(SF_LOG_ERROR, id, "no %s: out of memory", what);
-		free(line);
-		return false;
-	}
-	memcpy(buf + out->len, line, len);
-	out->buf = buf;
-	out->len += len;
-	free(line);
-	flush_guest(server);
-	return true;
-}
-
-/* Leaving: what still waits gets a last, bounded chance. */
-static void drain_guest(struct server *server)
-{
-	struct outbox *out = &server->out;
-
-	if (server->guest >= 0 && !server->guest_gone && waiting(out) &&
-	    sf_line_write(server->guest, out->buf + out->sent, waiting(out),
-			  sf_now_ms() + EXIT_FLUSH_MS) != SF_LINE_OK)
-		hostd_log(SF_LOG_WARNING, NULL, "%zu bytes for the guest not sent on the way out",
-			  waiting(out));
-	free(out->buf);
-	*out = (struct outbox){ 0 };
-}
-
 static void answer(struct server *server, const char *id,
 		   const struct hostd_result *result)
 {
-	if (!send_to_guest(server, id, "answer", hostd_answer_line(id, result)))
+	if (!hostd_outbox_put(&server->out, id, "answer", hostd_answer_line(id, result)))
 		return;
 	if (result->ok)
 		hostd_log(SF_LOG_INFO, id, "answered ok: snapshot %s%s%s",
@@ -196,7 +96,7 @@ static void send_progress(struct server *server)
 		return;
 	snprintf(message, sizeof(message), "working for %llu ms",
 		 (unsigned long long)(now - server->job_started));
-	if (send_to_guest(server, server->job_id, "progress",
+	if (hostd_outbox_put(&server->out, server->job_id, "progress",
 			  hostd_progress_line(server->job_id, message)))
 		server->progress_sent++;
 	server->next_progress = now + server->progress_every;
@@ -356,7 +256,7 @@ static int serve_loop(struct server *server, struct sf_error *err)
 		struct pollfd fds[2 + HOSTD_MAX_FDS] = {
 			{ .fd = server->signals, .events = POLLIN },
 			{ .fd = server->guest,
-			  .events = POLLIN | (waiting(&server->out) ? POLLOUT : 0) },
+			  .events = POLLIN | (hostd_outbox_waiting(&server->out) ? POLLOUT : 0) },
 		};
 		uint64_t wake = 0;
 		int n = 0;
@@ -372,7 +272,7 @@ static int serve_loop(struct server *server, struct sf_error *err)
 		if (fds[0].revents && signalled(server))
 			break;
 		if (fds[1].revents & POLLOUT)
-			flush_guest(server);
+			hostd_outbox_flush(&server->out);
 		/* The job first: a request that comes as it ends is not "busy". */
 		if (server->job)
 			step_job(server, fds + 2, n);
@@ -408,7 +308,7 @@ static int connect_guest(struct server *server, struct sf_error *err)
 		if (fd < 0)
 			return sf_fail(err, SF_EXIT_FAILURE, "socket: %s", strerror(errno));
 		if (!connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-			server->guest = fd;
+			server->guest = server->out.fd = fd;
 			return 0;
 		}
 		error = errno;
@@ -464,6 +364,7 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 		.options = options,
 		.backend = options->qmp ? &hostd_qmp_backend : &hostd_command_backend,
 		.guest = -1,
+		.out = { .fd = -1 },
 	};
 	int ret = catch_signals(&server, err);
 
@@ -479,7 +380,7 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 	}
 	if (server.job)
 		abandon_job(&server);
-	drain_guest(&server);
+	hostd_outbox_close(&server.out, !server.guest_gone);
 	sf_line_reader_free(&server.lines);
 	if (server.guest >= 0)
 		close(server.guest);
