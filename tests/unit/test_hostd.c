@@ -92,6 +92,22 @@ static int accept_within(int listener, int timeout_ms)
 	return fd;
 }
 
+/* Creates the overlays a transaction names, as QEMU does before it completes. */
+static void create_overlays(const char *transaction)
+{
+	cJSON *json = cJSON_Parse(transaction), *action;
+	const cJSON *actions = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "arguments"),
+						   "actions");
+
+	cJSON_ArrayForEach(action, actions) {
+		const char *overlay = cJSON_GetStringValue(
+			cJSON_GetObjectItem(cJSON_GetObjectItem(action, "data"), "snapshot-file"));
+
+		close(open(overlay, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+	}
+	cJSON_Delete(json);
+}
+
 /* A QEMU monitor, as far as hostd uses it; an event precedes every answer. */
 static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 {
@@ -115,6 +131,7 @@ static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 		} else if (strstr(line, "\"query-block\"")) {
 			dprintf(fd, "%s\n", query_block);
 		} else if (strstr(line, "\"transaction\"")) {
+			create_overlays(line);
 			if (write(report, line, strlen(line)) < 0 ||
 			    (mode == QMP_HOLD && read(release, &byte, 1) != 1))
 				_exit(1);
@@ -534,6 +551,68 @@ static void qmp_socket_missing_answered(void **state)
 }
 
 static const char *const echo_command[] = { "--command", "echo snap-1", NULL };
+
+/* Beyond --max-requests-per-minute, a request is refused "rate", naming the bound. */
+static void requests_beyond_the_rate_refused(void **state)
+{
+	static const char *const options[] = {
+		"--command", "echo snap-r", "--max-requests-per-minute", "2", NULL };
+	struct hostd hostd;
+	cJSON *answer;
+	int i;
+
+	(void)state;
+	start_hostd(&hostd, options);
+	for (i = 0; i < 2; i++) {
+		send_request(&hostd, i ? "r-2" : "r-1", 10000);
+		answer = next_answer_within(&hostd, WAIT_MS);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+		cJSON_Delete(answer);
+	}
+	send_request(&hostd, "r-3", 10000);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_refused(answer, "r-3", "rate", "the most --max-requests-per-minute allows (2)");
+	stop_hostd(&hostd);
+	assert_true(log_has("WARNING \\[r-3\\] answered rate: 2 snapshots were requested "
+			    "within the last minute"));
+}
+
+/*
+ * Beyond --max-overlays of a disk in its folder, a request is refused
+ * "overlays", naming the disk, the folder and the bound, before QEMU hears
+ * of it.
+ */
+static void overlays_beyond_the_bound_refused(void **state)
+{
+	char snapshots[300], message[512];
+	const char *const options[] = { "--qmp", QMP_SOCKET, "--snapshot-dir", snapshots,
+					"--max-overlays", "2", NULL };
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	cJSON *answer;
+	char *line;
+	int i;
+
+	(void)state;
+	snprintf(snapshots, sizeof(snapshots), "%s/bounded", dir);
+	assert_int_equal(mkdir(snapshots, 0700), 0);
+	start_qmp(&qmp, QMP_OK);
+	start_hostd(&hostd, options);
+	for (i = 0; i < 2; i++) {
+		send_request(&hostd, i ? "b-2" : "b-1", 10000);
+		cJSON_Delete(next_report(&qmp));
+		answer = next_answer_within(&hostd, WAIT_MS);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+		cJSON_Delete(answer);
+	}
+	send_request(&hostd, "b-3", 10000);
+	snprintf(message, sizeof(message),
+		 "virtio0 has 2 overlays in %s already (virtio0-*.qcow2), "
+		 "the most --max-overlays allows (2)", snapshots);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "b-3", "overlays", message);
+	assert_int_equal(sf_line_read(&qmp.reports, sf_now_ms() + 100, &line), SF_LINE_TIMEOUT);
+	stop_with_qmp(&hostd, &qmp);
+}
 
 static void malformed_lines_answered(void **state)
 {
@@ -1009,6 +1088,10 @@ static void usage_errors_name_the_option(void **state)
 		{ { "--guest", "g", "--command", "c", "--connect-timeout", "soon" },
 		  "--connect-timeout 'soon'" },
 		{ { "--guest", "g", "--command", "c", "extra" }, "unexpected argument 'extra'" },
+		{ { "--guest", "g", "--command", "c", "--max-requests-per-minute", "-1" },
+		  "--max-requests-per-minute '-1': not a whole number from 0 to 10000" },
+		{ { "--guest", "g", "--qmp", "q", "--max-overlays", "1e3" },
+		  "--max-overlays '1e3': not a whole number from 0 to 100000" },
 	};
 	size_t i;
 
@@ -1064,6 +1147,8 @@ int main(void)
 		cmocka_unit_test(qmp_error_answered_with_its_desc),
 		cmocka_unit_test(qmp_stuck_times_out_before_the_guest),
 		cmocka_unit_test(qmp_socket_missing_answered),
+		cmocka_unit_test(requests_beyond_the_rate_refused),
+		cmocka_unit_test(overlays_beyond_the_bound_refused),
 		cmocka_unit_test(malformed_lines_answered),
 		cmocka_unit_test(too_long_line_then_request_served),
 		cmocka_unit_test(guest_not_reading_never_stalls_nor_garbles),

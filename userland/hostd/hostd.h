@@ -22,6 +22,8 @@ struct hostd_options {
 	const char *log;	/* NULL: standard error */
 	bool once;
 	uint32_t connect_timeout_ms;
+	uint32_t max_requests_per_minute;	/* 0: no bound */
+	uint32_t max_overlays;	/* of one disk in its overlays' folder; 0: no bound */
 };
 
 /* The command line to an exit code, or -1 with err filled in. */

@@ -2,6 +2,8 @@
 #include "overlays.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 
 /* The most of a request id that goes into a file name. */
 #define TAG_MAX 100
+#define SUFFIX ".qcow2"
 
 static const cJSON *field(const cJSON *json, const char *key)
 {
@@ -30,31 +33,91 @@ char *hostd_file_tag(const char *text)
 	return tag;
 }
 
-/* Where a disk's overlay goes: --snapshot-dir, or next to its image. */
-static char *overlay_path(const struct hostd_options *options, const char *tag,
-			  const char *name, const char *image, struct hostd_result *result)
+/* Where a disk's overlays go: --snapshot-dir, or the folder of its image. */
+static char *overlay_folder(const struct hostd_options *options, const char *name,
+			    const char *image, struct hostd_result *result)
 {
-	const char *dir = options->snapshot_dir;
-	int dir_len = dir ? (int)strlen(dir) : 0;
-	char *safe_name, *path = NULL;
+	char *folder;
 
-	if (!dir) {
-		if (image[0] != '/') {
-			hostd_fail(result, "qmp",
-				   "the image of %s, '%s', is not an absolute path, so its folder is unknown here: give --snapshot-dir",
-				   name, image);
-			return NULL;
-		}
-		dir = image;
-		dir_len = strrchr(image, '/') - image;
+	if (!options->snapshot_dir && image[0] != '/') {
+		hostd_fail(result, "qmp",
+			   "the image of %s, '%s', is not an absolute path, so its folder is unknown here: give --snapshot-dir",
+			   name, image);
+		return NULL;
 	}
-	safe_name = hostd_file_tag(name);
-	if (!safe_name ||
-	    asprintf(&path, "%.*s/%s-%s.qcow2", dir_len, dir, safe_name, tag) < 0) {
-		path = NULL;
+	folder = options->snapshot_dir ? strdup(options->snapshot_dir) :
+		 strndup(image, strrchr(image, '/') - image);
+	if (!folder)
 		hostd_fail(result, "qmp", "out of memory");
+	return folder;
+}
+
+/* Whether file is one of the overlays of the disk safe_name stands for. */
+static bool is_overlay(const char *file, const char *safe_name)
+{
+	size_t len = strlen(safe_name), file_len = strlen(file);
+
+	return !strncmp(file, safe_name, len) && file[len] == '-' &&
+	       file_len > len + 1 + strlen(SUFFIX) &&
+	       !strcmp(file + file_len - strlen(SUFFIX), SUFFIX);
+}
+
+/* The bound of --max-overlays: the disk's overlays there already, and one more. */
+static int count_overlays(uint32_t max, const char *folder, const char *name,
+			  const char *safe_name, struct hostd_result *result)
+{
+	const struct dirent *entry;
+	uint32_t count = 0;
+	DIR *dir;
+
+	if (!max)
+		return 0;
+	dir = opendir(folder[0] ? folder : "/");
+	if (!dir) {
+		/* A folder that is not there has none; QEMU will say it is not there. */
+		if (errno == ENOENT)
+			return 0;
+		return hostd_fail(result, "overlays",
+				  "%s: the overlays of %s cannot be counted: %s (--max-overlays 0 does not count them)",
+				  folder, name, strerror(errno));
+	}
+	while ((entry = readdir(dir)))
+		count += is_overlay(entry->d_name, safe_name);
+	closedir(dir);
+	if (count < max)
+		return 0;
+	return hostd_fail(result, "overlays",
+			  "%s has %u overlays in %s already (%s-*%s), the most --max-overlays allows (%u): the host may merge and remove old ones, or raise --max-overlays",
+			  name, count, folder, safe_name, SUFFIX, max);
+}
+
+/* The path of the disk's new overlay; NULL (result) when there is none to make. */
+static char *new_overlay(const struct hostd_options *options, const char *tag,
+			 const char *name, const char *image, struct hostd_result *result)
+{
+	char *folder = overlay_folder(options, name, image, result);
+	char *safe_name = folder ? hostd_file_tag(name) : NULL, *path = NULL;
+	struct stat st;
+	int ret;
+
+	if (!folder)
+		return NULL;
+	if (!safe_name || asprintf(&path, "%s/%s-%s%s", folder, safe_name, tag, SUFFIX) < 0) {
+		path = NULL;
+		ret = hostd_fail(result, "qmp", "out of memory");
+	} else if (!lstat(path, &st)) {
+		ret = hostd_fail(result, "qmp",
+				 "%s: the overlay of %s exists already: not overwriting it",
+				 path, name);
+	} else {
+		ret = count_overlays(options->max_overlays, folder, name, safe_name, result);
+	}
+	if (ret) {
+		free(path);
+		path = NULL;
 	}
 	free(safe_name);
+	free(folder);
 	return path;
 }
 
@@ -106,7 +169,6 @@ static int plan_disk(const struct hostd_options *options, const char *tag,
 	const char *key = device && device[0] ? "device" : "node-name";
 	const char *name = device && device[0] ? device :
 			   cJSON_GetStringValue(field(inserted, "node-name"));
-	struct stat st;
 	char *overlay;
 
 	if (!cJSON_IsObject(inserted) || cJSON_IsTrue(field(inserted, "ro")))
@@ -114,15 +176,9 @@ static int plan_disk(const struct hostd_options *options, const char *tag,
 	if (!name || !name[0] || !image)
 		return hostd_fail(result, "qmp",
 				  "query-block: a disk without a name or an image file");
-	overlay = overlay_path(options, tag, name, image, result);
+	overlay = new_overlay(options, tag, name, image, result);
 	if (!overlay)
 		return -1;
-	if (!lstat(overlay, &st)) {
-		hostd_fail(result, "qmp", "%s: the overlay of %s exists already: not overwriting it",
-			   overlay, name);
-		free(overlay);
-		return -1;
-	}
 	if (!cJSON_AddItemToArray(actions, snapshot_action(key, name, overlay))) {
 		free(overlay);
 		return hostd_fail(result, "qmp", "out of memory");

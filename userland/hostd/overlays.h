@@ -9,8 +9,9 @@
 
 /*
  * The QMP backend's overlays: one for each writable disk, in --snapshot-dir
- * or next to its image, named after the request; never one that exists
- * already.
+ * or next to its image, named DEVICE-ID.qcow2 after the request; never one
+ * that exists already, nor one more than --max-overlays of a disk in the
+ * folder (those are refused "overlays").
  */
 
 /* text as it may stand in a file name; NULL if out of memory. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hostproto.h"
+#include "limits.h"
 #include "lineio.h"
 #include "outbox.h"
 
@@ -33,6 +34,7 @@ struct server {
 	sigset_t old_mask;
 	struct sf_line_reader lines;
 	struct hostd_outbox out;
+	struct hostd_rate rate;
 	void *job;		/* the snapshot in progress, or NULL */
 	char *job_id;
 	uint64_t job_started;
@@ -191,6 +193,9 @@ static void handle_line(struct server *server, const char *line)
 		hostd_fail(&result, "busy", "a snapshot is in progress (request %s)",
 			   hostd_log_id(server->job_id, shown));
 		answer(server, request.id, &result);
+	} else if (hostd_rate_take(&server->rate, &result)) {
+		answer(server, request.id, &result);
+		answered(server);
 	} else {
 		start_job(server, &request, line);
 	}
@@ -369,6 +374,8 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 	int ret = catch_signals(&server, err);
 
 	if (!ret)
+		ret = hostd_rate_init(&server.rate, options->max_requests_per_minute, err);
+	if (!ret)
 		ret = connect_guest(&server, err);
 	if (!ret) {
 		hostd_log(SF_LOG_INFO, NULL, "connected to the guest's channel %s; snapshots by %s",
@@ -382,6 +389,7 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 		abandon_job(&server);
 	hostd_outbox_close(&server.out, !server.guest_gone);
 	sf_line_reader_free(&server.lines);
+	hostd_rate_free(&server.rate);
 	if (server.guest >= 0)
 		close(server.guest);
 	if (server.signals >= 0)
