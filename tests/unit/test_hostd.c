@@ -119,6 +119,8 @@ static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 		dprintf(fd, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":7,\"minor\":2,\"micro\":0}},"
 			    "\"capabilities\":[\"oob\"]}}\n");
 	while (getline(&line, &size, in) > 0) {
+		if (strstr(line, "\"transaction\""))
+			create_overlays(line);
 		if (mode == QMP_SILENT ||
 		    (mode == QMP_STUCK_CAPABILITIES && strstr(line, "\"qmp_capabilities\"")) ||
 		    (mode == QMP_STUCK_QUERY_BLOCK && strstr(line, "\"query-block\"")) ||
@@ -131,7 +133,6 @@ static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 		} else if (strstr(line, "\"query-block\"")) {
 			dprintf(fd, "%s\n", query_block);
 		} else if (strstr(line, "\"transaction\"")) {
-			create_overlays(line);
 			if (write(report, line, strlen(line)) < 0 ||
 			    (mode == QMP_HOLD && read(release, &byte, 1) != 1))
 				_exit(1);
@@ -398,6 +399,19 @@ static bool log_has(const char *pattern)
 	return found;
 }
 
+/* Polls the log for pattern for at most timeout_ms. */
+static bool log_has_within(const char *pattern, int timeout_ms)
+{
+	uint64_t deadline = sf_now_ms() + timeout_ms;
+
+	while (!log_has(pattern)) {
+		if (!sf_remaining_ms(deadline))
+			return false;
+		poll(NULL, 0, 10);
+	}
+	return true;
+}
+
 /*
  * Three writable disks (one made with -blockdev, named by its node), an
  * empty drive and a CD-ROM: one transaction for the three, overlays next
@@ -480,21 +494,68 @@ static void qmp_existing_overlay_refused(void **state)
 	unlink(overlay);
 }
 
+static bool exists_in(const char *folder, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", folder, name);
+	return !lstat(path, &st);
+}
+
+/* The overlays QEMU made for the transaction it refused are removed. */
 static void qmp_error_answered_with_its_desc(void **state)
 {
 	struct fake_qmp qmp;
 	struct hostd hostd;
+	char pattern[512];
 	cJSON *answer;
 
 	(void)state;
 	start_with_qmp(&hostd, &qmp, QMP_FAIL);
 	send_request(&hostd, "denied-1", 10000);
 	cJSON_Delete(next_report(&qmp));
+	assert_true(exists_in(IMAGES, "virtio0-denied-1.qcow2"));
 	answer = next_answer_within(&hostd, WAIT_MS);
 	assert_string_equal(text(answer, "message"),
 			    "transaction: GenericError: Could not create file: Permission denied");
 	assert_refused(answer, "denied-1", "qmp", "GenericError");
 	stop_with_qmp(&hostd, &qmp);
+	assert_false(exists_in(IMAGES, "virtio0-denied-1.qcow2"));
+	assert_false(exists_in(IMAGES, "virtio1-denied-1.qcow2"));
+	assert_false(exists_in(IMAGES, "logs-denied-1.qcow2"));
+	snprintf(pattern, sizeof(pattern), "INFO \\[denied-1\\] logs: removed %s/logs-denied-1.qcow2, "
+		 "made for the failed transaction$", IMAGES);
+	assert_true(log_has(pattern));
+}
+
+/*
+ * A transaction that completes after the guest was answered "timeout": the
+ * guest has thawed, and the log warns that the images hold a snapshot it
+ * did not see frozen. No other snapshot starts meanwhile.
+ */
+static void qmp_late_transaction_logged(void **state)
+{
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	char pattern[1024];
+
+	(void)state;
+	start_with_qmp(&hostd, &qmp, QMP_HOLD);
+	send_request(&hostd, "late-1", 1000);
+	cJSON_Delete(next_report(&qmp));
+	assert_refused(next_answer_within(&hostd, 1000), "late-1", "timeout", "transaction");
+	send_request(&hostd, "late-2", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "late-2", "busy", "late-1");
+	assert_int_equal(write(qmp.release, "", 1), 1);
+	snprintf(pattern, sizeof(pattern), "WARNING \\[late-1\\] virtio1: the transaction completed "
+		 "after the guest was answered \"timeout\": %1$s/data.qcow2 holds a snapshot the "
+		 "guest did not see frozen; both it and %1$s/virtio1-late-1.qcow2, which QEMU "
+		 "writes to now, are kept$", IMAGES);
+	assert_true(log_has_within(pattern, WAIT_MS));
+	assert_true(exists_in(IMAGES, "virtio1-late-1.qcow2"));
+	stop_with_qmp(&hostd, &qmp);
+	assert_false(log_has("\\[late-1\\] .*is kept: QEMU did not say"));
 }
 
 /*
@@ -512,7 +573,7 @@ static void qmp_stuck_times_out_before_the_guest(void **state)
 		{ QMP_STUCK_QUERY_BLOCK, "query-block" },
 		{ QMP_STUCK_TRANSACTION, "transaction" },
 	};
-	char id[32], pattern[128];
+	char id[32], pattern[512];
 	struct fake_qmp qmp;
 	struct hostd hostd;
 	uint64_t sent;
@@ -532,7 +593,12 @@ static void qmp_stuck_times_out_before_the_guest(void **state)
 		assert_true(log_has(pattern));
 	}
 	assert_true(log_has("WARNING \\[slow-3\\] QMP stuck at transaction: .*"
-			    "QEMU may still take the snapshot$"));
+			    "QEMU may still take the snapshot: its answer is awaited a minute more$"));
+	/* QEMU made the overlays, and never said what became of the transaction. */
+	snprintf(pattern, sizeof(pattern), "WARNING \\[slow-3\\] virtio0: %s/virtio0-slow-3.qcow2 "
+		 "is kept: QEMU did not say whether the transaction completed", IMAGES);
+	assert_true(log_has(pattern));
+	assert_true(exists_in(IMAGES, "virtio0-slow-3.qcow2"));
 }
 
 static void qmp_socket_missing_answered(void **state)
@@ -656,19 +722,6 @@ static void too_long_line_then_request_served(void **state)
 	cJSON_Delete(answer);
 	stop_hostd(&hostd);
 	free(line);
-}
-
-/* Polls the log for pattern for at most timeout_ms. */
-static bool log_has_within(const char *pattern, int timeout_ms)
-{
-	uint64_t deadline = sf_now_ms() + timeout_ms;
-
-	while (!log_has(pattern)) {
-		if (!sf_remaining_ms(deadline))
-			return false;
-		poll(NULL, 0, 10);
-	}
-	return true;
 }
 
 /*
@@ -1146,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(qmp_existing_overlay_refused),
 		cmocka_unit_test(qmp_error_answered_with_its_desc),
 		cmocka_unit_test(qmp_stuck_times_out_before_the_guest),
+		cmocka_unit_test(qmp_late_transaction_logged),
 		cmocka_unit_test(qmp_socket_missing_answered),
 		cmocka_unit_test(requests_beyond_the_rate_refused),
 		cmocka_unit_test(overlays_beyond_the_bound_refused),

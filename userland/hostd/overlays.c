@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The most of a request id that goes into a file name. */
 #define TAG_MAX 100
@@ -197,4 +198,34 @@ int hostd_plan_overlays(const struct hostd_options *options, const char *tag,
 			return -1;
 	}
 	return 0;
+}
+
+void hostd_remove_overlays(const char *id, const struct hostd_result *planned)
+{
+	size_t i;
+
+	for (i = 0; i < planned->n_disks; i++) {
+		const char *overlay = planned->disks[i].overlay;
+
+		if (!unlink(overlay))
+			hostd_log(SF_LOG_INFO, id, "%s: removed %s, made for the failed transaction",
+				  planned->disks[i].device, overlay);
+		else if (errno != ENOENT)
+			hostd_log(SF_LOG_WARNING, id,
+				  "%s: %s, made for the failed transaction, is kept: it cannot be removed: %s (QEMU does not use it)",
+				  planned->disks[i].device, overlay, strerror(errno));
+	}
+}
+
+void hostd_keep_overlays(const char *id, const struct hostd_result *planned)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < planned->n_disks; i++)
+		if (!lstat(planned->disks[i].overlay, &st))
+			hostd_log(SF_LOG_WARNING, id,
+				  "%s: %s is kept: QEMU did not say whether the transaction completed, and may write to it (then %s holds a snapshot the guest did not see frozen)",
+				  planned->disks[i].device, planned->disks[i].overlay,
+				  planned->disks[i].image);
 }

@@ -23,5 +23,12 @@ char *hostd_file_tag(const char *text);
 int hostd_plan_overlays(const struct hostd_options *options, const char *tag,
 			const cJSON *blocks, cJSON *actions, struct hostd_result *planned,
 			struct hostd_result *result);
+/*
+ * Those of planned's overlays that QEMU made for a transaction it refused
+ * are removed; the log says which, and which could not be.
+ */
+void hostd_remove_overlays(const char *id, const struct hostd_result *planned);
+/* A transaction of unknown outcome: the log names those of its overlays made, kept. */
+void hostd_keep_overlays(const char *id, const struct hostd_result *planned);
 
 #endif

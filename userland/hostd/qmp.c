@@ -25,6 +25,8 @@
 #define QMP_MAX_LINE (64 << 20)
 /* How soon to connect again when QEMU's backlog is full. */
 #define CONNECT_RETRY_MS 20
+/* How long a transaction answered "timeout" is waited for still. */
+#define LATE_RETURN_MS 60000
 
 enum stage { CONNECT, GREETING, CAPABILITIES, QUERY_BLOCK, TRANSACTION };
 
@@ -42,7 +44,8 @@ struct qmp_job {
 	char *id;
 	char *tag;		/* the id as it stands in file names */
 	uint64_t started;
-	uint64_t deadline;
+	uint64_t deadline;	/* after the answer, the end of the wait for QEMU's */
+	bool answered;		/* the guest has its answer: "timeout" */
 	uint64_t retry_at;	/* CONNECT */
 	enum stage stage;
 	int fd;
@@ -166,7 +169,10 @@ static int on_transaction(struct qmp_job *job, const cJSON *value,
 
 	(void)value;
 	for (i = 0; i < job->planned.n_disks; i++)
-		hostd_log(SF_LOG_INFO, job->id, "%s: %s holds the snapshot, writes go to %s",
+		hostd_log(job->answered ? SF_LOG_WARNING : SF_LOG_INFO, job->id,
+			  job->answered ?
+			  "%s: the transaction completed after the guest was answered \"timeout\": %s holds a snapshot the guest did not see frozen; both it and %s, which QEMU writes to now, are kept" :
+			  "%s: %s holds the snapshot, writes go to %s",
 			  job->planned.disks[i].device, job->planned.disks[i].image,
 			  job->planned.disks[i].overlay);
 	*result = job->planned;
@@ -186,6 +192,22 @@ static int (*const on_return[])(struct qmp_job *job, const cJSON *value,
 	[TRANSACTION] = on_transaction,
 };
 
+/*
+ * QEMU refused the command. A transaction is all or nothing: QEMU writes to
+ * none of the overlays it made for one that failed, and they go.
+ */
+static int refused(struct qmp_job *job, const cJSON *error, struct hostd_result *result)
+{
+	hostd_fail(result, "qmp", "%s: %s: %s", stage_names[job->stage],
+		   cJSON_GetStringValue(field(error, "class")) ?: "?",
+		   cJSON_GetStringValue(field(error, "desc")) ?: "?");
+	if (job->stage == TRANSACTION) {
+		hostd_remove_overlays(job->id, &job->planned);
+		hostd_result_free(&job->planned);
+	}
+	return -1;
+}
+
 /* 0: more to come; 1: the snapshot is taken; -1: failed. */
 static int handle_line(struct qmp_job *job, const char *line, struct hostd_result *result)
 {
@@ -202,9 +224,7 @@ static int handle_line(struct qmp_job *job, const char *line, struct hostd_resul
 	else if (job->stage == GREETING)
 		ret = on_greeting(job, json, result);
 	else if (error)
-		ret = hostd_fail(result, "qmp", "%s: %s: %s", stage,
-				 cJSON_GetStringValue(field(error, "class")) ?: "?",
-				 cJSON_GetStringValue(field(error, "desc")) ?: "?");
+		ret = refused(job, error, result);
 	else if (!value)
 		ret = hostd_fail(result, "qmp", "QMP answered %s with neither a return nor an error",
 				 stage);
@@ -240,20 +260,32 @@ static int receive(struct qmp_job *job, struct hostd_result *result)
 	return ret;
 }
 
-static int expire(struct qmp_job *job, struct hostd_result *result)
+/*
+ * A transaction that QEMU has not answered by the deadline may still
+ * complete: the guest has its "timeout", and the job waits on, up to
+ * LATE_RETURN_MS, to tell what became of it.
+ */
+static enum hostd_step expire(struct qmp_job *job, struct hostd_result *result)
 {
 	unsigned long long allowed = job->deadline - job->started;
 	const char *stage = stage_names[job->stage];
 
+	if (job->answered)
+		return HOSTD_DONE;	/* qmp_stop() says what is kept */
 	hostd_log(SF_LOG_WARNING, job->id, "QMP stuck at %s: no answer within %llu ms%s",
 		  stage, allowed,
-		  job->stage == TRANSACTION ? "; QEMU may still take the snapshot" : "");
+		  job->stage == TRANSACTION ?
+		  "; QEMU may still take the snapshot: its answer is awaited a minute more" : "");
 	if (job->stage == CONNECT)
-		return hostd_fail(result, "timeout",
-				  "QMP connect: QEMU did not take the connection within %llu ms",
-				  allowed);
-	return hostd_fail(result, "timeout", "QMP %s: no answer within %llu ms", stage,
-			  allowed);
+		hostd_fail(result, "timeout",
+			   "QMP connect: QEMU did not take the connection within %llu ms", allowed);
+	else
+		hostd_fail(result, "timeout", "QMP %s: no answer within %llu ms", stage, allowed);
+	if (job->stage != TRANSACTION)
+		return HOSTD_DONE;
+	job->answered = true;
+	job->deadline = sf_now_ms() + LATE_RETURN_MS;
+	return HOSTD_ANSWER;
 }
 
 static void qmp_stop(void *p)
@@ -262,6 +294,9 @@ static void qmp_stop(void *p)
 
 	if (!job)
 		return;
+	/* Sent, and neither answered nor refused: QEMU may write to them. */
+	if (job->stage == TRANSACTION)
+		hostd_keep_overlays(job->id, &job->planned);
 	if (job->fd >= 0)
 		close(job->fd);
 	sf_line_reader_free(&job->lines);
@@ -322,8 +357,11 @@ static enum hostd_step qmp_step(void *p, const struct pollfd *fds, int n,
 		ret = receive(job, result);
 	if (!ret && job->out && revents & POLLOUT)
 		ret = flush(job, result);
+	if (ret < 0 && job->answered)
+		hostd_log(SF_LOG_WARNING, job->id, "after the \"timeout\" answer: %s",
+			  result->message);
 	if (!ret && !sf_remaining_ms(job->deadline))
-		ret = expire(job, result);
+		return expire(job, result);
 	return ret ? HOSTD_DONE : HOSTD_RUNNING;
 }
 
