@@ -146,6 +146,7 @@ static int on_query_block(struct qmp_job *job, const cJSON *value,
 {
 	cJSON *arguments = cJSON_CreateObject();
 	cJSON *actions = cJSON_AddArrayToObject(arguments, "actions");
+
 	if (!cJSON_IsArray(value) || !actions) {
 		cJSON_Delete(arguments);
 		return cJSON_IsArray(value) ? hostd_fail(result, "qmp", "out of memory") :
