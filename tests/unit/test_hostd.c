@@ -92,6 +92,22 @@ static int accept_within(int listener, int timeout_ms)
 	return fd;
 }
 
+/* Creates the overlays a transaction names, as QEMU does before it completes. */
+static void create_overlays(const char *transaction)
+{
+	cJSON *json = cJSON_Parse(transaction), *action;
+	const cJSON *actions = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "arguments"),
+						   "actions");
+
+	cJSON_ArrayForEach(action, actions) {
+		const char *overlay = cJSON_GetStringValue(
+			cJSON_GetObjectItem(cJSON_GetObjectItem(action, "data"), "snapshot-file"));
+
+		close(open(overlay, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+	}
+	cJSON_Delete(json);
+}
+
 /* A QEMU monitor, as far as hostd uses it; an event precedes every answer. */
 static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 {
@@ -103,6 +119,8 @@ static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 		dprintf(fd, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":7,\"minor\":2,\"micro\":0}},"
 			    "\"capabilities\":[\"oob\"]}}\n");
 	while (getline(&line, &size, in) > 0) {
+		if (strstr(line, "\"transaction\""))
+			create_overlays(line);
 		if (mode == QMP_SILENT ||
 		    (mode == QMP_STUCK_CAPABILITIES && strstr(line, "\"qmp_capabilities\"")) ||
 		    (mode == QMP_STUCK_QUERY_BLOCK && strstr(line, "\"query-block\"")) ||
@@ -176,12 +194,15 @@ static cJSON *next_report(struct fake_qmp *qmp)
 	return cJSON_Parse(line);
 }
 
-/* Runs hostd_main() in a child with these options after --guest and --log. */
-static pid_t spawn_hostd(const char *const *options)
+/*
+ * Runs hostd_main() in a child with these options after --guest and --log
+ * LOG_FILE; without --log when stderr_fd >= 0: its standard error is that.
+ */
+static pid_t spawn_hostd_logging(int stderr_fd, const char *const *options)
 {
 	const char *argv[32] = { "snapfreeze-hostd", "--guest", GUEST_SOCKET,
 				 "--log", LOG_FILE };
-	int argc = 5;
+	int argc = stderr_fd >= 0 ? 3 : 5;
 	pid_t pid;
 
 	while (*options)
@@ -190,21 +211,35 @@ static pid_t spawn_hostd(const char *const *options)
 	assert_true(pid >= 0);
 	if (!pid) {
 		struct sf_error err = { 0 };
-		int ret = hostd_main(argc, (char **)argv, &err);
+		int ret;
 
+		if (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0)
+			_exit(99);
+		ret = hostd_main(argc, (char **)argv, &err);
 		_exit(ret < 0 ? (int)err.exit_code : ret);
 	}
 	return pid;
 }
 
-static void start_hostd(struct hostd *hostd, const char *const *options)
+static pid_t spawn_hostd(const char *const *options)
+{
+	return spawn_hostd_logging(-1, options);
+}
+
+static void start_hostd_logging(struct hostd *hostd, int stderr_fd,
+				const char *const *options)
 {
 	int listener = listen_at(GUEST_SOCKET);
 
-	hostd->pid = spawn_hostd(options);
+	hostd->pid = spawn_hostd_logging(stderr_fd, options);
 	hostd->guest = accept_within(listener, WAIT_MS);
 	close(listener);
 	sf_line_reader_init(&hostd->answers, hostd->guest, SF_HOST_MAX_LINE);
+}
+
+static void start_hostd(struct hostd *hostd, const char *const *options)
+{
+	start_hostd_logging(hostd, -1, options);
 }
 
 /* Its exit status, within WAIT_MS. */
@@ -364,6 +399,19 @@ static bool log_has(const char *pattern)
 	return found;
 }
 
+/* Polls the log for pattern for at most timeout_ms. */
+static bool log_has_within(const char *pattern, int timeout_ms)
+{
+	uint64_t deadline = sf_now_ms() + timeout_ms;
+
+	while (!log_has(pattern)) {
+		if (!sf_remaining_ms(deadline))
+			return false;
+		poll(NULL, 0, 10);
+	}
+	return true;
+}
+
 /*
  * Three writable disks (one made with -blockdev, named by its node), an
  * empty drive and a CD-ROM: one transaction for the three, overlays next
@@ -446,21 +494,68 @@ static void qmp_existing_overlay_refused(void **state)
 	unlink(overlay);
 }
 
+static bool exists_in(const char *folder, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", folder, name);
+	return !lstat(path, &st);
+}
+
+/* The overlays QEMU made for the transaction it refused are removed. */
 static void qmp_error_answered_with_its_desc(void **state)
 {
 	struct fake_qmp qmp;
 	struct hostd hostd;
+	char pattern[512];
 	cJSON *answer;
 
 	(void)state;
 	start_with_qmp(&hostd, &qmp, QMP_FAIL);
 	send_request(&hostd, "denied-1", 10000);
 	cJSON_Delete(next_report(&qmp));
+	assert_true(exists_in(IMAGES, "virtio0-denied-1.qcow2"));
 	answer = next_answer_within(&hostd, WAIT_MS);
 	assert_string_equal(text(answer, "message"),
 			    "transaction: GenericError: Could not create file: Permission denied");
 	assert_refused(answer, "denied-1", "qmp", "GenericError");
 	stop_with_qmp(&hostd, &qmp);
+	assert_false(exists_in(IMAGES, "virtio0-denied-1.qcow2"));
+	assert_false(exists_in(IMAGES, "virtio1-denied-1.qcow2"));
+	assert_false(exists_in(IMAGES, "logs-denied-1.qcow2"));
+	snprintf(pattern, sizeof(pattern), "INFO \\[denied-1\\] logs: removed %s/logs-denied-1.qcow2, "
+		 "made for the failed transaction$", IMAGES);
+	assert_true(log_has(pattern));
+}
+
+/*
+ * A transaction that completes after the guest was answered "timeout": the
+ * guest has thawed, and the log warns that the images hold a snapshot it
+ * did not see frozen. No other snapshot starts meanwhile.
+ */
+static void qmp_late_transaction_logged(void **state)
+{
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	char pattern[1024];
+
+	(void)state;
+	start_with_qmp(&hostd, &qmp, QMP_HOLD);
+	send_request(&hostd, "late-1", 1000);
+	cJSON_Delete(next_report(&qmp));
+	assert_refused(next_answer_within(&hostd, 1000), "late-1", "timeout", "transaction");
+	send_request(&hostd, "late-2", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "late-2", "busy", "late-1");
+	assert_int_equal(write(qmp.release, "", 1), 1);
+	snprintf(pattern, sizeof(pattern), "WARNING \\[late-1\\] virtio1: the transaction completed "
+		 "after the guest was answered \"timeout\": %1$s/data.qcow2 holds a snapshot the "
+		 "guest did not see frozen; both it and %1$s/virtio1-late-1.qcow2, which QEMU "
+		 "writes to now, are kept$", IMAGES);
+	assert_true(log_has_within(pattern, WAIT_MS));
+	assert_true(exists_in(IMAGES, "virtio1-late-1.qcow2"));
+	stop_with_qmp(&hostd, &qmp);
+	assert_false(log_has("\\[late-1\\] .*is kept: QEMU did not say"));
 }
 
 /*
@@ -478,7 +573,7 @@ static void qmp_stuck_times_out_before_the_guest(void **state)
 		{ QMP_STUCK_QUERY_BLOCK, "query-block" },
 		{ QMP_STUCK_TRANSACTION, "transaction" },
 	};
-	char id[32], pattern[128];
+	char id[32], pattern[512];
 	struct fake_qmp qmp;
 	struct hostd hostd;
 	uint64_t sent;
@@ -498,7 +593,12 @@ static void qmp_stuck_times_out_before_the_guest(void **state)
 		assert_true(log_has(pattern));
 	}
 	assert_true(log_has("WARNING \\[slow-3\\] QMP stuck at transaction: .*"
-			    "QEMU may still take the snapshot$"));
+			    "QEMU may still take the snapshot: its answer is awaited a minute more$"));
+	/* QEMU made the overlays, and never said what became of the transaction. */
+	snprintf(pattern, sizeof(pattern), "WARNING \\[slow-3\\] virtio0: %s/virtio0-slow-3.qcow2 "
+		 "is kept: QEMU did not say whether the transaction completed", IMAGES);
+	assert_true(log_has(pattern));
+	assert_true(exists_in(IMAGES, "virtio0-slow-3.qcow2"));
 }
 
 static void qmp_socket_missing_answered(void **state)
@@ -517,6 +617,68 @@ static void qmp_socket_missing_answered(void **state)
 }
 
 static const char *const echo_command[] = { "--command", "echo snap-1", NULL };
+
+/* Beyond --max-requests-per-minute, a request is refused "rate", naming the bound. */
+static void requests_beyond_the_rate_refused(void **state)
+{
+	static const char *const options[] = {
+		"--command", "echo snap-r", "--max-requests-per-minute", "2", NULL };
+	struct hostd hostd;
+	cJSON *answer;
+	int i;
+
+	(void)state;
+	start_hostd(&hostd, options);
+	for (i = 0; i < 2; i++) {
+		send_request(&hostd, i ? "r-2" : "r-1", 10000);
+		answer = next_answer_within(&hostd, WAIT_MS);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+		cJSON_Delete(answer);
+	}
+	send_request(&hostd, "r-3", 10000);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_refused(answer, "r-3", "rate", "the most --max-requests-per-minute allows (2)");
+	stop_hostd(&hostd);
+	assert_true(log_has("WARNING \\[r-3\\] answered rate: 2 snapshots were requested "
+			    "within the last minute"));
+}
+
+/*
+ * Beyond --max-overlays of a disk in its folder, a request is refused
+ * "overlays", naming the disk, the folder and the bound, before QEMU hears
+ * of it.
+ */
+static void overlays_beyond_the_bound_refused(void **state)
+{
+	char snapshots[300], message[512];
+	const char *const options[] = { "--qmp", QMP_SOCKET, "--snapshot-dir", snapshots,
+					"--max-overlays", "2", NULL };
+	struct fake_qmp qmp;
+	struct hostd hostd;
+	cJSON *answer;
+	char *line;
+	int i;
+
+	(void)state;
+	snprintf(snapshots, sizeof(snapshots), "%s/bounded", dir);
+	assert_int_equal(mkdir(snapshots, 0700), 0);
+	start_qmp(&qmp, QMP_OK);
+	start_hostd(&hostd, options);
+	for (i = 0; i < 2; i++) {
+		send_request(&hostd, i ? "b-2" : "b-1", 10000);
+		cJSON_Delete(next_report(&qmp));
+		answer = next_answer_within(&hostd, WAIT_MS);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(answer, "ok")));
+		cJSON_Delete(answer);
+	}
+	send_request(&hostd, "b-3", 10000);
+	snprintf(message, sizeof(message),
+		 "virtio0 has 2 overlays in %s already (virtio0-*.qcow2), "
+		 "the most --max-overlays allows (2)", snapshots);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "b-3", "overlays", message);
+	assert_int_equal(sf_line_read(&qmp.reports, sf_now_ms() + 100, &line), SF_LINE_TIMEOUT);
+	stop_with_qmp(&hostd, &qmp);
+}
 
 static void malformed_lines_answered(void **state)
 {
@@ -560,19 +722,6 @@ static void too_long_line_then_request_served(void **state)
 	cJSON_Delete(answer);
 	stop_hostd(&hostd);
 	free(line);
-}
-
-/* Polls the log for pattern for at most timeout_ms. */
-static bool log_has_within(const char *pattern, int timeout_ms)
-{
-	uint64_t deadline = sf_now_ms() + timeout_ms;
-
-	while (!log_has(pattern)) {
-		if (!sf_remaining_ms(deadline))
-			return false;
-		poll(NULL, 0, 10);
-	}
-	return true;
 }
 
 /*
@@ -685,22 +834,27 @@ static void command_ok_names_the_snapshot(void **state)
 
 /*
  * A guest that takes progress (max_deadline_ms) hears from a slow snapshot
- * every third of its deadline_ms, and then gets the answer, past deadline_ms.
+ * while it runs, then gets the answer, past deadline_ms. However short a
+ * deadline_ms it asks (1 ms), progress comes a second apart at most often:
+ * over the wait, no more lines than whole seconds passed. The log counts
+ * them at the end rather than showing each.
  */
 static void slow_snapshot_sends_progress(void **state)
 {
-	static const char *const options[] = { "--command", "sleep 1; echo snap-p", NULL };
+	static const char *const options[] = { "--command", "sleep 2.5; echo snap-p", NULL };
 	struct sf_host_request request = {
-		.id = "p-1", .consistency = "application", .deadline_ms = 300,
+		.id = "p-1", .consistency = "application", .deadline_ms = 1,
 		.max_deadline_ms = 5000, .targets = &root, .n_targets = 1,
 	};
-	char *line = sf_host_request_line(&request);
+	char *line = sf_host_request_line(&request), pattern[128];
 	struct hostd hostd;
-	int progress = 0;
+	unsigned int progress = 0;
+	uint64_t sent, waited;
 	cJSON *json;
 
 	(void)state;
 	start_hostd(&hostd, options);
+	sent = sf_now_ms();
 	send_text(&hostd, line);
 	free(line);
 	for (;;) {
@@ -713,16 +867,21 @@ static void slow_snapshot_sends_progress(void **state)
 		progress++;
 		cJSON_Delete(json);
 	}
+	waited = sf_now_ms() - sent;
 	assert_string_equal(text(json, "type"), "result");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(json, "ok")));
 	assert_string_equal(text(json, "snapshot"), "snap-p");
-	/* 1 s of work, a line every 101 ms: several, whatever the load. */
-	assert_true(progress >= 2);
+	/* 2.5 s of work: at 1 s and 2 s, whatever the load, and never more. */
+	if (progress < 2 || progress > waited / 1000)
+		fail_msg("%u progress lines in %llu ms", progress, (unsigned long long)waited);
 	cJSON_Delete(json);
 	stop_hostd(&hostd);
-	assert_true(log_has("INFO \\[p-1\\] snapshot requested: .*the guest waits 300 ms "
+	assert_true(log_has("INFO \\[p-1\\] snapshot requested: .*the guest waits 1 ms "
 			    "\\(up to 5000 ms with progress\\)$"));
-	assert_true(log_has("INFO \\[p-1\\] progress sent: working for [0-9]+ ms$"));
+	snprintf(pattern, sizeof(pattern),
+		 "INFO \\[p-1\\] finished after [0-9]+ ms, %u progress messages sent$", progress);
+	assert_true(log_has(pattern));
+	assert_false(log_has("\\[p-1\\] .*progress sent"));
 }
 
 /* Without max_deadline_ms the guest takes no progress: none is sent. */
@@ -790,6 +949,117 @@ static void command_killed_at_deadline(void **state)
 	close(hangup.fd);
 	unlink(fifo);
 	stop_hostd(&hostd);
+}
+
+/* The id a guest would forge log lines with, and what the log shows of it. */
+static const char forging_id[] = "id\n2026-01-01T00:00:00.000Z ERROR [x] forged\r\x1b[31m\x01\x7f]end";
+#define FORGING_ID_SHOWN "id\\?2026-01-01T00:00:00\\.000Z ERROR \\?x\\? forged\\?\\?\\?31m\\?\\?\\?end"
+
+static int count_lines(const char *text, const char *pattern)
+{
+	char *copy = strdup(text), *line, *next;
+	int count = 0;
+	regex_t re;
+
+	assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+	for (line = copy; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		count += !regexec(&re, line, 0, NULL, 0);
+	}
+	regfree(&re);
+	free(copy);
+	return count;
+}
+
+/*
+ * The log of the request by forging_id, whose command failed with a two-line
+ * standard error: one line an event, each with the id flattened. prefix:
+ * what starts each line up to the id.
+ */
+static void assert_no_forged_line(const char *log, const char *prefix)
+{
+	char pattern[512];
+	const char *c;
+
+	for (c = log; *c; c++)
+		if (*c != '\n' && ((unsigned char)*c < ' ' || *c == 0x7f))
+			fail_msg("control character 0x%02x in the log: %s", *c, log);
+	snprintf(pattern, sizeof(pattern), "^%s\\[" FORGING_ID_SHOWN "\\] ", prefix);
+	assert_true(count_lines(log, "forged") >= 1);
+	assert_int_equal(count_lines(log, "forged"), count_lines(log, pattern));
+	assert_int_equal(count_lines(log, "answered command"), 1);
+	snprintf(pattern, sizeof(pattern), "^%s\\[" FORGING_ID_SHOWN "\\] "
+		 "(warning: )?answered command: one two$", prefix);
+	assert_int_equal(count_lines(log, pattern), 1);
+}
+
+static void request_by_forging_id(struct hostd *hostd)
+{
+	struct sf_host_request request = {
+		.id = forging_id, .consistency = "application", .deadline_ms = 10000,
+		.targets = &root, .n_targets = 1,
+	};
+	char *line = sf_host_request_line(&request);
+
+	send_text(hostd, line);
+	free(line);
+	assert_refused(next_answer_within(hostd, WAIT_MS), forging_id, "command", "one");
+	stop_hostd(hostd);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *file = fopen(path, "re");
+	char *text = calloc(1, 1 << 20);
+
+	assert_non_null(file);
+	assert_non_null(text);
+	if (fread(text, 1, (1 << 20) - 1, file) == 0)
+		text[0] = '\0';
+	fclose(file);
+	return text;
+}
+
+/* An id, or a message, with newlines and other control characters forges no line. */
+static void ids_flattened_in_the_log(void **state)
+{
+	static const char *const options[] = {
+		"--command", "echo one >&2; echo two >&2; exit 3", NULL };
+	struct hostd hostd;
+	char *log;
+
+	(void)state;
+	unlink(LOG_FILE);
+	start_hostd(&hostd, options);
+	request_by_forging_id(&hostd);
+	log = read_all(LOG_FILE);
+	assert_no_forged_line(log, "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z [A-Z]+ ");
+	free(log);
+}
+
+/* The same on standard error when it is a socket, as the journal's is. */
+static void ids_flattened_on_a_journal_socket(void **state)
+{
+	static const char *const options[] = {
+		"--command", "echo one >&2; echo two >&2; exit 3", NULL };
+	char *log = calloc(1, 1 << 20);
+	struct hostd hostd;
+	int journal[2];
+	size_t len = 0;
+	ssize_t got;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, journal), 0);
+	start_hostd_logging(&hostd, journal[1], options);
+	close(journal[1]);
+	request_by_forging_id(&hostd);
+	while ((got = read(journal[0], log + len, (1 << 20) - 1 - len)) > 0)
+		len += got;
+	close(journal[0]);
+	assert_no_forged_line(log, "snapfreeze-hostd: ");
+	free(log);
 }
 
 static void once_exits_after_the_first_answer(void **state)
@@ -871,6 +1141,10 @@ static void usage_errors_name_the_option(void **state)
 		{ { "--guest", "g", "--command", "c", "--connect-timeout", "soon" },
 		  "--connect-timeout 'soon'" },
 		{ { "--guest", "g", "--command", "c", "extra" }, "unexpected argument 'extra'" },
+		{ { "--guest", "g", "--command", "c", "--max-requests-per-minute", "-1" },
+		  "--max-requests-per-minute '-1': not a whole number from 0 to 10000" },
+		{ { "--guest", "g", "--qmp", "q", "--max-overlays", "1e3" },
+		  "--max-overlays '1e3': not a whole number from 0 to 100000" },
 	};
 	size_t i;
 
@@ -925,7 +1199,10 @@ int main(void)
 		cmocka_unit_test(qmp_existing_overlay_refused),
 		cmocka_unit_test(qmp_error_answered_with_its_desc),
 		cmocka_unit_test(qmp_stuck_times_out_before_the_guest),
+		cmocka_unit_test(qmp_late_transaction_logged),
 		cmocka_unit_test(qmp_socket_missing_answered),
+		cmocka_unit_test(requests_beyond_the_rate_refused),
+		cmocka_unit_test(overlays_beyond_the_bound_refused),
 		cmocka_unit_test(malformed_lines_answered),
 		cmocka_unit_test(too_long_line_then_request_served),
 		cmocka_unit_test(guest_not_reading_never_stalls_nor_garbles),
@@ -936,6 +1213,8 @@ int main(void)
 		cmocka_unit_test(no_progress_unless_the_guest_takes_it),
 		cmocka_unit_test(command_failure_answered_with_stderr),
 		cmocka_unit_test(command_killed_at_deadline),
+		cmocka_unit_test(ids_flattened_in_the_log),
+		cmocka_unit_test(ids_flattened_on_a_journal_socket),
 		cmocka_unit_test(once_exits_after_the_first_answer),
 		cmocka_unit_test(guest_closing_exits_0),
 		cmocka_unit_test(sigterm_exits_0),

@@ -12,10 +12,16 @@
 #include "parse.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 30000
+#define DEFAULT_MAX_REQUESTS_PER_MINUTE 10
+#define DEFAULT_MAX_OVERLAYS 64
+/* The largest values the bounds take. */
+#define MAX_REQUESTS_PER_MINUTE 10000
+#define MAX_OVERLAYS 100000
 
 static const char usage[] =
 	"Usage: snapfreeze-hostd --guest SOCKET (--qmp SOCKET | --command CMD) [--snapshot-dir DIR]\n"
 	"                        [--log FILE] [--once] [--connect-timeout SEC]\n"
+	"                        [--max-requests-per-minute N] [--max-overlays N]\n"
 	"       snapfreeze-hostd --help | --version\n"
 	"\n"
 	"Answers the snapshot requests of the snapfreeze controller in a VM: takes\n"
@@ -35,6 +41,12 @@ static const char usage[] =
 	"  --once                 exit after answering the first request\n"
 	"  --connect-timeout SEC  how long to wait for the guest's socket (default 30;\n"
 	"                         0: one attempt)\n"
+	"  --max-requests-per-minute N\n"
+	"                         snapshots the guest may request within a minute;\n"
+	"                         more are refused (default 10; 0: no bound)\n"
+	"  --max-overlays N       overlays a disk may have in its overlays' folder\n"
+	"                         (DEVICE-*.qcow2); a request for one more is refused\n"
+	"                         (default 64; 0: no bound)\n"
 	"  -h, --help             show this help\n"
 	"  --version              show the version\n"
 	"\n"
@@ -50,6 +62,8 @@ enum {
 	OPT_LOG,
 	OPT_ONCE,
 	OPT_CONNECT_TIMEOUT,
+	OPT_MAX_REQUESTS_PER_MINUTE,
+	OPT_MAX_OVERLAYS,
 	OPT_VERSION,
 };
 
@@ -61,6 +75,8 @@ static const struct option long_options[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "max-requests-per-minute", required_argument, NULL, OPT_MAX_REQUESTS_PER_MINUTE },
+	{ "max-overlays", required_argument, NULL, OPT_MAX_OVERLAYS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -135,6 +151,22 @@ static int parse_seconds(const char *text, uint32_t *ms)
 	return sf_parse_seconds(text, ms);
 }
 
+/* A whole number from 0 to max, for option. */
+static int parse_count(const char *option, const char *text, uint32_t max, uint32_t *count,
+		       struct sf_error *err)
+{
+	unsigned long long value;
+	char *end;
+
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end || errno || value > max)
+		return sf_fail(err, SF_EXIT_USAGE, "%s '%s': not a whole number from 0 to %u",
+			       option, text, max);
+	*count = value;
+	return 0;
+}
+
 /* 0: run; 1: help or version shown; -1: a usage error (err). */
 static int parse_options(int argc, char **argv, struct hostd_options *options,
 			 struct sf_error *err)
@@ -170,6 +202,17 @@ static int parse_options(int argc, char **argv, struct hostd_options *options,
 					       "--connect-timeout '%s': not a number of seconds",
 					       optarg);
 			break;
+		case OPT_MAX_REQUESTS_PER_MINUTE:
+			if (parse_count("--max-requests-per-minute", optarg,
+					MAX_REQUESTS_PER_MINUTE,
+					&options->max_requests_per_minute, err))
+				return -1;
+			break;
+		case OPT_MAX_OVERLAYS:
+			if (parse_count("--max-overlays", optarg, MAX_OVERLAYS,
+					&options->max_overlays, err))
+				return -1;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -196,7 +239,11 @@ static int parse_options(int argc, char **argv, struct hostd_options *options,
 
 int hostd_main(int argc, char **argv, struct sf_error *err)
 {
-	struct hostd_options options = { .connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS };
+	struct hostd_options options = {
+		.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS,
+		.max_requests_per_minute = DEFAULT_MAX_REQUESTS_PER_MINUTE,
+		.max_overlays = DEFAULT_MAX_OVERLAYS,
+	};
 	int ret = parse_options(argc, argv, &options, err);
 
 	if (ret) {

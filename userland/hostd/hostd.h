@@ -22,6 +22,8 @@ struct hostd_options {
 	const char *log;	/* NULL: standard error */
 	bool once;
 	uint32_t connect_timeout_ms;
+	uint32_t max_requests_per_minute;	/* 0: no bound */
+	uint32_t max_overlays;	/* of one disk in its overlays' folder; 0: no bound */
 };
 
 /* The command line to an exit code, or -1 with err filled in. */
@@ -31,9 +33,18 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err);
 
 /* The log goes to path, or to standard error when path is NULL. */
 int hostd_log_open(const char *path, struct sf_error *err);
-/* id: the request the line is about, or NULL. */
+/* id: the request the line is about, or NULL; shown as hostd_log_id() has it. */
 void hostd_log(enum sf_log_level level, const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void hostd_log_close(void);
+
+/* The most of an id the log shows, its NUL included; the rest is cut. */
+#define HOSTD_LOG_ID_SIZE 64
+/*
+ * id (NULL: "-") as the log shows it, in shown. The guest chose it: a byte
+ * that is not printable ASCII (it could end the line, or a journal entry),
+ * and the brackets the log puts around it, become '?'.
+ */
+const char *hostd_log_id(const char *id, char shown[HOSTD_LOG_ID_SIZE]);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "text.h"
+
 /* One log for the process: the agent serves one VM. */
 static struct sf_log *log_file;
 
@@ -31,6 +33,23 @@ int hostd_log_open(const char *path, struct sf_error *err)
 	return 0;
 }
 
+static bool shown_as_is(unsigned char c)
+{
+	return c >= ' ' && c < 0x7f && c != '[' && c != ']';
+}
+
+const char *hostd_log_id(const char *id, char shown[HOSTD_LOG_ID_SIZE])
+{
+	size_t i;
+
+	if (!id)
+		id = "-";
+	for (i = 0; id[i] && i < HOSTD_LOG_ID_SIZE - 1; i++)
+		shown[i] = shown_as_is(id[i]) ? id[i] : '?';
+	shown[i] = '\0';
+	return shown;
+}
+
 void hostd_log(enum sf_log_level level, const char *id, const char *fmt, ...)
 {
 	static const char *const prefixes[] = {
@@ -38,18 +57,19 @@ void hostd_log(enum sf_log_level level, const char *id, const char *fmt, ...)
 		[SF_LOG_WARNING] = "warning: ",
 		[SF_LOG_ERROR] = "error: ",
 	};
-	char message[1536];
+	char message[1536], shown[HOSTD_LOG_ID_SIZE];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	hostd_log_id(id, shown);
 	if (!log_file) {
-		fprintf(stderr, "snapfreeze-hostd: [%s] %s%s\n", id ? id : "-",
-			prefixes[level], message);
+		sf_text_flatten(message);
+		fprintf(stderr, "snapfreeze-hostd: [%s] %s%s\n", shown, prefixes[level], message);
 		return;
 	}
-	sf_log_set_snapshot(log_file, id ? id : "");
+	sf_log_set_snapshot(log_file, shown);
 	sf_log_write(log_file, level, "%s", message);
 }
 

@@ -10,24 +10,23 @@
 #include "backend.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "lineio.h"
+#include "overlays.h"
 
 /* query-block grows with each disk's backing chain, a link per snapshot. */
 #define QMP_MAX_LINE (64 << 20)
 /* How soon to connect again when QEMU's backlog is full. */
 #define CONNECT_RETRY_MS 20
-/* The most of a request id that goes into a file name. */
-#define TAG_MAX 100
+/* How long a transaction answered "timeout" is waited for still. */
+#define LATE_RETURN_MS 60000
 
 enum stage { CONNECT, GREETING, CAPABILITIES, QUERY_BLOCK, TRANSACTION };
 
@@ -45,7 +44,8 @@ struct qmp_job {
 	char *id;
 	char *tag;		/* the id as it stands in file names */
 	uint64_t started;
-	uint64_t deadline;
+	uint64_t deadline;	/* after the answer, the end of the wait for QEMU's */
+	bool answered;		/* the guest has its answer: "timeout" */
 	uint64_t retry_at;	/* CONNECT */
 	enum stage stage;
 	int fd;
@@ -59,21 +59,6 @@ struct qmp_job {
 static const cJSON *field(const cJSON *json, const char *key)
 {
 	return cJSON_GetObjectItemCaseSensitive(json, key);
-}
-
-/* Letters, digits, '.', '_' and '-' stay; anything else becomes '_'. */
-static char *file_tag(const char *text)
-{
-	size_t len = strnlen(text, TAG_MAX), i;
-	char *tag = malloc(len + 1);
-
-	if (!tag)
-		return NULL;
-	for (i = 0; i < len; i++)
-		tag[i] = isalnum((unsigned char)text[i]) || strchr("._-", text[i]) ?
-			 text[i] : '_';
-	tag[len] = '\0';
-	return tag;
 }
 
 static int try_connect(struct qmp_job *job, struct hostd_result *result)
@@ -142,106 +127,6 @@ static int execute(struct qmp_job *job, enum stage stage, cJSON *arguments,
 	return flush(job, result);
 }
 
-/* Where a disk's overlay goes: --snapshot-dir, or next to its image. */
-static char *overlay_path(struct qmp_job *job, const char *name, const char *image,
-			  struct hostd_result *result)
-{
-	const char *dir = job->options->snapshot_dir;
-	int dir_len = dir ? (int)strlen(dir) : 0;
-	char *safe_name, *path = NULL;
-
-	if (!dir) {
-		if (image[0] != '/') {
-			hostd_fail(result, "qmp",
-				   "the image of %s, '%s', is not an absolute path, so its folder is unknown here: give --snapshot-dir",
-				   name, image);
-			return NULL;
-		}
-		dir = image;
-		dir_len = strrchr(image, '/') - image;
-	}
-	safe_name = file_tag(name);
-	if (!safe_name ||
-	    asprintf(&path, "%.*s/%s-%s.qcow2", dir_len, dir, safe_name, job->tag) < 0) {
-		path = NULL;
-		hostd_fail(result, "qmp", "out of memory");
-	}
-	free(safe_name);
-	return path;
-}
-
-static cJSON *snapshot_action(const char *key, const char *name, const char *overlay)
-{
-	cJSON *action = cJSON_CreateObject(), *data;
-
-	if (!action || !cJSON_AddStringToObject(action, "type", "blockdev-snapshot-sync") ||
-	    !(data = cJSON_AddObjectToObject(action, "data")) ||
-	    !cJSON_AddStringToObject(data, key, name) ||
-	    !cJSON_AddStringToObject(data, "snapshot-file", overlay) ||
-	    !cJSON_AddStringToObject(data, "format", "qcow2")) {
-		cJSON_Delete(action);
-		return NULL;
-	}
-	return action;
-}
-
-static int keep_disk(struct qmp_job *job, const char *name, const char *image,
-		     char *overlay, struct hostd_result *result)
-{
-	struct hostd_result *planned = &job->planned;
-	struct hostd_disk *disks = realloc(planned->disks,
-					   (planned->n_disks + 1) * sizeof(*disks));
-
-	if (!disks) {
-		free(overlay);
-		return hostd_fail(result, "qmp", "out of memory");
-	}
-	planned->disks = disks;
-	disks[planned->n_disks++] = (struct hostd_disk){
-		.device = strdup(name), .image = strdup(image), .overlay = overlay,
-	};
-	if (!disks[planned->n_disks - 1].device || !disks[planned->n_disks - 1].image)
-		return hostd_fail(result, "qmp", "out of memory");
-	return 0;
-}
-
-/*
- * A drive without a medium, or read-only (a CD-ROM), is left out. A drive
- * made with -blockdev has no device name: its node name stands in.
- */
-static int plan_disk(struct qmp_job *job, const cJSON *block, cJSON *actions,
-		     struct hostd_result *result)
-{
-	const cJSON *inserted = field(block, "inserted");
-	const char *device = cJSON_GetStringValue(field(block, "device"));
-	const char *image = cJSON_GetStringValue(field(inserted, "file"));
-	const char *key = device && device[0] ? "device" : "node-name";
-	const char *name = device && device[0] ? device :
-			   cJSON_GetStringValue(field(inserted, "node-name"));
-	struct stat st;
-	char *overlay;
-
-	if (!cJSON_IsObject(inserted) || cJSON_IsTrue(field(inserted, "ro")))
-		return 0;
-	if (!name || !name[0] || !image)
-		return hostd_fail(result, "qmp",
-				  "query-block: a disk without a name or an image file");
-	overlay = overlay_path(job, name, image, result);
-	if (!overlay)
-		return -1;
-	if (!lstat(overlay, &st)) {
-		hostd_fail(result, "qmp", "%s: the overlay of %s exists already: not overwriting it",
-			   overlay, name);
-		free(overlay);
-		return -1;
-	}
-	if (!cJSON_AddItemToArray(actions, snapshot_action(key, name, overlay))) {
-		free(overlay);
-		return hostd_fail(result, "qmp", "out of memory");
-	}
-	return keep_disk(job, name, image, overlay, result);
-}
-
 static int on_greeting(struct qmp_job *job, const cJSON *json, struct hostd_result *result)
 {
 	if (!cJSON_IsObject(field(json, "QMP")))
@@ -261,18 +146,15 @@ static int on_query_block(struct qmp_job *job, const cJSON *value,
 {
 	cJSON *arguments = cJSON_CreateObject();
 	cJSON *actions = cJSON_AddArrayToObject(arguments, "actions");
-	const cJSON *block;
 
 	if (!cJSON_IsArray(value) || !actions) {
 		cJSON_Delete(arguments);
 		return cJSON_IsArray(value) ? hostd_fail(result, "qmp", "out of memory") :
 		       hostd_fail(result, "qmp", "query-block returned no list");
 	}
-	cJSON_ArrayForEach(block, value) {
-		if (plan_disk(job, block, actions, result)) {
-			cJSON_Delete(arguments);
-			return -1;
-		}
+	if (hostd_plan_overlays(job->options, job->tag, value, actions, &job->planned, result)) {
+		cJSON_Delete(arguments);
+		return -1;
 	}
 	if (!job->planned.n_disks) {
 		cJSON_Delete(arguments);
@@ -288,7 +170,10 @@ static int on_transaction(struct qmp_job *job, const cJSON *value,
 
 	(void)value;
 	for (i = 0; i < job->planned.n_disks; i++)
-		hostd_log(SF_LOG_INFO, job->id, "%s: %s holds the snapshot, writes go to %s",
+		hostd_log(job->answered ? SF_LOG_WARNING : SF_LOG_INFO, job->id,
+			  job->answered ?
+			  "%s: the transaction completed after the guest was answered \"timeout\": %s holds a snapshot the guest did not see frozen; both it and %s, which QEMU writes to now, are kept" :
+			  "%s: %s holds the snapshot, writes go to %s",
 			  job->planned.disks[i].device, job->planned.disks[i].image,
 			  job->planned.disks[i].overlay);
 	*result = job->planned;
@@ -308,6 +193,22 @@ static int (*const on_return[])(struct qmp_job *job, const cJSON *value,
 	[TRANSACTION] = on_transaction,
 };
 
+/*
+ * QEMU refused the command. A transaction is all or nothing: QEMU writes to
+ * none of the overlays it made for one that failed, and they go.
+ */
+static int refused(struct qmp_job *job, const cJSON *error, struct hostd_result *result)
+{
+	hostd_fail(result, "qmp", "%s: %s: %s", stage_names[job->stage],
+		   cJSON_GetStringValue(field(error, "class")) ?: "?",
+		   cJSON_GetStringValue(field(error, "desc")) ?: "?");
+	if (job->stage == TRANSACTION) {
+		hostd_remove_overlays(job->id, &job->planned);
+		hostd_result_free(&job->planned);
+	}
+	return -1;
+}
+
 /* 0: more to come; 1: the snapshot is taken; -1: failed. */
 static int handle_line(struct qmp_job *job, const char *line, struct hostd_result *result)
 {
@@ -324,9 +225,7 @@ static int handle_line(struct qmp_job *job, const char *line, struct hostd_resul
 	else if (job->stage == GREETING)
 		ret = on_greeting(job, json, result);
 	else if (error)
-		ret = hostd_fail(result, "qmp", "%s: %s: %s", stage,
-				 cJSON_GetStringValue(field(error, "class")) ?: "?",
-				 cJSON_GetStringValue(field(error, "desc")) ?: "?");
+		ret = refused(job, error, result);
 	else if (!value)
 		ret = hostd_fail(result, "qmp", "QMP answered %s with neither a return nor an error",
 				 stage);
@@ -362,20 +261,32 @@ static int receive(struct qmp_job *job, struct hostd_result *result)
 	return ret;
 }
 
-static int expire(struct qmp_job *job, struct hostd_result *result)
+/*
+ * A transaction that QEMU has not answered by the deadline may still
+ * complete: the guest has its "timeout", and the job waits on, up to
+ * LATE_RETURN_MS, to tell what became of it.
+ */
+static enum hostd_step expire(struct qmp_job *job, struct hostd_result *result)
 {
 	unsigned long long allowed = job->deadline - job->started;
 	const char *stage = stage_names[job->stage];
 
+	if (job->answered)
+		return HOSTD_DONE;	/* qmp_stop() says what is kept */
 	hostd_log(SF_LOG_WARNING, job->id, "QMP stuck at %s: no answer within %llu ms%s",
 		  stage, allowed,
-		  job->stage == TRANSACTION ? "; QEMU may still take the snapshot" : "");
+		  job->stage == TRANSACTION ?
+		  "; QEMU may still take the snapshot: its answer is awaited a minute more" : "");
 	if (job->stage == CONNECT)
-		return hostd_fail(result, "timeout",
-				  "QMP connect: QEMU did not take the connection within %llu ms",
-				  allowed);
-	return hostd_fail(result, "timeout", "QMP %s: no answer within %llu ms", stage,
-			  allowed);
+		hostd_fail(result, "timeout",
+			   "QMP connect: QEMU did not take the connection within %llu ms", allowed);
+	else
+		hostd_fail(result, "timeout", "QMP %s: no answer within %llu ms", stage, allowed);
+	if (job->stage != TRANSACTION)
+		return HOSTD_DONE;
+	job->answered = true;
+	job->deadline = sf_now_ms() + LATE_RETURN_MS;
+	return HOSTD_ANSWER;
 }
 
 static void qmp_stop(void *p)
@@ -384,6 +295,9 @@ static void qmp_stop(void *p)
 
 	if (!job)
 		return;
+	/* Sent, and neither answered nor refused: QEMU may write to them. */
+	if (job->stage == TRANSACTION)
+		hostd_keep_overlays(job->id, &job->planned);
 	if (job->fd >= 0)
 		close(job->fd);
 	sf_line_reader_free(&job->lines);
@@ -401,7 +315,7 @@ static void *qmp_start(const struct hostd_options *options,
 	struct qmp_job *job = calloc(1, sizeof(*job));
 
 	(void)line;
-	if (!job || !(job->id = strdup(request->id)) || !(job->tag = file_tag(request->id))) {
+	if (!job || !(job->id = strdup(request->id)) || !(job->tag = hostd_file_tag(request->id))) {
 		hostd_fail(result, "qmp", "out of memory");
 		qmp_stop(job);
 		return NULL;
@@ -444,8 +358,11 @@ static enum hostd_step qmp_step(void *p, const struct pollfd *fds, int n,
 		ret = receive(job, result);
 	if (!ret && job->out && revents & POLLOUT)
 		ret = flush(job, result);
+	if (ret < 0 && job->answered)
+		hostd_log(SF_LOG_WARNING, job->id, "after the \"timeout\" answer: %s",
+			  result->message);
 	if (!ret && !sf_remaining_ms(job->deadline))
-		ret = expire(job, result);
+		return expire(job, result);
 	return ret ? HOSTD_DONE : HOSTD_RUNNING;
 }
 

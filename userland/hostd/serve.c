@@ -17,27 +17,14 @@
 #include <unistd.h>
 
 #include "hostproto.h"
+#include "limits.h"
 #include "lineio.h"
+#include "outbox.h"
 
 /* How often to look for the guest's socket while QEMU starts. */
 #define CONNECT_RETRY_MS 100
-/* Lines waiting for a guest that does not read; more are dropped whole. */
-#define OUTBOX_MAX (4 * SF_HOST_MAX_LINE)
-/* On the way out, the last lines get this long to leave. */
-#define EXIT_FLUSH_MS 1000
-
-/*
- * Lines to the guest wait here until its channel takes them, so that the
- * loop never blocks on a guest that does not read (QEMU reads the channel
- * only while the guest holds its port open). Only whole lines go in, and
- * the channel gets the bytes in order: a line the channel took in part is
- * finished before the next one starts, and the framing holds.
- */
-struct outbox {
-	char *buf;
-	size_t len;		/* queued, sent included */
-	size_t sent;
-};
+/* Progress comes at most this often, whatever deadline_ms the guest asks. */
+#define PROGRESS_MIN_MS 1000
 
 struct server {
 	const struct hostd_options *options;
@@ -46,12 +33,14 @@ struct server {
 	int signals;
 	sigset_t old_mask;
 	struct sf_line_reader lines;
-	struct outbox out;
+	struct hostd_outbox out;
+	struct hostd_rate rate;
 	void *job;		/* the snapshot in progress, or NULL */
 	char *job_id;
 	uint64_t job_started;
 	uint64_t progress_every;	/* ms; 0: the guest takes no progress */
 	uint64_t next_progress;
+	unsigned int progress_sent;
 	bool job_answered;
 	bool done;
 	bool guest_gone;
@@ -69,94 +58,10 @@ static uint64_t answer_deadline(uint32_t deadline_ms)
 	return sf_now_ms() + deadline_ms - margin;
 }
 
-static size_t waiting(const struct outbox *out)
-{
-	return out->len - out->sent;
-}
-
-/* Gives the channel what it takes now, without waiting. */
-static void flush_guest(struct server *server)
-{
-	struct outbox *out = &server->out;
-
-	while (waiting(out)) {
-		ssize_t sent = send(server->guest, out->buf + out->sent, waiting(out),
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (sent > 0) {
-			out->sent += sent;
-			continue;
-		}
-		if (sent < 0 && errno == EINTR)
-			continue;
-		if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			/* Reading the channel tells the end of the guest. */
-			hostd_log(SF_LOG_WARNING, NULL, "%zu bytes for the guest lost: %s",
-				  waiting(out), strerror(errno));
-			out->sent = out->len;
-		}
-		break;
-	}
-	if (!waiting(out))
-		out->len = out->sent = 0;
-}
-
-/* true if line (freed here) is on its way to the guest. */
-static bool send_to_guest(struct server *server, const char *id, const char *what,
-			  char *line)
-{
-	struct outbox *out = &server->out;
-	size_t len = line ? strlen(line) : 0;
-	char *buf;
-
-	if (!line) {
-		hostd_log(SF_LOG_ERROR, id, "no %s: out of memory", what);
-		return false;
-	}
-	if (waiting(out) + len > OUTBOX_MAX) {
-		hostd_log(SF_LOG_WARNING, id,
-			  "the %s is dropped: the guest does not read its channel (%zu bytes wait)",
-			  what, waiting(out));
-		free(line);
-		return false;
-	}
-	if (out->sent) {
-		memmove(out->buf, out->buf + out->sent, waiting(out));
-		out->len -= out->sent;
-		out->sent = 0;
-	}
-	buf = realloc(out->buf, out->len + len);
-	if (!buf) {
-		hostd_log(SF_LOG_ERROR, id, "no %s: out of memory", what);
-		free(line);
-		return false;
-	}
-	memcpy(buf + out->len, line, len);
-	out->buf = buf;
-	out->len += len;
-	free(line);
-	flush_guest(server);
-	return true;
-}
-
-/* Leaving: what still waits gets a last, bounded chance. */
-static void drain_guest(struct server *server)
-{
-	struct outbox *out = &server->out;
-
-	if (server->guest >= 0 && !server->guest_gone && waiting(out) &&
-	    sf_line_write(server->guest, out->buf + out->sent, waiting(out),
-			  sf_now_ms() + EXIT_FLUSH_MS) != SF_LINE_OK)
-		hostd_log(SF_LOG_WARNING, NULL, "%zu bytes for the guest not sent on the way out",
-			  waiting(out));
-	free(out->buf);
-	*out = (struct outbox){ 0 };
-}
-
 static void answer(struct server *server, const char *id,
 		   const struct hostd_result *result)
 {
-	if (!send_to_guest(server, id, "answer", hostd_answer_line(id, result)))
+	if (!hostd_outbox_put(&server->out, id, "answer", hostd_answer_line(id, result)))
 		return;
 	if (result->ok)
 		hostd_log(SF_LOG_INFO, id, "answered ok: snapshot %s%s%s",
@@ -170,8 +75,19 @@ static void answer(struct server *server, const char *id,
 /*
  * A guest that takes progress waits deadline_ms from the last one, up to
  * its max_deadline_ms: a line every third of that keeps it waiting while
- * the snapshot runs, and never past what it allowed.
+ * the snapshot runs, and never past what it allowed. Never more often than
+ * PROGRESS_MIN_MS, though: each is a line on the channel, and the log
+ * counts them instead of showing each.
  */
+static uint64_t progress_interval(const struct hostd_request *request)
+{
+	uint64_t every = request->deadline_ms / 3 + 1;
+
+	if (!request->max_deadline_ms)
+		return 0;
+	return every < PROGRESS_MIN_MS ? PROGRESS_MIN_MS : every;
+}
+
 static void send_progress(struct server *server)
 {
 	uint64_t now = sf_now_ms();
@@ -182,9 +98,9 @@ static void send_progress(struct server *server)
 		return;
 	snprintf(message, sizeof(message), "working for %llu ms",
 		 (unsigned long long)(now - server->job_started));
-	if (send_to_guest(server, server->job_id, "progress",
+	if (hostd_outbox_put(&server->out, server->job_id, "progress",
 			  hostd_progress_line(server->job_id, message)))
-		hostd_log(SF_LOG_INFO, server->job_id, "progress sent: %s", message);
+		server->progress_sent++;
 	server->next_progress = now + server->progress_every;
 }
 
@@ -203,16 +119,28 @@ static void end_job(struct server *server)
 	server->job_id = NULL;
 }
 
+/* ", N progress messages sent" when the guest takes them. */
+static const char *progress_summary(const struct server *server, char summary[64])
+{
+	summary[0] = '\0';
+	if (server->progress_every)
+		snprintf(summary, 64, ", %u progress message%s sent",
+			 server->progress_sent, server->progress_sent == 1 ? "" : "s");
+	return summary;
+}
+
 static void step_job(struct server *server, const struct pollfd *fds, int n)
 {
 	struct hostd_result result = { 0 };
 	enum hostd_step step = server->backend->step(server->job, fds, n, &result);
+	char summary[64];
 
 	if (step == HOSTD_RUNNING)
 		return;
 	if (!server->job_answered) {
-		hostd_log(SF_LOG_INFO, server->job_id, "finished after %llu ms",
-			  (unsigned long long)(sf_now_ms() - server->job_started));
+		hostd_log(SF_LOG_INFO, server->job_id, "finished after %llu ms%s",
+			  (unsigned long long)(sf_now_ms() - server->job_started),
+			  progress_summary(server, summary));
 		answer(server, server->job_id, &result);
 		server->job_answered = true;
 	}
@@ -247,7 +175,8 @@ static void start_job(struct server *server, const struct hostd_request *request
 	server->job_id = strdup(request->id);
 	server->job_started = sf_now_ms();
 	server->job_answered = false;
-	server->progress_every = request->max_deadline_ms ? request->deadline_ms / 3 + 1 : 0;
+	server->progress_every = progress_interval(request);
+	server->progress_sent = 0;
 	server->next_progress = server->job_started + server->progress_every;
 }
 
@@ -255,14 +184,18 @@ static void handle_line(struct server *server, const char *line)
 {
 	struct hostd_request request;
 	struct hostd_result result = { 0 };
+	char shown[HOSTD_LOG_ID_SIZE];
 
 	if (hostd_parse_request(line, &request, &result)) {
 		answer(server, request.id, &result);
 		answered(server);
 	} else if (server->job) {
 		hostd_fail(&result, "busy", "a snapshot is in progress (request %s)",
-			   server->job_id ?: "?");
+			   hostd_log_id(server->job_id, shown));
 		answer(server, request.id, &result);
+	} else if (hostd_rate_take(&server->rate, &result)) {
+		answer(server, request.id, &result);
+		answered(server);
 	} else {
 		start_job(server, &request, line);
 	}
@@ -328,7 +261,7 @@ static int serve_loop(struct server *server, struct sf_error *err)
 		struct pollfd fds[2 + HOSTD_MAX_FDS] = {
 			{ .fd = server->signals, .events = POLLIN },
 			{ .fd = server->guest,
-			  .events = POLLIN | (waiting(&server->out) ? POLLOUT : 0) },
+			  .events = POLLIN | (hostd_outbox_waiting(&server->out) ? POLLOUT : 0) },
 		};
 		uint64_t wake = 0;
 		int n = 0;
@@ -344,7 +277,7 @@ static int serve_loop(struct server *server, struct sf_error *err)
 		if (fds[0].revents && signalled(server))
 			break;
 		if (fds[1].revents & POLLOUT)
-			flush_guest(server);
+			hostd_outbox_flush(&server->out);
 		/* The job first: a request that comes as it ends is not "busy". */
 		if (server->job)
 			step_job(server, fds + 2, n);
@@ -380,7 +313,7 @@ static int connect_guest(struct server *server, struct sf_error *err)
 		if (fd < 0)
 			return sf_fail(err, SF_EXIT_FAILURE, "socket: %s", strerror(errno));
 		if (!connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-			server->guest = fd;
+			server->guest = server->out.fd = fd;
 			return 0;
 		}
 		error = errno;
@@ -436,9 +369,12 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 		.options = options,
 		.backend = options->qmp ? &hostd_qmp_backend : &hostd_command_backend,
 		.guest = -1,
+		.out = { .fd = -1 },
 	};
 	int ret = catch_signals(&server, err);
 
+	if (!ret)
+		ret = hostd_rate_init(&server.rate, options->max_requests_per_minute, err);
 	if (!ret)
 		ret = connect_guest(&server, err);
 	if (!ret) {
@@ -451,8 +387,9 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 	}
 	if (server.job)
 		abandon_job(&server);
-	drain_guest(&server);
+	hostd_outbox_close(&server.out, !server.guest_gone);
 	sf_line_reader_free(&server.lines);
+	hostd_rate_free(&server.rate);
 	if (server.guest >= 0)
 		close(server.guest);
 	if (server.signals >= 0)
