@@ -511,7 +511,11 @@ case_snapshot_as_an_extension_handler() {
 azure_scripts() {
 	mkdir -p /etc/azure /tmp/app
 	trap 'rm -f /etc/azure/VMSnapshotScriptPluginConfig.json' EXIT
-	config='{"pluginName": "ScriptRunner", "timeoutInSeconds": 30'
+	# A key given twice is refused: the default timeout only if none is given.
+	case "$*" in
+	*timeoutInSeconds*) config='{"pluginName": "ScriptRunner"' ;;
+	*) config='{"pluginName": "ScriptRunner", "timeoutInSeconds": 30' ;;
+	esac
 	for which in pre post; do
 		body=$1
 		shift
