@@ -69,10 +69,11 @@ $(BUILD)/%.o: %.c $(wildcard userland/*/*.h tests/unit/*.h) include/uapi/linux/s
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 
 # Each part sees its own headers and the common ones, no other part's; the
-# unit tests see the part they test (test_hostd also the guest's, to test
-# both ends of the protocol against each other).
+# unit tests see the part they test (test_hostd and test_protocol also the
+# guest's, to test both ends of the protocol against each other).
 $(BUILD)/userland/guest/%.o $(BUILD)/tests/%.o: SF_CFLAGS += -Iuserland/guest
-$(BUILD)/userland/hostd/%.o $(BUILD)/tests/unit/test_hostd.o: SF_CFLAGS += -Iuserland/hostd
+$(BUILD)/userland/hostd/%.o $(BUILD)/tests/unit/test_hostd.o \
+	$(BUILD)/tests/unit/test_protocol.o: SF_CFLAGS += -Iuserland/hostd
 
 # Unit tests read their fixtures from the tree.
 $(BUILD)/tests/unit/%.o: SF_CFLAGS += -DSF_FIXTURES='"$(CURDIR)/tests/unit/fixtures"'
@@ -92,7 +93,8 @@ $(BUILD)/snapfreeze: $(BUILD)/userland/guest/main.o $(LIBGUEST) $(LIBCOMMON)
 $(BUILD)/snapfreeze-hostd: $(BUILD)/userland/hostd/main.o $(LIBHOSTD) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HOSTD_LIBS)
 
-$(BUILD)/tests/test_hostd: $(BUILD)/tests/unit/test_hostd.o $(LIBHOSTD) $(LIBGUEST) $(LIBCOMMON)
+$(BUILD)/tests/test_hostd $(BUILD)/tests/test_protocol: $(BUILD)/tests/%: \
+		$(BUILD)/tests/unit/%.o $(LIBHOSTD) $(LIBGUEST) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGUEST) $(LIBCOMMON)
