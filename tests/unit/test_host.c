@@ -6,7 +6,9 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -502,6 +504,70 @@ static void http_failures_named(void **state)
 	}
 }
 
+/* A TCP socket bound to a free port of 127.0.0.1. */
+static int bind_loopback(unsigned int *port)
+{
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	*port = ntohs(addr.sin_port);
+	return fd;
+}
+
+static const char *http_ok(void)
+{
+	return http_response("200 OK", "{\"type\":\"result\",\"version\":1,\"id\":\"req-1\","
+				       "\"ok\":true,\"snapshot\":\"over-http\"}\n");
+}
+
+/* Whether a connection waits to be accepted on listener, within wait_ms. */
+static bool connection_waiting(int listener, int wait_ms)
+{
+	return poll(&(struct pollfd){ .fd = listener, .events = POLLIN }, 1, wait_ms) == 1;
+}
+
+/* The proxy variables of curl and of other tools. */
+static const char *const proxy_variables[] = {
+	"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+};
+
+/* Proxies from the environment are not used: the request goes direct. */
+static void http_ignores_proxy_variables(void **state)
+{
+	unsigned int port;
+	int proxy = bind_loopback(&port), ret;
+	struct sf_host_request quick = request;
+	struct sf_host_answer answer;
+	struct sf_error err;
+	char proxy_url[64];
+	pid_t server;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(listen(proxy, 4), 0);
+	snprintf(proxy_url, sizeof(proxy_url), "http://127.0.0.1:%u", port);
+	for (i = 0; i < sizeof(proxy_variables) / sizeof(proxy_variables[0]); i++)
+		setenv(proxy_variables[i], proxy_url, 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	server = serve_http(http_ok());
+	quick.deadline_ms = 500;
+	ret = ask(uri, &quick, &answer, &err);
+	for (i = 0; i < sizeof(proxy_variables) / sizeof(proxy_variables[0]); i++)
+		unsetenv(proxy_variables[i]);
+	assert_int_equal(ret, 0);
+	assert_true(answer.ok);
+	sf_host_answer_free(&answer);
+	assert_false(connection_waiting(proxy, 0));
+	stop(server);
+	close(proxy);
+}
+
 static int setup(void **state)
 {
 	signal(SIGPIPE, SIG_IGN);	/* as main() does */
@@ -523,6 +589,7 @@ int main(void)
 		cmocka_unit_test(exec_host_with_progress),
 		cmocka_unit_test(answers_over_http),
 		cmocka_unit_test(http_failures_named),
+		cmocka_unit_test(http_ignores_proxy_variables),
 		cmocka_unit_test(bad_uris_named),
 	};
 

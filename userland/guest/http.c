@@ -59,6 +59,8 @@ static CURLcode perform(CURL *curl, const char *url, const char *body,
 	/* A zero timeout means none to curl: always leave it at least 1 ms. */
 	if ((res = curl_easy_setopt(curl, CURLOPT_URL, url)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https")) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_PROXY, "")) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_NOPROXY, "*")) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
 				    (long)sf_remaining_ms(deadline) + 1)) ||
