@@ -6,7 +6,11 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,46 +394,113 @@ static void bad_uris_named(void **state)
 			    "serial:no.such.port: no virtio-serial port of that name");
 }
 
-/*
- * A one-shot HTTP server on the loopback: it reads the whole POST, checks
- * it carries a snapshot request as JSON, and sends response (NULL: none).
- */
-static pid_t serve_http(const char *response)
+/* A TCP socket bound to a free port of 127.0.0.1. */
+static int bind_loopback(unsigned int *port)
 {
 	struct sockaddr_in addr = {
 		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
 	socklen_t len = sizeof(addr);
-	int listener = socket(AF_INET, SOCK_STREAM, 0);
-	pid_t pid;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(listen(listener, 1), 0);
-	assert_int_equal(getsockname(listener, (struct sockaddr *)&addr, &len), 0);
-	snprintf(uri, sizeof(uri), "http://127.0.0.1:%u/snapshot", ntohs(addr.sin_port));
-	pid = fork();
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	*port = ntohs(addr.sin_port);
+	return fd;
+}
+
+/* A listener on 127.0.0.1, its URL in uri: scheme://host:port/snapshot. */
+static int listen_http(const char *scheme, const char *host, int backlog)
+{
+	unsigned int port;
+	int listener = bind_loopback(&port);
+
+	assert_int_equal(listen(listener, backlog), 0);
+	snprintf(uri, sizeof(uri), "%s://%s:%u/snapshot", scheme, host, port);
+	return listener;
+}
+
+/* One request from fd: its headers, and a POST's body line. */
+static bool read_request(int fd, char *buf, size_t size)
+{
+	char *body = NULL;
+	size_t got = 0;
+	ssize_t n;
+
+	memset(buf, 0, size);
+	while (!body || (!strncmp(buf, "POST ", 5) && !strchr(body, '\n'))) {
+		n = read(fd, buf + got, size - 1 - got);
+		if (n <= 0)
+			return false;
+		got += n;
+		body = strstr(buf, "\r\n\r\n");
+	}
+	return true;
+}
+
+struct http_server {
+	const char *response;	/* to the POST; NULL: none */
+	bool close_idle;	/* the connection closed after OPTIONS */
+	int accepted_fd;	/* told of each connection accepted; -1: none */
+};
+
+/*
+ * An HTTP server on listener: it answers OPTIONS with 204, keeping the
+ * connection unless close_idle, reads the POST, checks it carries a
+ * snapshot request as JSON, and sends the response. Its exit status: how
+ * many connections it accepted.
+ */
+static pid_t serve_http_on(int listener, const struct http_server *server)
+{
+	pid_t pid = fork();
+
 	assert_true(pid >= 0);
 	if (!pid) {
-		char buf[8192] = "", *body = NULL;
-		int fd = accept(listener, NULL, NULL);
-		size_t got = 0;
-		ssize_t n;
+		const char *response = server->response;
+		int fd = -1, connections = 0;
+		char buf[8192];
 
-		while (!(body && strchr(body, '\n')) &&
-		       (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
-			got += n;
-			body = strstr(buf, "\r\n\r\n");
+		for (;;) {
+			if (fd < 0) {
+				fd = accept(listener, NULL, NULL);
+				connections++;
+				if (server->accepted_fd >= 0 &&
+				    write(server->accepted_fd, "", 1) < 0)
+					_exit(100);
+			}
+			if (!read_request(fd, buf, sizeof(buf))) {
+				close(fd);
+				fd = -1;
+			} else if (!strncmp(buf, "OPTIONS /snapshot ", 18)) {
+				dprintf(fd, "HTTP/1.1 204 No Content\r\n\r\n");
+				if (server->close_idle) {
+					close(fd);
+					fd = -1;
+				}
+			} else {
+				break;
+			}
 		}
-		if (!body || strncmp(buf, "POST /snapshot ", 15) ||
+		if (strncmp(buf, "POST /snapshot ", 15) ||
 		    !strstr(buf, "Content-Type: application/json") ||
-		    !strstr(body, "\"type\":\"snapshot\""))
-			_exit(1);
+		    !strstr(buf, "\"type\":\"snapshot\""))
+			_exit(100);
 		if (!response)
 			pause();
 		if (write(fd, response, strlen(response)) < 0)
-			_exit(1);
-		_exit(0);
+			_exit(100);
+		_exit(connections);
 	}
+	return pid;
+}
+
+static pid_t serve_http(const char *response)
+{
+	int listener = listen_http("http", "127.0.0.1", 1);
+	pid_t pid = serve_http_on(listener, &(struct http_server){
+		.response = response, .accepted_fd = -1,
+	});
+
 	close(listener);
 	return pid;
 }
@@ -519,6 +590,223 @@ static void http_failures_named(void **state)
 	}
 }
 
+static const char *http_ok(void)
+{
+	return http_response("200 OK", "{\"type\":\"result\",\"version\":1,\"id\":\"req-1\","
+				       "\"ok\":true,\"snapshot\":\"over-http\"}\n");
+}
+
+/* Whether a connection waits to be accepted on listener, within wait_ms. */
+static bool connection_waiting(int listener, int wait_ms)
+{
+	return poll(&(struct pollfd){ .fd = listener, .events = POLLIN }, 1, wait_ms) == 1;
+}
+
+static void assert_starts_with(const char *text, const char *prefix)
+{
+	if (strncmp(text, prefix, strlen(prefix)))
+		fail_msg("'%s' does not start with '%s'", text, prefix);
+}
+
+/* Exits with how many connections it accepted. */
+static int connections_of(pid_t server)
+{
+	int status;
+
+	assert_int_equal(waitpid(server, &status, 0), server);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* No TCP connection of the process outlives an exec, such as a pre-script's. */
+static void assert_connections_cloexec(void)
+{
+	DIR *fds = opendir("/proc/self/fd");
+	struct dirent *entry;
+
+	assert_non_null(fds);
+	while ((entry = readdir(fds))) {
+		int fd = atoi(entry->d_name), domain = 0;
+		socklen_t len = sizeof(domain);
+
+		if (entry->d_name[0] != '.' &&
+		    !getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) &&
+		    (domain == AF_INET || domain == AF_INET6) &&
+		    !(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+			fail_msg("socket fd %d is inherited by exec", fd);
+	}
+	closedir(fds);
+}
+
+/*
+ * The host's name resolved and its connection made at open, before the
+ * freeze; the request then goes over that connection, opening no other.
+ */
+static void http_connects_once_at_open(void **state)
+{
+	int listener = listen_http("http", "localhost", 4), accepted[2];
+	struct sf_host_answer answer;
+	struct sf_error err;
+	struct sf_host *host;
+	pid_t server;
+
+	(void)state;
+	assert_int_equal(pipe2(accepted, O_CLOEXEC), 0);
+	server = serve_http_on(listener, &(struct http_server){
+		.response = http_ok(), .accepted_fd = accepted[1],
+	});
+	host = sf_host_open(uri, 2000, &err);
+	assert_non_null(host);
+	assert_true(poll(&(struct pollfd){ .fd = accepted[0], .events = POLLIN }, 1, 0) == 1);
+	assert_connections_cloexec();
+	assert_int_equal(sf_host_ask(host, &request, &answer, &err), 0);
+	assert_string_equal(answer.snapshot, "over-http");
+	sf_host_answer_free(&answer);
+	sf_host_close(host);
+	assert_int_equal(connections_of(server), 1);
+	close(accepted[0]);
+	close(accepted[1]);
+	close(listener);
+}
+
+/*
+ * A server that closed the idle connection meanwhile (as its keep-alive
+ * timeout would, while the pre-script runs): the request connects again,
+ * to the address resolved at open.
+ */
+static void http_reconnects_after_an_idle_close(void **state)
+{
+	int listener = listen_http("http", "localhost", 4);
+	struct sf_host_answer answer;
+	struct sf_error err;
+	struct sf_host *host;
+	pid_t server;
+
+	(void)state;
+	server = serve_http_on(listener, &(struct http_server){
+		.response = http_ok(), .close_idle = true, .accepted_fd = -1,
+	});
+	host = sf_host_open(uri, 2000, &err);
+	assert_non_null(host);
+	assert_int_equal(sf_host_ask(host, &request, &answer, &err), 0);
+	assert_true(answer.ok);
+	sf_host_answer_free(&answer);
+	sf_host_close(host);
+	assert_int_equal(connections_of(server), 2);
+	close(listener);
+}
+
+/* The proxy variables of curl and of other tools. */
+static const char *const proxy_variables[] = {
+	"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+};
+
+/* Proxies from the environment are not used: the request goes direct. */
+static void http_ignores_proxy_variables(void **state)
+{
+	unsigned int port;
+	int proxy = bind_loopback(&port), ret;
+	struct sf_host_request quick = request;
+	struct sf_host_answer answer;
+	struct sf_error err;
+	char proxy_url[64];
+	pid_t server;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(listen(proxy, 4), 0);
+	snprintf(proxy_url, sizeof(proxy_url), "http://127.0.0.1:%u", port);
+	for (i = 0; i < sizeof(proxy_variables) / sizeof(proxy_variables[0]); i++)
+		setenv(proxy_variables[i], proxy_url, 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	server = serve_http(http_ok());
+	quick.deadline_ms = 500;
+	ret = ask(uri, &quick, &answer, &err);
+	for (i = 0; i < sizeof(proxy_variables) / sizeof(proxy_variables[0]); i++)
+		unsetenv(proxy_variables[i]);
+	assert_int_equal(ret, 0);
+	assert_true(answer.ok);
+	sf_host_answer_free(&answer);
+	assert_false(connection_waiting(proxy, 0));
+	stop(server);
+	close(proxy);
+}
+
+/* A host that cannot be reached fails at open, in time, naming the step. */
+static void http_open_failures_named(void **state)
+{
+	unsigned int port;
+	int closed = bind_loopback(&port), listener, queued;
+	struct sf_error err;
+	char prefix[300];
+	uint64_t start;
+
+	(void)state;
+	/* Bound but not listening: refused at once. */
+	snprintf(uri, sizeof(uri), "http://127.0.0.1:%u/snapshot", port);
+	start = sf_now_ms();
+	assert_null(sf_host_open(uri, 2000, &err));
+	assert_true(sf_now_ms() - start < 1000);
+	snprintf(prefix, sizeof(prefix), "%s: connect: ", uri);
+	assert_starts_with(err.msg, prefix);
+	close(closed);
+
+	/* A full accept queue drops the connection's SYN: the open gives up in time. */
+	listener = listen_http("http", "127.0.0.1", 0);
+	queued = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(queued, (struct sockaddr *)&(struct sockaddr_in){
+			.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+			.sin_port = htons(atoi(strrchr(uri, ':') + 1)),
+		}, sizeof(struct sockaddr_in)), 0);
+	start = sf_now_ms();
+	assert_null(sf_host_open(uri, 300, &err));
+	assert_in_range(sf_now_ms() - start, 250, 1500);
+	snprintf(prefix, sizeof(prefix), "%s: connect: ", uri);
+	assert_starts_with(err.msg, prefix);
+	close(queued);
+	close(listener);
+
+	assert_null(sf_host_open("http://", 300, &err));
+	assert_starts_with(err.msg, "http://: not a valid URL: ");
+}
+
+/* Not TLS: answers the client's hello in plain HTTP. */
+static pid_t serve_plain_to_tls(int listener)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		static const char reply[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+		char hello[4096];
+		int fd = accept(listener, NULL, NULL);
+
+		if (read(fd, hello, sizeof(hello)) <= 0 || write(fd, reply, strlen(reply)) < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+/* https://: the TLS handshake made at open too, and named if it fails. */
+static void https_handshake_failure_named(void **state)
+{
+	int listener = listen_http("https", "127.0.0.1", 4);
+	struct sf_error err;
+	char prefix[300];
+	pid_t server;
+
+	(void)state;
+	server = serve_plain_to_tls(listener);
+	assert_null(sf_host_open(uri, 2000, &err));
+	snprintf(prefix, sizeof(prefix), "%s: TLS: ", uri);
+	assert_starts_with(err.msg, prefix);
+	stop(server);
+	close(listener);
+}
+
 static int setup(void **state)
 {
 	signal(SIGPIPE, SIG_IGN);	/* as main() does */
@@ -541,6 +829,11 @@ int main(void)
 		cmocka_unit_test(exec_host_with_progress),
 		cmocka_unit_test(answers_over_http),
 		cmocka_unit_test(http_failures_named),
+		cmocka_unit_test(http_connects_once_at_open),
+		cmocka_unit_test(http_reconnects_after_an_idle_close),
+		cmocka_unit_test(http_ignores_proxy_variables),
+		cmocka_unit_test(http_open_failures_named),
+		cmocka_unit_test(https_handshake_failure_named),
 		cmocka_unit_test(bad_uris_named),
 	};
 

@@ -447,11 +447,12 @@ static int receive_answer(const char *uri, struct channel *channel,
  * http:// and https://: the request POSTed, the answer lines in the body.
  * The body comes whole: its progress lines cannot extend the wait.
  */
-static int ask_http(const char *uri, const struct sf_host_request *request,
-		    const char *line, uint64_t deadline,
-		    struct sf_host_answer *answer, struct sf_error *err)
+static int ask_http(const char *uri, struct sf_http *http,
+		    const struct sf_host_request *request, const char *line,
+		    uint64_t deadline, struct sf_host_answer *answer,
+		    struct sf_error *err)
 {
-	char *body = sf_http_post(uri, line, deadline, request->abort_fd,
+	char *body = sf_http_post(http, line, deadline, request->abort_fd,
 				  SF_HOST_MAX_LINE, err);
 	char *next = body, *cursor;
 	const char *id = request->id;
@@ -481,6 +482,7 @@ static bool is_http(const char *uri)
 struct sf_host {
 	char *uri;
 	struct channel channel;	/* not for http:// and https:// */
+	struct sf_http *http;	/* http:// and https:// */
 };
 
 struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
@@ -494,7 +496,7 @@ struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
 		return NULL;
 	}
 	host->channel = NO_CHANNEL;
-	if (!is_http(uri) &&
+	if (is_http(uri) ? !(host->http = sf_http_open(uri, timeout_ms, err)) :
 	    open_channel(uri, sf_now_ms() + timeout_ms, &host->channel, err)) {
 		sf_host_close(host);
 		return NULL;
@@ -514,7 +516,7 @@ int sf_host_ask(struct sf_host *host, const struct sf_host_request *request,
 	if (!line)
 		return sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
 	if (is_http(host->uri))
-		ret = ask_http(host->uri, request, line, deadline, answer, err);
+		ret = ask_http(host->uri, host->http, request, line, deadline, answer, err);
 	else
 		ret = send_line(host->uri, &host->channel, line, deadline, err);
 	if (!ret && !is_http(host->uri))
@@ -529,6 +531,7 @@ void sf_host_close(struct sf_host *host)
 	if (!host)
 		return;
 	close_channel(&host->channel);
+	sf_http_close(host->http);
 	free(host->uri);
 	free(host);
 }

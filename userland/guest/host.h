@@ -63,7 +63,8 @@ uint64_t sf_host_extend_deadline(const struct sf_host_request *request,
 /*
  * The URI checked and its channel opened (connected within timeout_ms, an
  * exec: command started) before anything is frozen, so that a wrong host
- * costs no frozen time. http:// and https:// connect for the request.
+ * costs no frozen time. http:// and https:// resolve the host's name and
+ * connect (TLS included) here; the request reuses the connection.
  */
 struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
 			     struct sf_error *err);

@@ -6,8 +6,18 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lineio.h"
+
+struct sf_http {
+	char *url;
+	CURL *curl;		/* its connection cache keeps the connection */
+	struct curl_slist *headers;
+	bool tls;		/* https:// */
+	bool new_connection;	/* the transfer opened a socket */
+	char message[CURL_ERROR_SIZE];
+};
 
 struct answer {
 	char *buf;
@@ -50,66 +60,197 @@ static int check_abort(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return poll(&(struct pollfd){ .fd = answer->abort_fd, .events = POLLIN }, 1, 0) > 0;
 }
 
-static CURLcode perform(CURL *curl, const char *url, const char *body,
-			struct curl_slist *headers, uint64_t deadline,
-			struct answer *answer, char *message)
+/* The answer to OPTIONS, whatever it is, is not needed. */
+static size_t discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
+}
+
+/* Not inherited by the scripts that run while the connection waits. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct sf_http *http = arg;
+
+	(void)purpose;
+	http->new_connection = true;
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/*
+ * What every request on the handle shares: no proxy (whatever the
+ * environment says), no signal, connects bounded by timeout_ms, and the
+ * host's addresses, once resolved, kept for good.
+ */
+static CURLcode configure(struct sf_http *http, uint32_t timeout_ms)
+{
+	CURL *curl = http->curl;
+	CURLcode res;
+
+	if ((res = curl_easy_setopt(curl, CURLOPT_URL, http->url)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https")) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_PROXY, "")) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_NOPROXY, "*")) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_DNS_CACHE_TIMEOUT, -1L)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, http)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_USERAGENT, "snapfreeze/" SNAPFREEZE_VERSION)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, http->message)))
+		return res;
+	return CURLE_OK;
+}
+
+/*
+ * An OPTIONS request, answered however the server likes: it resolves the
+ * host's name and connects (TLS included), all within timeout_ms, and
+ * leaves the connection for the POST to reuse.
+ */
+static CURLcode connect_early(CURL *curl, uint32_t timeout_ms)
 {
 	CURLcode res;
 
-	/* A zero timeout means none to curl: always leave it at least 1 ms. */
-	if ((res = curl_easy_setopt(curl, CURLOPT_URL, url)) ||
-	    (res = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https")) ||
-	    (res = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L)) ||
+	if ((res = curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "OPTIONS")) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard)) ||
+	    (res = curl_easy_perform(curl)))
+		return res;
+	return curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, NULL);
+}
+
+/*
+ * The step a failed transfer was at, for its message: resolve, connect or
+ * TLS; NULL: later (the request).
+ */
+static const char *failed_step(const struct sf_http *http, CURLcode res)
+{
+	curl_off_t resolved = 0, connected = 0, secured = 0;
+
+	switch (res) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "resolve";
+	case CURLE_COULDNT_CONNECT:
+		return "connect";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return "TLS";
+	case CURLE_OPERATION_TIMEDOUT:
+		break;
+	default:
+		return NULL;
+	}
+	/* Timed out: at the first step without a time (a reused connection has none). */
+	curl_easy_getinfo(http->curl, CURLINFO_NAMELOOKUP_TIME_T, &resolved);
+	curl_easy_getinfo(http->curl, CURLINFO_CONNECT_TIME_T, &connected);
+	curl_easy_getinfo(http->curl, CURLINFO_APPCONNECT_TIME_T, &secured);
+	if (!resolved)
+		return "resolve";
+	if (!http->new_connection)
+		return NULL;
+	if (!connected)
+		return "connect";
+	return http->tls && !secured ? "TLS" : NULL;
+}
+
+static const char *describe(const struct sf_http *http, CURLcode res)
+{
+	return http->message[0] ? http->message : curl_easy_strerror(res);
+}
+
+struct sf_http *sf_http_open(const char *url, uint32_t timeout_ms, struct sf_error *err)
+{
+	struct sf_http *http = calloc(1, sizeof(*http));
+	CURLcode res = CURLE_OUT_OF_MEMORY;
+
+	if (!http || !(http->url = strdup(url))) {
+		free(http);
+		sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory", url);
+		return NULL;
+	}
+	http->tls = !strncmp(url, "https://", 8);
+	http->curl = curl_easy_init();
+	http->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (http->curl && http->headers && !(res = configure(http, timeout_ms)) &&
+	    !(res = connect_early(http->curl, timeout_ms)))
+		return http;
+	if (res == CURLE_OUT_OF_MEMORY)
+		sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory", url);
+	else if (res == CURLE_URL_MALFORMAT)
+		sf_fail(err, SF_EXIT_USAGE, "%s: not a valid URL: %s", url, describe(http, res));
+	else
+		sf_fail(err, SF_EXIT_FAILURE, "%s: %s: %s", url,
+			failed_step(http, res) ?: "OPTIONS", describe(http, res));
+	sf_http_close(http);
+	return NULL;
+}
+
+/* A zero timeout means none to curl: always leave it at least 1 ms. */
+static CURLcode perform(struct sf_http *http, const char *body, uint64_t deadline,
+			struct answer *answer)
+{
+	CURL *curl = http->curl;
+	CURLcode res;
+
+	if ((res = curl_easy_setopt(curl, CURLOPT_HTTPHEADER, http->headers)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
 				    (long)sf_remaining_ms(deadline) + 1)) ||
-	    (res = curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers)) ||
-	    (res = curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body)) ||
-	    (res = curl_easy_setopt(curl, CURLOPT_USERAGENT, "snapfreeze/" SNAPFREEZE_VERSION)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer)) ||
-	    (res = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, message)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_abort)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_XFERINFODATA, answer)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L)))
 		return res;
+	http->new_connection = false;
 	return curl_easy_perform(curl);
 }
 
-char *sf_http_post(const char *url, const char *body, uint64_t deadline,
+char *sf_http_post(struct sf_http *http, const char *body, uint64_t deadline,
 		   int abort_fd, size_t max, struct sf_error *err)
 {
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	char message[CURL_ERROR_SIZE] = "";
 	struct answer answer = { .max = max, .abort_fd = abort_fd };
-	CURL *curl = curl_easy_init();
+	const char *url = http->url;
 	long status = 0;
 	CURLcode res;
 
-	if (!curl || !headers) {
-		sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory", url);
-		goto out;
-	}
-	res = perform(curl, url, body, headers, deadline, &answer, message);
-	if (res == CURLE_OPERATION_TIMEDOUT)
+	res = perform(http, body, deadline, &answer);
+	if (res && failed_step(http, res))
+		sf_fail(err, SF_EXIT_FAILURE, "%s: %s: %s", url, failed_step(http, res),
+			describe(http, res));
+	else if (res == CURLE_OPERATION_TIMEDOUT)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: no answer in time", url);
 	else if (res == CURLE_ABORTED_BY_CALLBACK)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: the wait was cut short", url);
 	else if (answer.too_long)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: an answer longer than %zu bytes", url, max);
 	else if (res)
-		sf_fail(err, SF_EXIT_FAILURE, "%s: %s", url,
-			message[0] ? message : curl_easy_strerror(res));
-	else if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) ||
+		sf_fail(err, SF_EXIT_FAILURE, "%s: %s", url, describe(http, res));
+	else if (curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, &status) ||
 		 status < 200 || status > 299)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: HTTP status %ld", url, status);
 	else if (!answer.buf)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: an empty answer", url);
 	else
-		goto out;
+		return answer.buf;
 	free(answer.buf);
-	answer.buf = NULL;
-out:
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
-	return answer.buf;
+	return NULL;
+}
+
+void sf_http_close(struct sf_http *http)
+{
+	if (!http)
+		return;
+	curl_easy_cleanup(http->curl);
+	curl_slist_free_all(http->headers);
+	free(http->url);
+	free(http);
 }

@@ -8,13 +8,30 @@
 #include "error.h"
 
 /*
- * One HTTP POST of a JSON body to an http:// or https:// URL, finished by
- * the deadline (sf_now_ms() time): the 2xx answer's body, at most max
- * bytes, NUL-terminated, for the caller to free; given up when abort_fd
- * (-1: none) is readable. No redirects are followed, and no other protocol
- * is spoken.
+ * An http:// or https:// host, reached without any proxy (the environment's
+ * are ignored). No redirects are followed, and no other protocol is spoken.
  */
-char *sf_http_post(const char *url, const char *body, uint64_t deadline,
+struct sf_http;
+
+/*
+ * The URL checked, its host name resolved and a connection made to it (TLS
+ * included), all within timeout_ms, by an OPTIONS request whatever its
+ * answer. The connection is kept for the POSTs, and the host's addresses
+ * for good: no name is resolved after this.
+ */
+struct sf_http *sf_http_open(const char *url, uint32_t timeout_ms, struct sf_error *err);
+
+/*
+ * One POST of a JSON body over the connection made at open (a new one to
+ * the same address if the server closed it meanwhile), finished by the
+ * deadline (sf_now_ms() time): the 2xx answer's body, at most max bytes,
+ * NUL-terminated, for the caller to free; given up when abort_fd (-1: none)
+ * is readable.
+ */
+char *sf_http_post(struct sf_http *http, const char *body, uint64_t deadline,
 		   int abort_fd, size_t max, struct sf_error *err);
+
+/* NULL: nothing. */
+void sf_http_close(struct sf_http *http);
 
 #endif
