@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "host.h"
 #include "tempdir.h"
+#include "fork_fake.h"
 
 static char uri[256];
 
@@ -114,7 +115,7 @@ static pid_t serve(void (*behave)(int fd))
 	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	assert_int_equal(listen(listener, 1), 0);
 	snprintf(uri, sizeof(uri), "unix:%s", addr.sun_path);
-	pid = fork();
+	pid = fork_fake();
 	assert_true(pid >= 0);
 	if (!pid) {
 		char line[4096] = "";
@@ -452,7 +453,7 @@ struct http_server {
  */
 static pid_t serve_http_on(int listener, const struct http_server *server)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_fake();
 
 	assert_true(pid >= 0);
 	if (!pid) {
@@ -774,7 +775,7 @@ static void http_open_failures_named(void **state)
 /* Not TLS: answers the client's hello in plain HTTP. */
 static pid_t serve_plain_to_tls(int listener)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_fake();
 
 	assert_true(pid >= 0);
 	if (!pid) {

@@ -29,13 +29,14 @@
 #include "hostd.h"
 #include "lineio.h"
 #include "tempdir.h"
+#include "fork_fake.h"
 
 #define WAIT_MS 5000		/* the most any step may take */
 
 /* The fake QMP server's ways. */
 enum qmp_mode {
 	QMP_OK,
-	QMP_FAIL,		/* the transaction fails */
+	QMP_FAIL,		/* the transaction fails, once released */
 	QMP_SILENT,		/* no greeting, nothing */
 	QMP_HOLD,		/* the transaction returns when released */
 	/* It greets, then never answers that command. */
@@ -134,7 +135,8 @@ static void qmp_session(int fd, enum qmp_mode mode, int report, int release)
 			dprintf(fd, "%s\n", query_block);
 		} else if (strstr(line, "\"transaction\"")) {
 			if (write(report, line, strlen(line)) < 0 ||
-			    (mode == QMP_HOLD && read(release, &byte, 1) != 1))
+			    ((mode == QMP_HOLD || mode == QMP_FAIL) &&
+			     read(release, &byte, 1) != 1))
 				_exit(1);
 			if (mode == QMP_FAIL)
 				dprintf(fd, "{\"error\":{\"class\":\"GenericError\","
@@ -156,7 +158,7 @@ static void start_qmp(struct fake_qmp *qmp, enum qmp_mode mode)
 
 	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(release, O_CLOEXEC), 0);
-	qmp->pid = fork();
+	qmp->pid = fork_fake();
 	assert_true(qmp->pid >= 0);
 	if (!qmp->pid) {
 		for (;;) {
@@ -207,7 +209,7 @@ static pid_t spawn_hostd_logging(int stderr_fd, const char *const *options)
 
 	while (*options)
 		argv[argc++] = *options++;
-	pid = fork();
+	pid = fork_fake();
 	assert_true(pid >= 0);
 	if (!pid) {
 		struct sf_error err = { 0 };
@@ -515,7 +517,9 @@ static void qmp_error_answered_with_its_desc(void **state)
 	start_with_qmp(&hostd, &qmp, QMP_FAIL);
 	send_request(&hostd, "denied-1", 10000);
 	cJSON_Delete(next_report(&qmp));
+	/* Made before the answer, which waits for the release. */
 	assert_true(exists_in(IMAGES, "virtio0-denied-1.qcow2"));
+	assert_int_equal(write(qmp.release, "", 1), 1);
 	answer = next_answer_within(&hostd, WAIT_MS);
 	assert_string_equal(text(answer, "message"),
 			    "transaction: GenericError: Could not create file: Permission denied");

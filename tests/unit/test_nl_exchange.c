@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fork_fake.h"
 #include "netlink.h"
 
 #define FAMILY 0x20
@@ -97,7 +98,7 @@ static struct fake fake_start(enum answer how)
 	assert_int_equal(bind(fake.fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	assert_int_equal(getsockname(fake.fd, (struct sockaddr *)&addr, &len), 0);
 	fake.port = addr.nl_pid;
-	fake.child = fork();
+	fake.child = fork_fake();
 	assert_true(fake.child >= 0);
 	if (!fake.child) {
 		union {
