@@ -167,8 +167,15 @@ out:
 	_exit(write(reports, head, size) == (ssize_t)size ? 0 : 1);
 }
 
-/* One report, whole, before timeout_ms; -1 if the watchdog is gone or late. */
-static int read_report(struct sf_fifreeze *fz, uint64_t timeout_ms)
+/*
+ * One report, whole, before timeout_ms. Else why not, as the watchdog's
+ * failure: its end of the pipe closed (it died), or the time ran out (it
+ * does not answer: stopped, or stuck).
+ */
+#define WATCHDOG_DIED "died"
+#define WATCHDOG_SILENT "did not answer"
+
+static const char *read_report(struct sf_fifreeze *fz, uint64_t timeout_ms)
 {
 	uint64_t deadline = sf_now_ns() + timeout_ms * 1000000;
 	size_t got = 0;
@@ -180,14 +187,14 @@ static int read_report(struct sf_fifreeze *fz, uint64_t timeout_ms)
 		if (now >= deadline ||
 		    poll(&(struct pollfd){ .fd = fz->reports, .events = POLLIN }, 1,
 			 (int)((deadline - now) / 1000000) + 1) == 0)
-			return -1;
+			return WATCHDOG_SILENT;
 		ret = read(fz->reports, (char *)fz->report + got, fz->size - got);
 		if (ret == 0 || (ret < 0 && errno != EINTR && errno != EAGAIN))
-			return -1;
+			return WATCHDOG_DIED;
 		if (ret > 0)
 			got += ret;
 	}
-	return 0;
+	return NULL;
 }
 
 static int describe(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms,
@@ -273,18 +280,10 @@ static int thaw_without_watchdog(struct sf_fifreeze *fz, size_t *failed)
 	return thaw_errno;
 }
 
-/* Why the watchdog did not report: it died, or it does not answer. */
-static const char *watchdog_failure(const struct sf_fifreeze *fz)
-{
-	return poll(&(struct pollfd){ .fd = fz->pidfd, .events = POLLIN }, 1, 0) > 0 ?
-		       "died" : "did not answer";
-}
-
 /* The report that did not come, told once the command thawed what it could. */
-static int watchdog_lost(struct sf_fifreeze *fz, enum sf_exit exit_code, const char *when,
-			 struct sf_error *err)
+static int watchdog_lost(struct sf_fifreeze *fz, const char *why, enum sf_exit exit_code,
+			 const char *when, struct sf_error *err)
 {
-	const char *why = watchdog_failure(fz);
 	size_t failed = 0;
 	int thaw_errno = thaw_without_watchdog(fz, &failed);
 
@@ -388,6 +387,7 @@ struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
 				       struct sf_session_info *session,
 				       struct sf_error *err)
 {
+	const char *failure;
 	struct sf_fifreeze *fz;
 
 	memset(session, 0, sizeof(*session));
@@ -400,8 +400,9 @@ struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
 	if (!fz)
 		return NULL;
 	/* A freeze blocks for as long as writeback takes: the timeout bounds it. */
-	if (read_report(fz, timeout_ms + THAW_REPORT_MS)) {
-		watchdog_lost(fz, SF_EXIT_FAILURE, "while it froze", err);
+	failure = read_report(fz, timeout_ms + THAW_REPORT_MS);
+	if (failure) {
+		watchdog_lost(fz, failure, SF_EXIT_FAILURE, "while it froze", err);
 	} else if (fz->report->error) {
 		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s: %s",
 			mounts[fz->report->failed].mount_point,
@@ -421,14 +422,16 @@ int sf_fifreeze_thaw(struct sf_fifreeze *fz, struct sf_session_info *session,
 		     struct sf_error *err)
 {
 	const struct report_target *targets = (const struct report_target *)(fz->report + 1);
+	const char *failure;
 	size_t i;
 	int ret = 0;
 
 	/* The watchdog may have thawed already and be gone: no SIGPIPE here. */
 	if (write(fz->command, "T", 1) != 1 && errno != EPIPE)
 		ret = sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s", strerror(errno));
-	if (read_report(fz, THAW_REPORT_MS)) {
-		ret = watchdog_lost(fz, SF_EXIT_FREEZE_LOST, "while frozen", err);
+	failure = read_report(fz, THAW_REPORT_MS);
+	if (failure) {
+		ret = watchdog_lost(fz, failure, SF_EXIT_FREEZE_LOST, "while frozen", err);
 		session->state = SNAPFREEZE_STATE_THAWED;
 		session->reason = SNAPFREEZE_REASON_ERROR;
 		goto out;
