@@ -108,7 +108,7 @@ boot() {
 		"${extra[@]}" \
 		-device virtio-serial-pci \
 		-chardev "socket,id=host,path=$sockets/host.sock,server=on,wait=off" \
-		-device "virtserialport,id=hostport,chardev=host,name=$host_channel" \
+		-device "virtserialport,chardev=host,name=$host_channel" \
 		-qmp "unix:$sockets/qmp.sock,server=on,wait=off" &
 	qemu=$!
 	if [ -n "${6:-}" ]; then

@@ -7,13 +7,6 @@
  *   pass      relays the client to TARGET until either side closes
  *   delay MS  relays too, but holds the client's "transaction" command MS
  *             milliseconds before QEMU gets it: a slow snapshot
- *   watch     opens a QMP connection of its own and prints "watching N":
- *             QEMU's events, with the client still held; the next line
- *             must be "port-closed MS" (the client's hostd is gone): the
- *             gate waits until QEMU says the guest
- *             closed its virtio-serial port (VSERPORT_CHANGE, open false),
- *             MS milliseconds at most, and prints "port closed" or
- *             "port open"
  *   drop      (or anything else) closes the client
  * then prints "closed N". It exits when its standard input closes.
  *
@@ -126,66 +119,6 @@ static void relay(int client, const char *target, int delay_ms)
 	close(qmp);
 }
 
-/*
- * A QMP connection in command mode, for QEMU's events: its greeting read,
- * qmp_capabilities sent. -1 if QEMU cannot be reached.
- */
-static int watch_events(const char *target)
-{
-	static const char capabilities[] = "{\"execute\":\"qmp_capabilities\"}\n";
-	int qmp = connect_to(target);
-
-	if (qmp < 0)
-		return -1;
-	if (write(qmp, capabilities, sizeof(capabilities) - 1) != sizeof(capabilities) - 1) {
-		close(qmp);
-		return -1;
-	}
-	return qmp;
-}
-
-/* Whether QEMU says, within timeout_ms, that the guest closed a port. */
-static int port_closed(int qmp, int timeout_ms)
-{
-	char buf[65536];
-	size_t len = 0;
-
-	while (poll(&(struct pollfd){ .fd = qmp, .events = POLLIN }, 1, timeout_ms) > 0) {
-		ssize_t got = read(qmp, buf + len, sizeof(buf) - 1 - len);
-
-		if (got <= 0)
-			return 0;
-		len += got;
-		buf[len] = '\0';
-		if (strstr(buf, "\"VSERPORT_CHANGE\"") &&
-		    (strstr(buf, "\"open\": false") || strstr(buf, "\"open\":false")))
-			return 1;
-		/* Keep the last line's start only: events are one a line. */
-		if (len > sizeof(buf) / 2) {
-			char *last = strrchr(buf, '\n');
-
-			len = last ? strlen(last) : 0;
-			memmove(buf, last ? last : buf, len);
-		}
-	}
-	return 0;
-}
-
-/* watch, then port-closed MS: see the top of this file. */
-static void await_port_closed(const char *target, unsigned long n)
-{
-	int qmp = watch_events(target), timeout_ms = 0;
-	char verdict[64];
-
-	printf("watching %lu\n", n);
-	if (!fgets(verdict, sizeof(verdict), stdin) ||
-	    sscanf(verdict, "port-closed %d", &timeout_ms) != 1)
-		timeout_ms = 0;
-	printf("port %s\n", qmp >= 0 && port_closed(qmp, timeout_ms) ? "closed" : "open");
-	if (qmp >= 0)
-		close(qmp);
-}
-
 int main(int argc, char **argv)
 {
 	char verdict[64];
@@ -218,8 +151,6 @@ int main(int argc, char **argv)
 			relay(client, argv[2], 0);
 		else if (sscanf(verdict, "delay %d", &delay_ms) == 1 && delay_ms > 0)
 			relay(client, argv[2], delay_ms);
-		else if (!strcmp(verdict, "watch\n"))
-			await_port_closed(argv[2], n);
 		close(client);
 		printf("closed %lu\n", n);
 	}
