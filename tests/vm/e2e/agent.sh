@@ -12,6 +12,7 @@
 # cases of consistency.sh and faults.sh make them:
 #   ok      the connection goes through
 #   kill    hostd is killed (SIGKILL) while it waits, then started again
+#           once the guest notes that its snapshot ended
 #   late    hostd is stopped (SIGSTOP) before the request comes, and
 #           continues (SIGCONT) a second after the guest gave up on it: it
 #           takes the snapshot and answers, too late. Its answer waits in
@@ -88,6 +89,18 @@ hold_back_request() {
 	echo "agent: a request of $bytes bytes came; hostd continued a second after the guest's deadline"
 }
 
+# guest_saw_hostd_go: the guest's snapshot ended, its port closed, as it
+# notes on its TAP port (faults.sh). Like systemd's RestartSec, this keeps
+# a new hostd from reopening the channel before the guest saw it close.
+guest_saw_hostd_go() {
+	local tries=$((bound * 20))
+	until grep -qs '^# e2e-host-gone-seen' "$work/tap.log"; do
+		((tries-- > 0)) || { echo "agent: the guest never said it saw hostd go"; return 1; }
+		sleep 0.05
+	done
+	echo "agent: the guest saw hostd go"
+}
+
 inject() { # inject STEP
 	case $1 in
 	ok | late)
@@ -97,6 +110,7 @@ inject() { # inject STEP
 		wait "$hostd"
 		echo "agent: hostd killed mid-request (status $?)"
 		verdict drop
+		guest_saw_hostd_go
 		start_hostd ;;
 	slow)
 		verdict "delay $slow_transaction_ms"
