@@ -49,6 +49,12 @@
  *       SNAPFREEZE_TARGET_A_PATH: NLA_NUL_STRING, required, a path on a
  *                                 mounted filesystem (its mount point, or
  *                                 any file or directory in it)
+ *       SNAPFREEZE_TARGET_A_STORED_ON: NLA_U32, optional, may repeat: the
+ *                                 index of another target whose filesystem
+ *                                 holds part of this one's storage (the
+ *                                 image of a loop device under it, at any
+ *                                 depth of partitions, device-mapper and
+ *                                 loop devices)
  *     1: NLA_NESTED
  *       ...
  *   SNAPFREEZE_A_TIMEOUT_MS: NLA_U32, optional, at least 1 and at most
@@ -59,13 +65,23 @@
  *                              kept alive (SNAPFREEZE_CMD_KEEPALIVE)
  *
  *   The targets are frozen concurrently, so that they all stop admitting
- *   writes at nearly the same instant. A filesystem on a loop device is
- *   frozen before, and thawed after, the other targets, which may hold its
- *   image. Fails, leaving nothing frozen, if a target is not found, is a
- *   block device rather than a path on a mounted filesystem, does not
- *   support freezing, is frozen already, is on the same filesystem as
- *   another target, or belongs to another session. Replies with the
- *   session, as SNAPFREEZE_CMD_GET_SESSION does.
+ *   writes at nearly the same instant, in levels: a target is frozen
+ *   before every target it is stored on (its level is lower), since its
+ *   freeze writes through to them. Thaws all run at once. Fails, leaving
+ *   nothing frozen, if a target is not found, is a block device rather
+ *   than a path on a mounted filesystem, does not support freezing or
+ *   freezes itself (->freeze_super), is frozen already, is on the same
+ *   filesystem as another target, or belongs to another session, and if
+ *   the targets are stored on each other in a cycle.
+ *   Replies with the session, as SNAPFREEZE_CMD_GET_SESSION does.
+ *
+ *   A freeze that does not return (its writeback waits on a target frozen
+ *   already, or on I/O that never completes) does not hold the session:
+ *   at its deadline, or when it is ended otherwise, what is frozen is
+ *   thawed, the freezes and thaws still running get stuck_after_ms more
+ *   to return, and the session ends with the others marked
+ *   SNAPFREEZE_TARGET_A_STUCK: each is thawed as soon as its freeze
+ *   returns. The request then fails naming the first of them.
  *
  *   With SNAPFREEZE_A_KEEPALIVE_MS, the watchdog also thaws the session
  *   (reason SNAPFREEZE_REASON_KEEPALIVE_MISSED) when that long passes
@@ -79,9 +95,13 @@
  *   SNAPFREEZE_A_SESSION_ID: NLA_U64, the session to end, or
  *   SNAPFREEZE_A_THAW_ALL: NLA_FLAG, end every session.
  *
- *   With a session id, replies with that session as it ended (see below),
- *   including SNAPFREEZE_A_FROZEN_NS. With SNAPFREEZE_A_THAW_ALL, replies
- *   with SNAPFREEZE_A_SESSION_COUNT, the number of sessions ended.
+ *   Replies once nothing of the session is frozen, or will be: a session
+ *   still freezing ends when its running freezes have returned (each then
+ *   thawed at once), and no further target is frozen. With a session id,
+ *   replies with that session as it ended (see below), including
+ *   SNAPFREEZE_A_FROZEN_NS; fails with EBUSY, naming it, if a target is
+ *   stuck. With SNAPFREEZE_A_THAW_ALL, replies with
+ *   SNAPFREEZE_A_SESSION_COUNT, the number of sessions ended.
  *
  * SNAPFREEZE_CMD_KEEPALIVE
  * ------------------------
@@ -144,6 +164,8 @@
  *                                         kernel refused to thaw it
  *         SNAPFREEZE_TARGET_A_FROZEN_NS: NLA_U64, how long it stayed frozen
  *                                        (once thawed)
+ *         SNAPFREEZE_TARGET_A_STUCK: NLA_FLAG, the session ended while its
+ *                                    freeze or thaw still ran (see FREEZE)
  *       1: NLA_NESTED
  *         ...
  *
@@ -208,6 +230,7 @@ enum snapfreeze_state {
 	SNAPFREEZE_STATE_FREEZING = 1,
 	SNAPFREEZE_STATE_FROZEN,
 	SNAPFREEZE_STATE_THAWED,
+	SNAPFREEZE_STATE_THAWING,	/* ending: its thaws are running */
 };
 
 enum snapfreeze_event {
@@ -279,6 +302,8 @@ enum snapfreeze_target_attr {
 	SNAPFREEZE_TARGET_A_FREEZE_NS,
 	SNAPFREEZE_TARGET_A_THAW_ERROR,
 	SNAPFREEZE_TARGET_A_FROZEN_NS,
+	SNAPFREEZE_TARGET_A_STORED_ON,
+	SNAPFREEZE_TARGET_A_STUCK,
 	__SNAPFREEZE_TARGET_A_LAST
 };
 
