@@ -12,6 +12,7 @@
 #include <net/genetlink.h>
 #include <uapi/linux/snapfreeze.h>
 
+#include "order.h"
 #include "session.h"
 
 static struct genl_family snapfreeze_genl_family;
@@ -27,6 +28,7 @@ static const struct nla_policy snapfreeze_no_attrs_policy[SNAPFREEZE_A_MAX + 1] 
 
 static const struct nla_policy snapfreeze_target_policy[SNAPFREEZE_TARGET_A_MAX + 1] = {
 	[SNAPFREEZE_TARGET_A_PATH] = { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[SNAPFREEZE_TARGET_A_STORED_ON] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy snapfreeze_freeze_policy[SNAPFREEZE_A_MAX + 1] = {
@@ -144,7 +146,8 @@ static size_t sf_target_size(size_t path_len, size_t fstype_len)
 {
 	return nla_total_size(0) + nla_total_size(path_len + 1) +
 	       nla_total_size(fstype_len + 1) +
-	       nla_total_size(4) * 3 + nla_total_size_64bit(8) * 2;
+	       nla_total_size(4) * 3 + nla_total_size_64bit(8) * 2 +
+	       nla_total_size(0);	/* stuck */
 }
 
 /* Room for sf_fill_session() and the event attributes. */
@@ -182,7 +185,8 @@ static int sf_fill_target(struct sk_buff *msg, const struct sf_target *target,
 	     nla_put_s32(msg, SNAPFREEZE_TARGET_A_THAW_ERROR, target->thaw_error)) ||
 	    (target->thawed_at &&
 	     nla_put_u64_64bit(msg, SNAPFREEZE_TARGET_A_FROZEN_NS,
-			       sf_target_frozen_ns(target), SNAPFREEZE_TARGET_A_PAD)))
+			       sf_target_frozen_ns(target), SNAPFREEZE_TARGET_A_PAD)) ||
+	    (target->stuck && nla_put_flag(msg, SNAPFREEZE_TARGET_A_STUCK)))
 		goto cancel;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -361,6 +365,10 @@ static int sf_resolve_targets(struct sf_session *session, struct genl_info *info
 		target_attrs[i] = tb[SNAPFREEZE_TARGET_A_PATH];
 		ret = sf_target_resolve(&session->targets[i], target_attrs[i],
 					info->extack);
+		if (!ret)
+			ret = sf_order_add_stored_on(session->targets,
+						     session->n_targets, i, attr,
+						     info->extack);
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++) {
@@ -372,7 +380,11 @@ static int sf_resolve_targets(struct sf_session *session, struct genl_info *info
 		}
 		i++;
 	}
-	return 0;
+	ret = sf_order_levels(session->targets, session->n_targets,
+			      target_attrs, info->extack);
+	session->max_level = sf_order_max_level(session->targets,
+						session->n_targets);
+	return ret;
 }
 
 static int snapfreeze_freeze(struct sk_buff *skb, struct genl_info *info)
@@ -425,10 +437,11 @@ static int snapfreeze_freeze(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 
 	snapfreeze_genl_notify(session, SNAPFREEZE_EVENT_FROZEN);
+	sf_session_frozen_announced(session);
 	ret = sf_reply_session(reply, info, session, SNAPFREEZE_CMD_FREEZE);
 	reply = NULL;
 	if (ret)
-		sf_session_thaw(session, SNAPFREEZE_REASON_ERROR);
+		sf_session_thaw(session, SNAPFREEZE_REASON_ERROR, NULL);
 out:
 	nlmsg_free(reply);
 	kfree(target_attrs);
@@ -492,15 +505,13 @@ static int snapfreeze_thaw(struct sk_buff *skb, struct genl_info *info)
 		return -ENOENT;
 	/* Thaw even if there is no memory for the reply. */
 	reply = sf_session_msg_new(session);
-	ret = sf_session_thaw(session, SNAPFREEZE_REASON_REQUEST);
-	if (ret) {
-		NL_SET_ERR_MSG(info->extack, "the session has ended already");
-		nlmsg_free(reply);
-	} else if (!reply) {
+	ret = sf_session_thaw(session, SNAPFREEZE_REASON_REQUEST, info->extack);
+	if (!ret && !reply)
 		ret = -ENOMEM;
-	} else {
+	if (ret)
+		nlmsg_free(reply);
+	else
 		ret = sf_reply_session(reply, info, session, SNAPFREEZE_CMD_THAW);
-	}
 	sf_session_put(session);
 	return ret;
 }

@@ -17,6 +17,7 @@ unsigned int sf_max_timeout_ms = 600000;
 unsigned int sf_max_targets = 64;
 unsigned int sf_min_keepalive_ms = 100;
 unsigned int sf_max_keepalive_ms = 60000;
+unsigned int sf_stuck_after_ms = 3000;
 
 /*
  * Writes to one module's parameters are serialised (its param_lock, and
@@ -102,6 +103,10 @@ module_param_cb(max_keepalive_ms, &sf_max_keepalive_param_ops,
 MODULE_PARM_DESC(max_keepalive_ms,
 		 "Longest keepalive interval a session may ask for (ms, at least min_keepalive_ms, default 60000)");
 
+module_param_cb(stuck_after_ms, &sf_positive_param_ops, &sf_stuck_after_ms, 0644);
+MODULE_PARM_DESC(stuck_after_ms,
+		 "How long a session that ends waits for its freezes and thaws still running before it ends without them (ms, at least 1, default 3000)");
+
 struct sf_stats sf_stats;
 
 /*
@@ -122,8 +127,6 @@ static u64 sf_last_id;
 static unsigned int sf_generation = 1;
 static bool sf_shutting_down;
 
-#define SF_LEVELS 2
-
 static void sf_generation_bump(void)
 {
 	lockdep_assert_held(&sf_sessions_lock);
@@ -136,6 +139,16 @@ unsigned int sf_sessions_generation(void)
 	return READ_ONCE(sf_generation);
 }
 
+static void sf_thread_forget(struct task_struct **thread, bool stop)
+{
+	if (!*thread)
+		return;
+	if (stop)
+		kthread_stop(*thread);
+	put_task_struct(*thread);
+	*thread = NULL;
+}
+
 static void sf_session_release_work(struct work_struct *work)
 {
 	struct sf_session *session =
@@ -143,8 +156,11 @@ static void sf_session_release_work(struct work_struct *work)
 	unsigned int i;
 
 	cancel_delayed_work_sync(&session->watchdog);
-	for (i = 0; i < session->n_targets; i++)
+	for (i = 0; i < session->n_targets; i++) {
+		sf_thread_forget(&session->targets[i].freezer, false);
+		sf_thread_forget(&session->targets[i].thawer, false);
 		sf_target_release(&session->targets[i]);
+	}
 	kfree(session);
 }
 
@@ -175,41 +191,165 @@ static void sf_note_frozen_ns(u64 ns)
 }
 
 /*
- * Thaws in decreasing level order: the filesystems that may hold loop
- * images first, then the loop-backed ones, the reverse of freezing.
+ * A freezer or thawer thread holds a reference to its session and one to
+ * the module until it exits: a freeze that never returns keeps the module
+ * loaded (rmmod fails with EBUSY) instead of making anything wait for it.
+ * The module reference is dropped by the kernel, once our code has run.
  */
-static void sf_session_thaw_targets(struct sf_session *session)
+static struct task_struct *sf_thread_create(int (*fn)(void *),
+					    struct sf_target *target)
 {
+	struct sf_session *session = target->session;
+	struct task_struct *thread;
+
+	__module_get(THIS_MODULE);
+	kref_get(&session->ref);
+	thread = kthread_create(fn, target, "snapfreeze/%llu", session->id);
+	if (IS_ERR(thread)) {
+		sf_session_put(session);
+		module_put(THIS_MODULE);
+	}
+	return thread;
+}
+
+static void __noreturn sf_thread_exit(struct sf_session *session)
+{
+	sf_session_put(session);
+	module_put_and_kthread_exit(0);
+}
+
+/* Without session->lock, once target->thawing is set. */
+static void sf_target_thaw_now(struct sf_target *target)
+{
+	struct sf_session *session = target->session;
+	int ret = sf_target_thaw(target);
+
+	mutex_lock(&session->lock);
+	target->thaw_error = ret;
+	target->thawed_at = ktime_get();
+	target->thawing = false;
+	sf_note_frozen_ns(sf_target_frozen_ns(target));
+	mutex_unlock(&session->lock);
+	if (ret)
+		pr_warn("session %llu: %s: thaw failed: %d\n", session->id,
+			target->path, ret);
+}
+
+static int sf_target_thaw_thread(void *data)
+{
+	struct sf_target *target = data;
+	struct sf_session *session = target->session;
+
+	sf_target_thaw_now(target);
+	atomic_dec(&session->thaws_running);
+	wake_up_all(&session->changed);
+	sf_thread_exit(session);
+}
+
+/*
+ * Thaws every frozen target at once, each in a thread of its own, the
+ * targets others are stored on started first: a thaw may wait on another
+ * (a loop-backed filesystem writes through to its image on a target still
+ * frozen), so none may wait behind another. A thread that cannot start is
+ * replaced by a thaw right here. The threads are kept (task references)
+ * so that unloading can wait for them to be gone.
+ */
+static void sf_session_thaw_frozen(struct sf_session *session)
+{
+	struct task_struct *thread;
+	struct sf_target *target;
 	unsigned int level, i;
+	bool thaw;
 
-	lockdep_assert_held(&session->lock);
-	for (level = SF_LEVELS; level-- > 0;) {
+	for (level = session->max_level + 1; level-- > 0;) {
 		for (i = 0; i < session->n_targets; i++) {
-			struct sf_target *target = &session->targets[i];
-
-			if (!target->frozen || target->level != level)
+			target = &session->targets[i];
+			if (target->level != level)
 				continue;
-			target->thaw_error = sf_target_thaw(target);
-			target->thawed_at = ktime_get();
-			target->frozen = false;
-			sf_note_frozen_ns(sf_target_frozen_ns(target));
-			if (target->thaw_error)
-				pr_warn("session %llu: %s: thaw failed: %d\n",
-					session->id, target->path,
-					target->thaw_error);
+			mutex_lock(&session->lock);
+			thaw = target->frozen;
+			if (thaw) {
+				target->frozen = false;
+				target->thawing = true;
+			}
+			mutex_unlock(&session->lock);
+			if (!thaw)
+				continue;
+			atomic_inc(&session->thaws_running);
+			thread = sf_thread_create(sf_target_thaw_thread, target);
+			if (IS_ERR(thread)) {
+				sf_target_thaw_now(target);
+				atomic_dec(&session->thaws_running);
+				continue;
+			}
+			target->thawer = get_task_struct(thread);
+			wake_up_process(thread);
 		}
 	}
 }
 
-/* Under session->lock; the caller then calls sf_session_finish(). */
-static void sf_session_end(struct sf_session *session,
-			   enum snapfreeze_reason reason)
+/* Under session->lock: a freeze or thaw of target still runs. */
+static bool sf_target_running(const struct sf_target *target)
 {
-	lockdep_assert_held(&session->lock);
-	sf_session_thaw_targets(session);
-	session->state = SNAPFREEZE_STATE_THAWED;
-	session->end_reason = reason;
+	return target->thawing ||
+	       (target->freezer_started && !target->freeze_returned);
+}
+
+/*
+ * Unloading waits for every thread of the session to be out of our code:
+ * the module's text goes once it returns. Only threads started while it
+ * unloads can be left, since the others hold the module: thaws, which
+ * run concurrently, and freezers, which find the session ending and skip
+ * their freeze unless they had started it.
+ */
+static void sf_session_wait_threads(struct sf_session *session)
+{
+	unsigned int i;
+
+	wait_event(session->changed,
+		   !atomic_read(&session->freezes_running) &&
+		   !atomic_read(&session->thaws_running));
+	for (i = 0; i < session->n_targets; i++) {
+		sf_thread_forget(&session->targets[i].freezer, true);
+		sf_thread_forget(&session->targets[i].thawer, true);
+	}
+}
+
+/*
+ * Ends the session, once: called by whoever moved it to THAWING, or for a
+ * session still freezing by its FREEZE request, with end_reason set, so a
+ * freeze that returns from now on thaws at once. Freezes and thaws still
+ * running after stuck_after_ms are marked stuck, and the session ends
+ * without them: each is thawed when it returns. Outside session->lock,
+ * as is every allocation (the THAWED event).
+ */
+static void sf_session_end(struct sf_session *session)
+{
+	long grace = msecs_to_jiffies(READ_ONCE(sf_stuck_after_ms));
+	enum snapfreeze_reason reason;
+	unsigned int i;
+
+	sf_session_thaw_frozen(session);
+	if (READ_ONCE(sf_shutting_down))
+		sf_session_wait_threads(session);
+	wait_event_timeout(session->changed,
+			   !atomic_read(&session->freezes_running) &&
+			   !atomic_read(&session->thaws_running), grace);
+
+	mutex_lock(&session->lock);
+	for (i = 0; i < session->n_targets; i++) {
+		struct sf_target *target = &session->targets[i];
+
+		target->stuck = sf_target_running(target);
+		if (target->stuck)
+			pr_warn("session %llu: %s: still %s when the session ended; thawed once that returns\n",
+				session->id, target->path,
+				target->thawing ? "thawing" : "freezing");
+	}
+	reason = session->end_reason;
 	session->thawed_at = ktime_get();
+	WRITE_ONCE(session->state, SNAPFREEZE_STATE_THAWED);
+	mutex_unlock(&session->lock);
 
 	mutex_lock(&sf_sessions_lock);
 	list_del_init(&session->node);
@@ -222,48 +362,55 @@ static void sf_session_end(struct sf_session *session,
 		atomic64_inc(&sf_stats.owner_thaws);
 	else if (reason == SNAPFREEZE_REASON_KEEPALIVE_MISSED)
 		atomic64_inc(&sf_stats.keepalive_thaws);
-}
 
-/*
- * Outside session->lock, as is every allocation: reclaim may wait on a
- * frozen filesystem, whose thaw takes that lock.
- */
-static void sf_session_finish(struct sf_session *session)
-{
+	/* The FROZEN event goes out from the FREEZE request: never after this. */
+	if (session->frozen_at)
+		wait_for_completion(&session->frozen_announced);
 	snapfreeze_genl_notify(session, SNAPFREEZE_EVENT_THAWED);
 	cancel_delayed_work(&session->watchdog);
+	wake_up_all(&session->changed);
 	sf_session_put(session);	/* the list's reference */
 }
 
 /*
- * Ends the session whatever its state, releasing session->lock; false if it
- * had ended already.
+ * Ends the session whatever its state, releasing session->lock, and
+ * returns once it has ended; false if something else ended it. A session
+ * still freezing is ended by its FREEZE request as soon as its running
+ * freezes return (or are stuck), so nothing of it is, or will be, frozen
+ * when this returns.
  */
 static bool sf_session_teardown_unlock(struct sf_session *session,
 				       enum snapfreeze_reason reason)
 	__releases(&session->lock)
 {
+	bool ours = false, end_here = false;
+
 	lockdep_assert_held(&session->lock);
 	switch (session->state) {
 	case SNAPFREEZE_STATE_FREEZING:
-		/*
-		 * Freezes still running thaw as soon as they return, and the
-		 * FREEZE request then ends the session with this reason.
-		 */
-		if (!session->end_reason)
-			session->end_reason = reason;
-		sf_session_thaw_targets(session);
-		mutex_unlock(&session->lock);
-		return true;
+		ours = !session->end_reason;
+		if (ours)
+			WRITE_ONCE(session->end_reason, reason);
+		break;
 	case SNAPFREEZE_STATE_FROZEN:
-		sf_session_end(session, reason);
-		mutex_unlock(&session->lock);
-		sf_session_finish(session);
-		return true;
+		WRITE_ONCE(session->state, SNAPFREEZE_STATE_THAWING);
+		WRITE_ONCE(session->end_reason, reason);
+		ours = true;
+		end_here = true;
+		break;
 	default:
-		mutex_unlock(&session->lock);
-		return false;
+		break;
 	}
+	mutex_unlock(&session->lock);
+
+	if (end_here) {
+		sf_session_end(session);
+		return true;
+	}
+	wake_up_all(&session->changed);
+	wait_event(session->changed,
+		   READ_ONCE(session->state) == SNAPFREEZE_STATE_THAWED);
+	return ours;
 }
 
 static bool sf_session_teardown(struct sf_session *session,
@@ -300,7 +447,8 @@ static enum snapfreeze_reason sf_session_expired(struct sf_session *session)
 	ktime_t next;
 
 	lockdep_assert_held(&session->lock);
-	if (session->state == SNAPFREEZE_STATE_THAWED)
+	if (session->state == SNAPFREEZE_STATE_THAWED ||
+	    session->state == SNAPFREEZE_STATE_THAWING)
 		return 0;
 	if (ktime_compare(now, session->deadline) >= 0)
 		return SNAPFREEZE_REASON_WATCHDOG;
@@ -316,8 +464,9 @@ static enum snapfreeze_reason sf_session_expired(struct sf_session *session)
 }
 
 /*
- * The decision and the thaw are one step under session->lock: a KEEPALIVE
- * that succeeded was never followed by a keepalive-missed thaw.
+ * The decision and the start of the teardown are one step under
+ * session->lock: a KEEPALIVE that succeeded was never followed by a
+ * keepalive-missed thaw.
  */
 static void sf_session_watchdog(struct work_struct *work)
 {
@@ -340,14 +489,14 @@ static void sf_session_watchdog(struct work_struct *work)
  * One thread per target, all created before any is let go: a workqueue
  * would start them one after another, each freeze that sleeps making it
  * create the next worker, and the spread would be the sum of those starts.
- * The FREEZE request waits for every thread to have exited, so they need no
- * reference of their own; kthread_complete_and_exit() signals that from
- * outside this module, which may be unloaded right after.
+ * A session ended at the barrier or between levels freezes nothing more;
+ * one ended while this freeze ran has it thawed at once.
  */
 static int sf_target_freeze_thread(void *data)
 {
 	struct sf_target *target = data;
 	struct sf_session *session = target->session;
+	bool ended, thaw = false;
 	ktime_t start, end;
 	int ret;
 
@@ -355,21 +504,33 @@ static int sf_target_freeze_thread(void *data)
 		wake_up(&session->freezers_ready);
 	wait_for_completion(&session->freezers_go);
 
-	start = ktime_get();
-	ret = sf_target_freeze(target);
-	end = ktime_get();
+	ended = READ_ONCE(session->end_reason);
+	if (!ended) {
+		start = ktime_get();
+		ret = sf_target_freeze(target);
+		end = ktime_get();
+	}
 
 	mutex_lock(&session->lock);
-	target->freeze_start = start;
-	target->freeze_end = end;
-	target->freeze_error = ret;
-	target->frozen = !ret;
-	/* Torn down while this freeze ran: undo it at once. */
-	if (target->frozen && session->end_reason)
-		sf_session_thaw_targets(session);
+	target->freeze_returned = true;
+	if (!ended) {
+		target->freeze_start = start;
+		target->freeze_end = end;
+		target->freeze_error = ret;
+		/* A failed freeze fails the session: the others go no further. */
+		if (ret && !session->end_reason)
+			WRITE_ONCE(session->end_reason, SNAPFREEZE_REASON_ERROR);
+		thaw = !ret && session->end_reason;
+		target->frozen = !ret && !thaw;
+		target->thawing = thaw;
+	}
 	mutex_unlock(&session->lock);
+	if (thaw)
+		sf_target_thaw_now(target);
 
-	kthread_complete_and_exit(&target->freezer_exited, 0);
+	atomic_dec(&session->freezes_running);
+	wake_up_all(&session->changed);
+	sf_thread_exit(session);
 }
 
 struct sf_session *sf_session_alloc(unsigned int n_targets)
@@ -387,6 +548,8 @@ struct sf_session *sf_session_alloc(unsigned int n_targets)
 	INIT_WORK(&session->release_work, sf_session_release_work);
 	init_waitqueue_head(&session->freezers_ready);
 	init_completion(&session->freezers_go);
+	init_completion(&session->frozen_announced);
+	init_waitqueue_head(&session->changed);
 	session->state = SNAPFREEZE_STATE_FREEZING;
 	session->n_targets = n_targets;
 	for (i = 0; i < n_targets; i++)
@@ -456,8 +619,8 @@ out:
 static void sf_session_freeze_level(struct sf_session *session,
 				    unsigned int level)
 {
-	struct sf_target *target;
 	struct task_struct *thread;
+	struct sf_target *target;
 	unsigned int i;
 
 	reinit_completion(&session->freezers_go);
@@ -466,17 +629,27 @@ static void sf_session_freeze_level(struct sf_session *session,
 		target = &session->targets[i];
 		if (target->level != level)
 			continue;
-		init_completion(&target->freezer_exited);
 		atomic_inc(&session->freezers_starting);
-		thread = kthread_run(sf_target_freeze_thread, target,
-				     "snapfreeze/%llu", session->id);
+		atomic_inc(&session->freezes_running);
+		thread = sf_thread_create(sf_target_freeze_thread, target);
+		mutex_lock(&session->lock);
 		if (IS_ERR(thread)) {
-			mutex_lock(&session->lock);
+			/* The others then freeze nothing: the freeze has failed. */
 			target->freeze_error = PTR_ERR(thread);
 			target->no_freezer = true;
-			mutex_unlock(&session->lock);
+			if (!session->end_reason)
+				WRITE_ONCE(session->end_reason,
+					   SNAPFREEZE_REASON_ERROR);
+		} else {
+			target->freezer_started = true;
+		}
+		mutex_unlock(&session->lock);
+		if (IS_ERR(thread)) {
 			atomic_dec(&session->freezers_starting);
-			complete(&target->freezer_exited);
+			atomic_dec(&session->freezes_running);
+		} else {
+			target->freezer = get_task_struct(thread);
+			wake_up_process(thread);
 		}
 	}
 	/* Every thread is at the barrier: let them all go at once. */
@@ -484,58 +657,82 @@ static void sf_session_freeze_level(struct sf_session *session,
 		wait_event(session->freezers_ready,
 			   !atomic_read(&session->freezers_starting));
 	complete_all(&session->freezers_go);
-
-	for (i = 0; i < session->n_targets; i++)
-		if (session->targets[i].level == level)
-			wait_for_completion(&session->targets[i].freezer_exited);
 }
 
-/* Under session->lock: why the freeze cannot complete, if it cannot. */
+/* Under session->lock, once ended: why the freeze did not complete. */
 static int sf_session_freeze_error(struct sf_session *session,
 				   const struct nlattr **target_attrs,
 				   struct netlink_ext_ack *extack)
 {
+	struct sf_target *target;
 	unsigned int i;
 
+	lockdep_assert_held(&session->lock);
 	for (i = 0; i < session->n_targets; i++) {
-		if (session->targets[i].no_freezer) {
+		target = &session->targets[i];
+		if (target->no_freezer) {
 			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
 					    "no thread could be started to freeze the filesystem");
-			return session->targets[i].freeze_error;
+			return target->freeze_error;
 		}
-		if (session->targets[i].freeze_error) {
+		if (target->freeze_error) {
 			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
 					    "the filesystem could not be frozen");
-			return session->targets[i].freeze_error;
+			return target->freeze_error;
 		}
 	}
-	if (!session->end_reason)
-		return 0;
+	for (i = 0; i < session->n_targets; i++) {
+		if (session->targets[i].stuck) {
+			NL_SET_ERR_MSG_ATTR(extack, target_attrs[i],
+					    "stuck: still freezing when the session ended (thawed once its freeze returns)");
+			break;
+		}
+	}
 	switch (session->end_reason) {
 	case SNAPFREEZE_REASON_WATCHDOG:
-		NL_SET_ERR_MSG(extack,
-			       "the timeout passed before every target was frozen");
+		if (i == session->n_targets)
+			NL_SET_ERR_MSG(extack,
+				       "the timeout passed before every target was frozen");
 		return -ETIMEDOUT;
 	case SNAPFREEZE_REASON_MODULE_UNLOAD:
-		NL_SET_ERR_MSG(extack, "the module is being unloaded");
+		if (i == session->n_targets)
+			NL_SET_ERR_MSG(extack, "the module is being unloaded");
 		return -ESHUTDOWN;
 	case SNAPFREEZE_REASON_REQUEST:
-		NL_SET_ERR_MSG(extack,
-			       "a THAW request ended the session before every target was frozen");
+		if (i == session->n_targets)
+			NL_SET_ERR_MSG(extack,
+				       "a THAW request ended the session before every target was frozen");
 		return -ECANCELED;
 	case SNAPFREEZE_REASON_OWNER_GONE:
-		NL_SET_ERR_MSG(extack,
-			       "the owner's socket closed before every target was frozen");
+		if (i == session->n_targets)
+			NL_SET_ERR_MSG(extack,
+				       "the owner's socket closed before every target was frozen");
 		return -ECONNRESET;
 	default:
-		/*
-		 * Whatever tore the session down ran its watchdog already: going
-		 * on to FROZEN would leave the targets with none.
-		 */
-		NL_SET_ERR_MSG(extack,
-			       "the session ended before every target was frozen");
+		if (i == session->n_targets)
+			NL_SET_ERR_MSG(extack,
+				       "the session ended before every target was frozen");
 		return -ECANCELED;
 	}
+}
+
+/*
+ * Under session->lock, once a level's freezes returned or the session was
+ * told to end: false if the session is to end. After the last level, the
+ * session becomes FROZEN in the same step as that check.
+ */
+static bool sf_session_level_done(struct sf_session *session,
+				  unsigned int level)
+{
+	lockdep_assert_held(&session->lock);
+	if (session->end_reason)
+		return false;
+	if (level == session->max_level) {
+		session->frozen_at = ktime_get();
+		session->last_pet = session->frozen_at;
+		WRITE_ONCE(session->state, SNAPFREEZE_STATE_FROZEN);
+	}
+	return true;
 }
 
 int sf_session_freeze(struct sf_session *session,
@@ -543,6 +740,7 @@ int sf_session_freeze(struct sf_session *session,
 		      struct netlink_ext_ack *extack)
 {
 	unsigned int level;
+	bool going = true;
 	int ret;
 
 	ret = sf_session_register(session, target_attrs, extack);
@@ -558,32 +756,61 @@ int sf_session_freeze(struct sf_session *session,
 			   msecs_to_jiffies(ktime_ms_delta(session->watchdog_at,
 							   session->requested_at)));
 
-	/* The last check and the state change are one step under the lock. */
-	for (level = 0; level < SF_LEVELS; level++) {
-		sf_session_freeze_level(session, level);
-		mutex_lock(&session->lock);
-		ret = sf_session_freeze_error(session, target_attrs, extack);
-		if (ret || level == SF_LEVELS - 1)
+	/*
+	 * A level waits for its freezes, or for the session to be ended
+	 * (its deadline, THAW, the owner gone, unload): a freeze that never
+	 * returns does not hold the request.
+	 */
+	for (level = 0; going && level <= session->max_level; level++) {
+		if (READ_ONCE(session->end_reason))
 			break;
+		sf_session_freeze_level(session, level);
+		wait_event(session->changed,
+			   !atomic_read(&session->freezes_running) ||
+			   READ_ONCE(session->end_reason));
+		mutex_lock(&session->lock);
+		going = sf_session_level_done(session, level);
 		mutex_unlock(&session->lock);
 	}
-	if (ret) {
-		sf_session_end(session, session->end_reason ?:
-					SNAPFREEZE_REASON_ERROR);
-		mutex_unlock(&session->lock);
-		sf_session_finish(session);
-		return ret;
-	}
-	session->state = SNAPFREEZE_STATE_FROZEN;
-	session->frozen_at = ktime_get();
-	session->last_pet = session->frozen_at;
+	if (READ_ONCE(session->state) == SNAPFREEZE_STATE_FROZEN)
+		return 0;
+
+	sf_session_end(session);
+	mutex_lock(&session->lock);
+	ret = sf_session_freeze_error(session, target_attrs, extack);
 	mutex_unlock(&session->lock);
-	return 0;
+	return ret;
 }
 
-int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason)
+/* After the FROZEN event: a THAWED event may follow from now on. */
+void sf_session_frozen_announced(struct sf_session *session)
 {
-	return sf_session_teardown(session, reason) ? 0 : -ESRCH;
+	complete_all(&session->frozen_announced);
+}
+
+/* 0, or why the session ended without every target thawed in time. */
+int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason,
+		    struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (!sf_session_teardown(session, reason)) {
+		NL_SET_ERR_MSG(extack, "the session has ended already");
+		return -ESRCH;
+	}
+	mutex_lock(&session->lock);
+	for (i = 0; i < session->n_targets && !ret; i++) {
+		if (!session->targets[i].stuck)
+			continue;
+		compat_set_err_msg_fmt(extack,
+				       "a target is stuck: still freezing or thawing when the session ended (thawed once that returns)",
+				       "%s: stuck freezing or thawing",
+				       session->targets[i].path);
+		ret = -EBUSY;
+	}
+	mutex_unlock(&session->lock);
+	return ret;
 }
 
 /*
@@ -607,7 +834,8 @@ int sf_session_keepalive(struct sf_session *session, u32 portid,
 	} else if (session->state == SNAPFREEZE_STATE_FREEZING) {
 		NL_SET_ERR_MSG(extack, "the session is still freezing");
 		ret = -EAGAIN;
-	} else if (session->state == SNAPFREEZE_STATE_THAWED) {
+	} else if (session->state == SNAPFREEZE_STATE_THAWED ||
+		   session->state == SNAPFREEZE_STATE_THAWING) {
 		NL_SET_ERR_MSG(extack, "the session has ended already");
 		ret = -ENOENT;
 	} else if (ktime_compare(now, session->deadline) >= 0) {
@@ -745,7 +973,7 @@ int __init sf_sessions_init(void)
 void sf_sessions_shutdown(void)
 {
 	mutex_lock(&sf_sessions_lock);
-	sf_shutting_down = true;
+	WRITE_ONCE(sf_shutting_down, true);
 	mutex_unlock(&sf_sessions_lock);
 	sf_sessions_thaw_all(SNAPFREEZE_REASON_MODULE_UNLOAD);
 }

@@ -18,6 +18,7 @@ extern unsigned int sf_max_timeout_ms;
 extern unsigned int sf_max_targets;
 extern unsigned int sf_min_keepalive_ms;
 extern unsigned int sf_max_keepalive_ms;
+extern unsigned int sf_stuck_after_ms;
 
 struct sf_stats {
 	atomic64_t sessions;
@@ -56,14 +57,32 @@ struct sf_session {
 	atomic_t freezers_starting;	/* threads not yet at the barrier */
 	wait_queue_head_t freezers_ready;
 	struct completion freezers_go;	/* the barrier */
+	/* Sent FROZEN: THAWED waits for it, never comes before it. */
+	struct completion frozen_announced;
 
 	/*
-	 * Serialises freezing, thawing and state changes; never held while
-	 * waiting for a freeze to finish.
+	 * Freezes and thaws running in threads, each holding a reference to
+	 * the session and to the module: one that never returns keeps the
+	 * module loaded (rmmod fails with EBUSY) rather than making anything
+	 * wait for it. Every change is announced on changed.
+	 */
+	atomic_t freezes_running;
+	atomic_t thaws_running;
+	wait_queue_head_t changed;
+
+	/*
+	 * Guards the state and the targets' results. Never held across a
+	 * freeze or a thaw, nor while allocating: reclaim may wait on a frozen
+	 * filesystem.
 	 */
 	struct mutex lock;
 	enum snapfreeze_state state;
-	enum snapfreeze_reason end_reason;	/* set while freezing: abort */
+	/*
+	 * Set once the session is to end: a freezer that has not started
+	 * does not, one that returns thaws at once, and no level follows.
+	 */
+	enum snapfreeze_reason end_reason;
+	unsigned int max_level;
 	ktime_t frozen_at;
 	ktime_t last_pet;		/* the last KEEPALIVE, or frozen_at */
 	ktime_t thawed_at;
@@ -77,7 +96,9 @@ void sf_session_put(struct sf_session *session);
 int sf_session_freeze(struct sf_session *session,
 		      const struct nlattr **target_attrs,
 		      struct netlink_ext_ack *extack);
-int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason);
+void sf_session_frozen_announced(struct sf_session *session);
+int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason,
+		    struct netlink_ext_ack *extack);
 int sf_session_keepalive(struct sf_session *session, u32 portid,
 			 struct netlink_ext_ack *extack);
 struct sf_session *sf_session_find(u64 id);

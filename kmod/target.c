@@ -6,7 +6,6 @@
 
 #include "target.h"
 
-#include <linux/major.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
 
@@ -38,7 +37,19 @@ int sf_target_resolve(struct sf_target *target, const struct nlattr *attr,
 		goto out;
 	}
 	sb = resolved.mnt->mnt_sb;
-	if (!sb->s_op->freeze_fs && !sb->s_op->freeze_super) {
+	/*
+	 * A filesystem with its own ->freeze_super (gfs2: a freeze of the
+	 * whole cluster) must not be frozen by the generic freeze_super(),
+	 * which would bypass its protocol; it is refused by name rather than
+	 * frozen wrongly.
+	 */
+	if (sb->s_op->freeze_super) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the filesystem freezes itself (its own freeze_super): not supported");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (!sb->s_op->freeze_fs) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "the filesystem does not support freezing");
 		ret = -EOPNOTSUPP;
@@ -58,8 +69,6 @@ int sf_target_resolve(struct sf_target *target, const struct nlattr *attr,
 	atomic_inc(&sb->s_active);
 	target->sb = sb;
 	target->dev = sb->s_dev;
-	/* A filesystem on a loop device may have its image on another target. */
-	target->level = MAJOR(sb->s_dev) == LOOP_MAJOR ? 0 : 1;
 out:
 	path_put(&resolved);
 	return ret;
@@ -69,6 +78,7 @@ void sf_target_release(struct sf_target *target)
 {
 	if (target->sb)
 		deactivate_super(target->sb);
+	kfree(target->stored_on);
 	kfree(target->path);
 }
 

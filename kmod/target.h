@@ -2,7 +2,6 @@
 #ifndef _SNAPFREEZE_TARGET_H
 #define _SNAPFREEZE_TARGET_H
 
-#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/netlink.h>
@@ -10,19 +9,28 @@
 struct sf_session;
 
 /*
- * One filesystem of a session. Everything but the freeze and thaw results
- * is set when the target is resolved and never changes after.
+ * One filesystem of a session. What the request gave and the order are
+ * set before freezing and never change after; the rest is under
+ * session->lock.
  */
 struct sf_target {
 	struct sf_session *session;
 	const char *path;		/* as requested */
 	struct super_block *sb;		/* holds an active reference */
 	dev_t dev;
+	u32 *stored_on;			/* indexes of the targets holding it */
+	unsigned int n_stored_on;
 	unsigned int level;		/* frozen in increasing level order */
-	struct completion freezer_exited;
+	/* Its threads, with task references: unloading waits for them. */
+	struct task_struct *freezer;
+	struct task_struct *thawer;
 
 	/* Under session->lock. */
+	bool freezer_started;		/* a freezer thread runs or ran for it */
+	bool freeze_returned;		/* and is done, thawing included */
 	bool frozen;
+	bool thawing;			/* a thaw of it runs */
+	bool stuck;			/* the session ended without it */
 	bool no_freezer;		/* its freezer thread could not start */
 	int freeze_error;
 	int thaw_error;

@@ -24,7 +24,9 @@ struct sf_nl {
 /*
  * Every wait for a reply is bounded (SO_RCVTIMEO): by this, and a FREEZE
  * by its timeout (or SF_NL_FREEZE_DEFAULT_MS, the module's default being
- * unknown here) and a margin: the module replies to a FREEZE by its deadline.
+ * unknown here) and a margin: the module replies to a FREEZE by its
+ * deadline, plus the stuck_after_ms (default 3 s) it then gives freezes
+ * still running; a THAW within that.
  */
 #define SF_NL_REPLY_MS 10000
 #define SF_NL_FREEZE_DEFAULT_MS 600000

@@ -8,7 +8,16 @@
  * own socket, and prints "keepalive ERRNO MESSAGE" ("keepalive 0
  * time_left_ms=N" when accepted).
  *
- * Usage: badmsg [keepalive ID]
+ * With "order A B", sends FREEZE requests for the filesystems at A and B
+ * whose SNAPFREEZE_TARGET_A_STORED_ON no client would send (a target
+ * stored on itself, on a target not in the request, a cycle), printing
+ * one line each as above.
+ *
+ * With "stored-on TIMEOUT_MS A B", freezes A and B as one detached
+ * session, A declared stored on B whatever their storage, and prints
+ * "stored-on ERRNO MESSAGE".
+ *
+ * Usage: badmsg [keepalive ID | order A B | stored-on TIMEOUT_MS A B]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -160,6 +169,54 @@ static int keepalive_with_timeout(struct nl_msg *msg)
 }
 
 static uint64_t keepalive_id;
+static const char *order_paths[2];
+static uint32_t order_timeout_ms = 1000;
+
+/*
+ * The two targets of order_paths, the first stored on the targets of
+ * first_on (-1: none), the second on those of second_on.
+ */
+static int put_ordered_targets(struct nl_msg *msg, int first_on, int second_on)
+{
+	struct nlattr *targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS);
+	int stored_on[2] = { first_on, second_on };
+	int i;
+
+	for (i = 0; targets && i < 2; i++) {
+		struct nlattr *target = nla_nest_start(msg, i);
+
+		if (!target ||
+		    nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, order_paths[i]) ||
+		    (stored_on[i] >= 0 &&
+		     nla_put_u32(msg, SNAPFREEZE_TARGET_A_STORED_ON, stored_on[i])))
+			return -1;
+		nla_nest_end(msg, target);
+	}
+	if (!targets || nla_nest_end(msg, targets))
+		return -1;
+	return nla_put_u32(msg, SNAPFREEZE_A_TIMEOUT_MS, order_timeout_ms) ||
+	       nla_put_u32(msg, SNAPFREEZE_A_FLAGS, SNAPFREEZE_F_DETACHED);
+}
+
+static int stored_on_itself(struct nl_msg *msg)
+{
+	return put_ordered_targets(msg, 0, -1);
+}
+
+static int stored_on_a_missing_target(struct nl_msg *msg)
+{
+	return put_ordered_targets(msg, 2, -1);
+}
+
+static int stored_on_each_other(struct nl_msg *msg)
+{
+	return put_ordered_targets(msg, 1, 0);
+}
+
+static int first_stored_on_second(struct nl_msg *msg)
+{
+	return put_ordered_targets(msg, 1, -1);
+}
 
 static int keepalive_session(struct nl_msg *msg)
 {
@@ -198,6 +255,17 @@ static const struct scenario scenarios[] = {
 
 static const struct scenario keepalive_scenario[] = {
 	{ "keepalive", SNAPFREEZE_CMD_KEEPALIVE, keepalive_session },
+};
+
+static const struct scenario order_scenarios[] = {
+	{ "order_stored_on_itself", SNAPFREEZE_CMD_FREEZE, stored_on_itself },
+	{ "order_stored_on_a_missing_target", SNAPFREEZE_CMD_FREEZE,
+	  stored_on_a_missing_target },
+	{ "order_stored_on_each_other", SNAPFREEZE_CMD_FREEZE, stored_on_each_other },
+};
+
+static const struct scenario stored_on_scenario[] = {
+	{ "stored-on", SNAPFREEZE_CMD_FREEZE, first_stored_on_second },
 };
 
 struct answer {
@@ -248,8 +316,19 @@ int main(int argc, char **argv)
 		keepalive_id = strtoull(argv[2], NULL, 10);
 		list = keepalive_scenario;
 		n = 1;
+	} else if (argc == 4 && !strcmp(argv[1], "order")) {
+		order_paths[0] = argv[2];
+		order_paths[1] = argv[3];
+		list = order_scenarios;
+		n = sizeof(order_scenarios) / sizeof(order_scenarios[0]);
+	} else if (argc == 5 && !strcmp(argv[1], "stored-on")) {
+		order_timeout_ms = strtoul(argv[2], NULL, 10);
+		order_paths[0] = argv[3];
+		order_paths[1] = argv[4];
+		list = stored_on_scenario;
+		n = 1;
 	} else if (argc != 1) {
-		fprintf(stderr, "usage: badmsg [keepalive ID]\n");
+		fprintf(stderr, "usage: badmsg [keepalive ID | order A B | stored-on TIMEOUT_MS A B]\n");
 		return 2;
 	}
 
