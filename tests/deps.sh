@@ -38,6 +38,7 @@ commands="
 	dh debhelper
 	dh_dkms dh-dkms
 	dkms dkms
+	dmsetup dmsetup
 	dpkg-buildpackage dpkg-dev
 	dpkg-deb dpkg
 	dpkg-query dpkg

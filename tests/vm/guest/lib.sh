@@ -124,8 +124,12 @@ start_watcher() {
 	wait_until 10 grep -q watching /tmp/watch.err || fail "snapfreeze watch did not start"
 }
 
+no_sessions() {
+	snapfreeze status --json | grep -q '"sessions":\[\]'
+}
+
 expect_no_sessions() {
-	expect_match "$(snapfreeze status --json)" '"sessions":\[\]' "sessions left"
+	no_sessions || fail "sessions left: $(snapfreeze status --json)"
 }
 
 # freeze_detached [OPTION...] TARGET...: a detached session (30 s timeout
@@ -135,4 +139,55 @@ freeze_detached() {
 	run snapfreeze freeze --detach --json --timeout 30 "$@"
 	expect_eq "$status" 0 "snapfreeze freeze $*"
 	id=$(json_number "$out" id)
+}
+
+# Stacked storage, under /mnt/stack: loop devices, partitions and
+# device-mapper devices on images.
+
+# stack_reset: nothing left of an earlier case's stack: its device-mapper
+# devices resumed, its mounts undone (the last mounted first), then the
+# devices and the images on the test disks removed.
+stack_reset() {
+	for name in $(dmsetup ls 2>/dev/null | awk 'NF == 2 { print $1 }'); do
+		dmsetup resume "$name" 2>/dev/null
+	done
+	awk '$2 ~ "^/mnt/stack/" { m[n++] = $2 } END { while (n) print m[--n] }' \
+		/proc/mounts | while read -r mount; do
+		umount "$mount" || fail "umount $mount"
+	done
+	dmsetup remove_all 2>/dev/null
+	for dev in /dev/loop[0-9]*; do
+		[ -b "$dev" ] && losetup -d "$dev" 2>/dev/null
+	done
+	rm -f /mnt/ext4/*.img /mnt/xfs/*.img /tmp/*.img
+}
+
+# attach_loop FILE [-P]: attaches FILE to a free loop device (-P: with its
+# partitions), and prints the device.
+attach_loop() {
+	dev=$(losetup -f) || fail "no free loop device"
+	losetup $2 "$dev" "$1" || fail "losetup $dev $1"
+	echo "$dev"
+}
+
+# make_ext4 DEVICE MOUNT: a new filesystem on DEVICE, mounted at MOUNT.
+make_ext4() {
+	mke2fs -q -F "$1" >/dev/null 2>&1 || fail "mke2fs $1"
+	mkdir -p "$2"
+	mount -t ext4 "$1" "$2" || fail "mount $1 on $2"
+}
+
+# make_dm NAME DEVICE SECTORS: a linear device-mapper device over DEVICE,
+# made without udev; prints its node.
+make_dm() {
+	dmsetup create "$1" --noudevsync --table "0 $3 linear $2 0" ||
+		fail "dmsetup create $1"
+	dmsetup mknodes "$1"
+	echo "/dev/mapper/$1"
+}
+
+# target_level JSON PATH: the freeze level the module gave PATH.
+target_level() {
+	printf '%s\n' "$1" |
+		sed -n "s|.*\"path\":\"$2\",\"dev\":\"[^\"]*\",\"fstype\":\"[^\"]*\",\"level\":\([0-9]*\).*|\1|p"
 }

@@ -1,0 +1,155 @@
+# Freezes that cannot finish, and sessions ended while they still freeze:
+# the session ends at its deadline all the same, THAW answers once nothing
+# is or will be frozen, and nothing waits on a freeze that does not return.
+#
+# The stuck filesystem is ext4 on a device-mapper device over a loop image:
+# suspended (without freezing it) with dirty data to write, its freeze
+# waits until the device resumes.
+
+PARAMS=/sys/module/snapfreeze/parameters
+
+# stall_setup [IMAGE]: /mnt/stack/stall, on the device "stall", its image
+# at IMAGE (default in /tmp, on no target).
+stall_setup() {
+	image=${1:-/tmp/stall.img}
+	truncate -s 64M "$image"
+	make_ext4 "$(make_dm stall "$(attach_loop "$image")" 131072)" /mnt/stack/stall
+}
+
+stall_hold() {
+	dd if=/dev/zero of=/mnt/stack/stall/dirty bs=1M count=4 2>/dev/null
+	dmsetup suspend --nolockfs --noflush stall || fail "dmsetup suspend stall"
+}
+
+stall_release() {
+	dmsetup resume stall || fail "dmsetup resume stall"
+}
+
+session_freezing() {
+	snapfreeze status --json | grep -q '"state":"freezing"'
+}
+
+module_unused() {
+	[ "$(cat /sys/module/snapfreeze/refcnt)" = 0 ]
+}
+
+# start_freeze TIMEOUT TARGET...: a detached freeze in the background, its
+# pid in $freezer, its output in /tmp/freeze.out and .err; returns once
+# the session is freezing.
+start_freeze() {
+	timeout=$1
+	shift
+	snapfreeze freeze --detach --json --timeout "$timeout" "$@" \
+		>/tmp/freeze.out 2>/tmp/freeze.err &
+	freezer=$!
+	wait_until 10 session_freezing || fail "the session is not freezing"
+}
+
+case_stuck_freeze_ends_at_its_deadline() {
+	load_module
+	mount_disks
+	stack_reset
+	stall_setup
+	echo 1000 >"$PARAMS/stuck_after_ms"
+	start_watcher 1
+	stall_hold
+	run snapfreeze freeze --detach --json --timeout 2 /mnt/xfs /mnt/stack/stall
+	expect_eq "$status" 1 "freeze with a target that cannot freeze"
+	expect_match "$err" "/mnt/stack/stall: stuck" "the stuck target named"
+	expect_writable /mnt/xfs
+	expect_no_sessions
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	expect_match "$(cat /tmp/events)" '"path":"/mnt/stack/stall"[^}]*"stuck":true' \
+		"the event names the stuck target"
+	# The stuck freeze holds the module: unloading is refused at once.
+	run rmmod snapfreeze
+	[ "$status" != 0 ] || fail "rmmod succeeded while a freeze was stuck"
+	module_loaded || fail "the module went"
+	stall_release
+	wait_until 10 module_unused || fail "the stuck freeze did not return"
+	expect_writable /mnt/stack/stall
+	unload_module
+	stack_reset
+}
+
+# What is frozen is thawed at once, and the reply waits for the freeze that
+# still runs: then nothing of the session is frozen, nor will be.
+case_thaw_all_while_freezing() {
+	load_module
+	mount_disks
+	stack_reset
+	stall_setup
+	echo 20000 >"$PARAMS/stuck_after_ms"
+	stall_hold
+	start_freeze 30 /mnt/xfs /mnt/stack/stall
+	snapfreeze thaw --all >/tmp/thaw.out 2>&1 &
+	thawer=$!
+	expect_writable /mnt/xfs
+	gone "$thawer" && fail "THAW replied while a freeze of the session still ran"
+	stall_release
+	wait_until 10 gone "$thawer" || fail "no THAW reply once the freeze returned"
+	wait "$thawer"
+	expect_eq "$?" 0 "thaw --all"
+	expect_eq "$(cat /tmp/thaw.out)" "thawed 1 session" "thaw --all"
+	wait "$freezer"
+	expect_eq "$?" 1 "the freeze THAW ended"
+	expect_match "$(cat /tmp/freeze.err)" "a THAW request ended the session" "message"
+	expect_writable /mnt/stack/stall
+	expect_no_sessions
+	echo 3000 >"$PARAMS/stuck_after_ms"
+	stack_reset
+}
+
+# The stuck filesystem's image on /mnt/ext4, so frozen first: a THAW while
+# it freezes, and /mnt/ext4, the next level, is never frozen.
+case_thaw_between_levels_freezes_nothing_more() {
+	load_module
+	mount_disks
+	stack_reset
+	stall_setup /mnt/ext4/stall.img
+	echo 20000 >"$PARAMS/stuck_after_ms"
+	start_watcher 1
+	stall_hold
+	start_freeze 30 /mnt/ext4 /mnt/stack/stall
+	id=$(json_number "$(snapfreeze status --json)" id)
+	expect_writable /mnt/ext4
+	snapfreeze thaw "$id" >/tmp/thaw.out 2>&1 &
+	thawer=$!
+	stall_release
+	wait_until 10 gone "$thawer" || fail "no THAW reply once the freeze returned"
+	wait "$thawer"
+	expect_eq "$?" 0 "thaw $id"
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	events=$(cat /tmp/events)
+	expect_match "$events" '"path":"/mnt/stack/stall"[^}]*"freeze_ns":[1-9]' \
+		"the first level froze"
+	expect_match "$events" '"path":"/mnt/ext4"[^}]*"freeze_ns":0,' \
+		"the second level never froze"
+	expect_writable /mnt/ext4
+	expect_writable /mnt/stack/stall
+	echo 3000 >"$PARAMS/stuck_after_ms"
+	stack_reset
+}
+
+# rmmod while a session freezes is refused at once (the freeze holds the
+# module) rather than waiting for it; the session goes on.
+case_rmmod_while_freezing_refused() {
+	load_module
+	mount_disks
+	stack_reset
+	stall_setup
+	stall_hold
+	start_freeze 30 /mnt/xfs /mnt/stack/stall
+	rmmod snapfreeze 2>/tmp/rmmod.err &
+	remover=$!
+	wait_until 10 gone "$remover" || fail "rmmod waited on the freeze"
+	wait "$remover" && fail "rmmod succeeded while a session was freezing"
+	session_freezing || fail "the session did not go on freezing"
+	stall_release
+	wait "$freezer"
+	expect_eq "$?" 0 "the freeze, once the device resumed"
+	unload_module
+	expect_writable /mnt/xfs
+	expect_writable /mnt/stack/stall
+	stack_reset
+}
