@@ -131,7 +131,6 @@ module-if-possible:
 
 modules:
 	@[ -f "$(KDIR)/Makefile" ] || { echo "snapfreeze: $(KDIR): no kernel build tree (install linux-headers-$(KVER), or pass KVER= or KDIR=)" >&2; exit 1; }
-	kmod/compat/probe.sh $(KDIR) kmod/compat/generated/features.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # Debian's headers do not ship checkpatch.pl: point CHECKPATCH at a kernel

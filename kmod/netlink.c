@@ -67,6 +67,13 @@ static int snapfreeze_require_sys_admin(struct sk_buff *skb,
 	return -EPERM;
 }
 
+/* Every request checks it here: doits before they run, dumps as they start. */
+static int snapfreeze_pre_doit(const struct compat_genl_doit_ops *ops,
+			       struct sk_buff *skb, struct genl_info *info)
+{
+	return snapfreeze_require_sys_admin(skb, info->extack);
+}
+
 /*
  * GENL_REQ_ATTR_CHECK() marks the missing attribute; this also says which,
  * in words. A macro: NL_SET_ERR_MSG() takes a string literal.
@@ -88,11 +95,6 @@ static int snapfreeze_get_status(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	void *hdr;
-	int ret;
-
-	ret = snapfreeze_require_sys_admin(skb, info->extack);
-	if (ret)
-		return ret;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -397,9 +399,6 @@ static int snapfreeze_freeze(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *attr;
 	int rem, ret;
 
-	ret = snapfreeze_require_sys_admin(skb, info->extack);
-	if (ret)
-		return ret;
 	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_TARGETS, "no targets given"))
 		return -EINVAL;
 	nla_for_each_nested(attr, info->attrs[SNAPFREEZE_A_TARGETS], rem)
@@ -420,6 +419,8 @@ static int snapfreeze_freeze(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[SNAPFREEZE_A_KEEPALIVE_MS])
 		session->keepalive_ms =
 			nla_get_u32(info->attrs[SNAPFREEZE_A_KEEPALIVE_MS]);
+	session->owner_sk = NETLINK_CB(skb).sk;
+	sock_hold(session->owner_sk);
 	session->owner_portid = info->snd_portid;
 	session->owner_pid = task_tgid_nr(current);
 
@@ -485,9 +486,6 @@ static int snapfreeze_thaw(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *reply;
 	int ret;
 
-	ret = snapfreeze_require_sys_admin(skb, info->extack);
-	if (ret)
-		return ret;
 	if (info->attrs[SNAPFREEZE_A_THAW_ALL]) {
 		if (info->attrs[SNAPFREEZE_A_SESSION_ID]) {
 			NL_SET_ERR_MSG(info->extack,
@@ -517,15 +515,10 @@ static int snapfreeze_thaw(struct sk_buff *skb, struct genl_info *info)
 }
 
 /* The session a request names, with a reference, or an ERR_PTR. */
-static struct sf_session *sf_session_of_request(struct sk_buff *skb,
-						struct genl_info *info)
+static struct sf_session *sf_session_of_request(struct genl_info *info)
 {
 	struct sf_session *session;
-	int ret;
 
-	ret = snapfreeze_require_sys_admin(skb, info->extack);
-	if (ret)
-		return ERR_PTR(ret);
 	if (!SF_REQUIRE_ATTR(info, SNAPFREEZE_A_SESSION_ID, "no session id given"))
 		return ERR_PTR(-EINVAL);
 	session = sf_find_requested(info);
@@ -534,7 +527,7 @@ static struct sf_session *sf_session_of_request(struct sk_buff *skb,
 
 static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sf_session *session = sf_session_of_request(skb, info);
+	struct sf_session *session = sf_session_of_request(info);
 	struct sk_buff *reply;
 	int ret;
 
@@ -549,7 +542,7 @@ static int snapfreeze_get_session(struct sk_buff *skb, struct genl_info *info)
 
 static int snapfreeze_keepalive(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sf_session *session = sf_session_of_request(skb, info);
+	struct sf_session *session = sf_session_of_request(info);
 	struct sk_buff *msg;
 	void *hdr;
 	int ret;
@@ -563,7 +556,7 @@ static int snapfreeze_keepalive(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = sf_session_keepalive(session, info->snd_portid, info->extack);
+	ret = sf_session_keepalive(session, NETLINK_CB(skb).sk, info->extack);
 	if (ret)
 		goto out;
 	hdr = genlmsg_put_reply(msg, info, &snapfreeze_genl_family, 0,
@@ -609,6 +602,10 @@ static struct sf_dump_cursor *sf_dump_cursor(struct netlink_callback *cb)
  */
 static int snapfreeze_dump_start(struct netlink_callback *cb)
 {
+	int ret = snapfreeze_require_sys_admin(cb->skb, cb->extack);
+
+	if (ret)
+		return ret;
 	cb->min_dump_alloc = NLMSG_HDRLEN + GENL_HDRLEN +
 			     sf_session_attrs_size() +
 			     sf_target_size(PATH_MAX, SF_FSTYPE_MAX);
@@ -655,11 +652,8 @@ static int snapfreeze_dump_sessions(struct sk_buff *skb,
 {
 	struct sf_dump_cursor *cursor = sf_dump_cursor(cb);
 	struct sf_session *session;
-	int ret;
+	int ret = 0;
 
-	ret = snapfreeze_require_sys_admin(cb->skb, cb->extack);
-	if (ret)
-		return ret;
 	cb->seq = sf_sessions_generation();
 	while ((session = sf_session_next(cursor->session_id))) {
 		ret = sf_dump_session(skb, cb, session);
@@ -730,6 +724,7 @@ static struct genl_family snapfreeze_genl_family __ro_after_init = {
 	.version = SNAPFREEZE_GENL_VERSION,
 	.module = THIS_MODULE,
 	.parallel_ops = true,
+	.pre_doit = snapfreeze_pre_doit,
 	.ops = snapfreeze_genl_ops,
 	.n_ops = ARRAY_SIZE(snapfreeze_genl_ops),
 	.mcgrps = snapfreeze_mcgrps,

@@ -161,6 +161,8 @@ static void sf_session_release_work(struct work_struct *work)
 		sf_thread_forget(&session->targets[i].thawer, false);
 		sf_target_release(&session->targets[i]);
 	}
+	if (session->owner_sk)
+		sock_put(session->owner_sk);
 	kfree(session);
 }
 
@@ -818,7 +820,7 @@ int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason,
  * once the session has expired, but before the watchdog ran, must not
  * revive it: it is refused, and the watchdog told to look at once.
  */
-int sf_session_keepalive(struct sf_session *session, u32 portid,
+int sf_session_keepalive(struct sf_session *session, const struct sock *sk,
 			 struct netlink_ext_ack *extack)
 {
 	ktime_t now;
@@ -827,7 +829,7 @@ int sf_session_keepalive(struct sf_session *session, u32 portid,
 	mutex_lock(&session->lock);
 	now = ktime_get();
 	if (!(session->flags & SNAPFREEZE_F_DETACHED) &&
-	    session->owner_portid != portid) {
+	    session->owner_sk != sk) {
 		NL_SET_ERR_MSG(extack,
 			       "only the socket that created an attached session may keep it alive");
 		ret = -EPERM;
@@ -941,7 +943,9 @@ unsigned int sf_sessions_thaw_all(enum snapfreeze_reason reason)
 
 /*
  * From the netlink notifier, in the context of the process closing the
- * socket: the thaw itself runs on the workqueue, right away.
+ * socket, which is orphaned (SOCK_DEAD) by then: a live socket that got the
+ * same portid keeps its sessions. The thaw itself runs on the workqueue,
+ * right away.
  */
 void sf_sessions_owner_gone(u32 portid)
 {
@@ -950,7 +954,8 @@ void sf_sessions_owner_gone(u32 portid)
 	mutex_lock(&sf_sessions_lock);
 	list_for_each_entry(session, &sf_sessions, node) {
 		if ((session->flags & SNAPFREEZE_F_DETACHED) ||
-		    session->owner_portid != portid)
+		    session->owner_portid != portid ||
+		    !sock_flag(session->owner_sk, SOCK_DEAD))
 			continue;
 		atomic_set(&session->teardown_reason,
 			   SNAPFREEZE_REASON_OWNER_GONE);

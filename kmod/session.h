@@ -9,6 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <net/sock.h>
 #include <uapi/linux/snapfreeze.h>
 
 #include "target.h"
@@ -40,6 +41,12 @@ struct sf_session {
 	struct list_head node;		/* under sf_sessions_lock */
 	struct kref ref;
 	u32 flags;			/* enum snapfreeze_freeze_flag */
+	/*
+	 * The socket that created it, held: a new socket can get the portid
+	 * of one closing before that one's release is announced (URELEASE),
+	 * and must not lose its sessions to it.
+	 */
+	struct sock *owner_sk;
 	u32 owner_portid;
 	pid_t owner_pid;
 	u32 timeout_ms;
@@ -99,7 +106,7 @@ int sf_session_freeze(struct sf_session *session,
 void sf_session_frozen_announced(struct sf_session *session);
 int sf_session_thaw(struct sf_session *session, enum snapfreeze_reason reason,
 		    struct netlink_ext_ack *extack);
-int sf_session_keepalive(struct sf_session *session, u32 portid,
+int sf_session_keepalive(struct sf_session *session, const struct sock *sk,
 			 struct netlink_ext_ack *extack);
 struct sf_session *sf_session_find(u64 id);
 struct sf_session *sf_session_next(u64 min_id);

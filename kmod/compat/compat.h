@@ -72,4 +72,11 @@ enum freeze_holder {
 	NL_SET_ERR_MSG(extack, plain)
 #endif
 
+/* pre_doit is given the split operation from 6.2, the operation before. */
+#ifdef HAVE_GENL_SPLIT_OPS
+#define compat_genl_doit_ops genl_split_ops
+#else
+#define compat_genl_doit_ops genl_ops
+#endif
+
 #endif /* _SNAPFREEZE_COMPAT_H */

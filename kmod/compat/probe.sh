@@ -39,8 +39,13 @@ for probe in "$here"/probes/*.c; do
 	objs="$objs $name.o"
 done
 printf 'ccflags-y := -Werror\nobj-m := %s\n' "$objs" >"$work/Kbuild"
-# -k: a probe that fails to compile is an answer, not an error.
-make -C "$kdir" M="$work" -k -j"$(nproc)" $objs >"$work/log" 2>&1 || true
+# -k: a probe that fails to compile is an answer, not an error. Run from
+# the module's own kbuild, this make must not inherit it: its flags, and
+# the variables by which the kernel's Makefile knows it was entered already
+# (it would then build the module again instead of the probes).
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u sub_make_done \
+	-u KBUILD_EXTMOD -u M \
+	make -C "$kdir" M="$work" -k -j"$(nproc)" $objs >"$work/log" 2>&1 || true
 
 {
 	echo "/* probed: $key */"

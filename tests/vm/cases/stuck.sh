@@ -138,6 +138,7 @@ case_rmmod_while_freezing_refused() {
 	mount_disks
 	stack_reset
 	stall_setup
+	echo 3000 >"$PARAMS/stuck_after_ms"
 	stall_hold
 	start_freeze 30 /mnt/xfs /mnt/stack/stall
 	rmmod snapfreeze 2>/tmp/rmmod.err &

@@ -146,7 +146,9 @@ freeze_detached() {
 
 # stack_reset: nothing left of an earlier case's stack: its device-mapper
 # devices resumed, its mounts undone (the last mounted first), then the
-# devices and the images on the test disks removed.
+# devices and the images on the test disks removed. A filesystem stays open
+# until the session that held it is freed, just after it ends: its device
+# may be busy for a moment.
 stack_reset() {
 	for name in $(dmsetup ls 2>/dev/null | awk 'NF == 2 { print $1 }'); do
 		dmsetup resume "$name" 2>/dev/null
@@ -155,11 +157,16 @@ stack_reset() {
 		/proc/mounts | while read -r mount; do
 		umount "$mount" || fail "umount $mount"
 	done
-	dmsetup remove_all 2>/dev/null
+	wait_until 10 dm_removed || fail "device-mapper devices left: $(dmsetup ls)"
 	for dev in /dev/loop[0-9]*; do
 		[ -b "$dev" ] && losetup -d "$dev" 2>/dev/null
 	done
 	rm -f /mnt/ext4/*.img /mnt/xfs/*.img /tmp/*.img
+}
+
+dm_removed() {
+	dmsetup remove_all 2>/dev/null
+	[ -z "$(dmsetup ls 2>/dev/null | awk 'NF == 2')" ]
 }
 
 # attach_loop FILE [-P]: attaches FILE to a free loop device (-P: with its
