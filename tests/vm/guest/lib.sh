@@ -156,6 +156,7 @@ stack_reset() {
 	awk '$2 ~ "^/mnt/stack/" { m[n++] = $2 } END { while (n) print m[--n] }' \
 		/proc/mounts | while read -r mount; do
 		umount "$mount" || fail "umount $mount"
+		dmsetup remove_all 2>/dev/null
 		detach_loops
 	done
 	wait_until 10 dm_removed || fail "device-mapper devices left: $(dmsetup ls)"
@@ -163,7 +164,7 @@ stack_reset() {
 	rm -f /mnt/ext4/*.img /mnt/xfs/*.img /tmp/*.img
 }
 
-# Every loop device that nothing holds any more.
+# Detaches every loop device that nothing holds any more.
 detach_loops() {
 	for dev in /dev/loop[0-9]*; do
 		[ -b "$dev" ] && losetup -d "$dev" 2>/dev/null
