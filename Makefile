@@ -155,6 +155,8 @@ install: userland
 	install -D -m 0644 dist/snapfreeze.json $(DESTDIR)/etc/snapfreeze/snapfreeze.json
 	install -D -m 0644 dist/snapfreeze.modules-load $(DESTDIR)$(PREFIX)/lib/modules-load.d/snapfreeze.conf
 	install -D -m 0644 dist/snapfreeze.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/snapfreeze.conf
+	install -D -m 0644 dist/snapfreeze-agent.service \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/snapfreeze-agent.service
 	install -D -m 0755 $(BUILD)/snapfreeze-hostd $(DESTDIR)$(PREFIX)/sbin/snapfreeze-hostd
 	install -D -m 0644 docs/snapfreeze-hostd.8 $(DESTDIR)$(PREFIX)/share/man/man8/snapfreeze-hostd.8
 	install -D -m 0644 dist/snapfreeze-hostd@.service \

@@ -15,6 +15,7 @@ const struct sf_command sf_commands[] = {
 	{ "status", cmd_status, "show the kernel module and its sessions" },
 	{ "watch", cmd_watch, "print the module's events as they come" },
 	{ "mounts", cmd_mounts, "show what a snapshot freezes, and what it skips" },
+	{ "agent", cmd_agent, "serve the QEMU guest agent's protocol, freezing through the module" },
 	{ NULL, NULL, NULL },
 };
 

@@ -46,6 +46,15 @@ struct sf_freezer *sf_freezer_open(bool fifreeze_fallback, char *degraded, size_
 	return NULL;
 }
 
+struct sf_freezer *sf_freezer_open_on(struct sf_nl *nl)
+{
+	struct sf_freezer *freezer = calloc(1, sizeof(*freezer));
+
+	if (freezer)
+		freezer->nl = nl;
+	return freezer;
+}
+
 const char *sf_freezer_name(const struct sf_freezer *freezer)
 {
 	return freezer->nl ? "module" : "fifreeze";
@@ -113,6 +122,11 @@ void sf_freezer_alive(struct sf_freezer *freezer)
 void sf_freezer_alive_until(struct sf_freezer *freezer, uint64_t until_ms)
 {
 	sf_keeper_alive_until(freezer->keeper, until_ms);
+}
+
+int sf_freezer_poll_ms(const struct sf_freezer *freezer)
+{
+	return sf_keeper_poll_ms(freezer->keeper);
 }
 
 /*

@@ -27,6 +27,8 @@ struct sf_freezer;
  */
 struct sf_freezer *sf_freezer_open(bool fifreeze_fallback, char *degraded, size_t size,
 				   struct sf_error *err);
+/* The module over nl, a socket already open (the unit tests' fake module). */
+struct sf_freezer *sf_freezer_open_on(struct sf_nl *nl);
 /* "module" or "fifreeze". */
 const char *sf_freezer_name(const struct sf_freezer *freezer);
 /*
@@ -44,6 +46,8 @@ bool sf_freezer_lost(const struct sf_freezer *freezer);
 /* Signs of life for the module's keepalive (sf_keeper_alive(), _until()). */
 void sf_freezer_alive(struct sf_freezer *freezer);
 void sf_freezer_alive_until(struct sf_freezer *freezer, uint64_t until_ms);
+/* The longest wait between two signs of life, as sf_keeper_poll_ms() has it. */
+int sf_freezer_poll_ms(const struct sf_freezer *freezer);
 /*
  * Thaws and describes the session as it ended. SF_EXIT_FREEZE_LOST: it
  * had ended by itself. Any other failure leaves nothing frozen either: a
