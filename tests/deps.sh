@@ -52,6 +52,7 @@ commands="
 	make make
 	mkfs.btrfs btrfs-progs
 	mkfs.ext4 e2fsprogs
+	mkfs.gfs2 gfs2-utils
 	mkfs.xfs xfsprogs
 	mktemp coreutils
 	modinfo kmod

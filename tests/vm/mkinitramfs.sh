@@ -10,7 +10,7 @@ set -euo pipefail
 release=$1 kroot=$2 ko=$3 env_file=$4 output=$5
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kernel_modules="virtio_pci virtio_blk virtio_console ext4 xfs btrfs loop dm_mod vsock_loopback"
+kernel_modules="virtio_pci virtio_blk virtio_console ext4 xfs btrfs gfs2 loop dm_mod vsock_loopback"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -56,10 +56,12 @@ copy_program "$top/build/tests/badmsg" /usr/bin/badmsg
 copy_program "$top/build/tests/freezebench" /usr/bin/freezebench
 copy_program "$top/build/tests/fakehost" /usr/bin/fakehost
 copy_program "$(command -v fsfreeze)" /usr/bin/fsfreeze
-# Stacked storage: partitions, device-mapper, btrfs on loop devices.
+# Stacked storage: partitions, device-mapper, btrfs on loop devices; and
+# gfs2, which freezes itself.
 copy_program "$(command -v sfdisk)" /usr/bin/sfdisk
 copy_program "$(command -v dmsetup)" /usr/bin/dmsetup
 copy_program "$(command -v mkfs.btrfs)" /usr/bin/mkfs.btrfs
+copy_program "$(command -v mkfs.gfs2)" /usr/bin/mkfs.gfs2
 
 cp "$here/guest/init" "$stage/init"
 cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"

@@ -249,3 +249,24 @@ case_unmount_while_frozen() {
 	mount_disks
 	expect_writable /mnt/btrfs
 }
+
+# gfs2 freezes itself (its own ->freeze_super, a freeze of the cluster): the
+# generic freeze would bypass it, so such a target is refused by name, and
+# nothing of the session is frozen.
+case_self_freezing_filesystem_refused() {
+	load_module
+	mount_disks
+	stack_reset
+	truncate -s 256M /mnt/ext4/gfs2.img
+	dev=$(attach_loop /mnt/ext4/gfs2.img)
+	mkfs.gfs2 -O -p lock_nolock -j 1 -J 8 "$dev" >/dev/null 2>&1 || fail "mkfs.gfs2 $dev"
+	mkdir -p /mnt/stack/gfs2
+	mount -t gfs2 -o lockproto=lock_nolock "$dev" /mnt/stack/gfs2 || fail "mount gfs2"
+	run snapfreeze freeze --detach /mnt/xfs /mnt/stack/gfs2
+	expect_eq "$status" 1 "freeze with gfs2"
+	expect_match "$err" "/mnt/stack/gfs2: the filesystem freezes itself" "message"
+	expect_no_sessions
+	expect_writable /mnt/xfs
+	expect_writable /mnt/stack/gfs2
+	stack_reset
+}
