@@ -23,8 +23,9 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 
 PKG_CONFIG ?= pkg-config
-# The guest command's libraries; the host agent needs only cJSON.
-GUEST_PKGS := libnl-genl-3.0 libcjson libcurl
+# The guest command's libraries (libcrypto: Azure's protected settings);
+# the host agent needs only cJSON.
+GUEST_PKGS := libnl-genl-3.0 libcjson libcurl libcrypto
 HOSTD_PKGS := libcjson
 CFLAGS ?= -O2 -g
 SF_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
@@ -64,7 +65,7 @@ all: userland module-if-possible
 userland: $(BUILD)/snapfreeze $(BUILD)/snapfreeze-hostd
 
 $(BUILD)/%.o: %.c $(wildcard userland/*/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
-	@$(PKG_CONFIG) --exists $(GUEST_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON or libcurl development files are missing: run 'make deps'" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists $(GUEST_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON, libcurl or libssl development files are missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 

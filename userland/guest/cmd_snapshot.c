@@ -57,7 +57,7 @@ static const char snapshot_usage[] =
 	"                     HandlerEnvironment.json (default: $" SF_HANDLER_ENV_VARIABLE ");\n"
 	"                     the log goes to its logFolder, and the status to\n"
 	"                     statusFolder/N.status, N from $ConfigSequenceNumber\n"
-	"                     or the newest configFolder/N.settings\n"
+	"                     or the configFolder/N.settings modified last\n"
 	"  -S, --state-dir DIR\n"
 	"                     where the state and the result are kept (default\n"
 	"                     " SF_STATE_DIR ")\n"
