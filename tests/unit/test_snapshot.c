@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "azure_codes.h"
 #include "commands.h"
 #include "output.h"
 #include "tempdir.h"
@@ -84,19 +85,26 @@ static int snapshot(const char *config, const char *state_dir, bool json,
 	return ret;
 }
 
-/* The handler's status: its code, and its message in message. */
+/*
+ * The handler's status: its code (Azure's: 2, a failure), and its message
+ * (the messageStr of Azure's JSON message) in message.
+ */
 static int handler_status(char *message, size_t size)
 {
 	cJSON *json = cJSON_Parse(tempdir_read(in_dir("status/4.status")));
 	cJSON *status = cJSON_GetObjectItem(cJSON_GetArrayItem(json, 0), "status");
+	cJSON *inner;
 	int code;
 
 	assert_non_null(status);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(status, "status")),
 			    "error");
 	code = cJSON_GetNumberValue(cJSON_GetObjectItem(status, "code"));
-	snprintf(message, size, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(
+	inner = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(
 			cJSON_GetObjectItem(status, "formattedMessage"), "message")));
+	snprintf(message, size, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(inner,
+									      "messageStr")));
+	cJSON_Delete(inner);
 	cJSON_Delete(json);
 	return code;
 }
@@ -122,7 +130,7 @@ static void missing_state_dir_made(void **state)
 	assert_non_null(result);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(result, "error")), NO_HOST);
 	cJSON_Delete(result);
-	assert_int_equal(handler_status(message, sizeof(message)), SF_EXIT_USAGE);
+	assert_int_equal(handler_status(message, sizeof(message)), SF_AZURE_FAILED);
 	if (!strstr(message, NO_HOST))
 		fail_msg("status: '%s'", message);
 }
@@ -152,7 +160,7 @@ static void unwritable_result_keeps_first_error(void **state)
 	assert_int_equal(cJSON_GetArraySize(errors), 2);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(errors, 1)), second);
 	cJSON_Delete(result);
-	assert_int_equal(handler_status(message, sizeof(message)), SF_EXIT_USAGE);
+	assert_int_equal(handler_status(message, sizeof(message)), SF_AZURE_FAILED);
 	if (!strstr(message, NO_HOST "; ") || !strstr(message, second))
 		fail_msg("status: '%s'", message);
 }

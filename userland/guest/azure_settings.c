@@ -160,6 +160,8 @@ static int protected_settings(const char *path, const cJSON *handler, const char
 	if (!cJSON_IsString(encrypted) || !cJSON_IsString(thumbprint))
 		return bad(settings, SF_AZURE_SETTINGS_BAD, err, path,
 			   "\"protectedSettings\" and \"protectedSettingsCertThumbprint\" must be strings");
+	if (!cert_dir)
+		cert_dir = getenv(SF_AZURE_CERT_DIR_VARIABLE);
 	clear = sf_azure_decrypt(encrypted->valuestring, cert_dir ? cert_dir : SF_AZURE_CERT_DIR,
 				 thumbprint->valuestring, &no_cert, &why);
 	if (!clear)

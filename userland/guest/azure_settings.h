@@ -20,6 +20,8 @@
  * key, CERT_DIR/THUMBPRINT.crt and .prv.
  */
 #define SF_AZURE_CERT_DIR "/var/lib/waagent"
+/* Another folder for the certificates than the agent's (tests). */
+#define SF_AZURE_CERT_DIR_VARIABLE "SNAPFREEZE_WAAGENT_DIR"
 /* Azure's extension refuses a command started longer ago than this. */
 #define SF_AZURE_MAX_COMMAND_AGE_S (140 * 60)
 /* .NET ticks (100 ns) from 0001-01-01 to 1970-01-01. */
@@ -47,7 +49,8 @@ struct sf_azure_settings {
 };
 
 /*
- * Reads CONFIG_FOLDER/SEQ.settings; cert_dir NULL means SF_AZURE_CERT_DIR.
+ * Reads CONFIG_FOLDER/SEQ.settings; cert_dir NULL means
+ * $SNAPFREEZE_WAAGENT_DIR, or else SF_AZURE_CERT_DIR.
  * -1 with err and settings->fault set.
  */
 int sf_azure_settings_load(const char *config_folder, unsigned int seq,

@@ -236,9 +236,13 @@ static int apply_options(struct snapshot *snap, const struct snapshot_options *o
 static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 		   struct sf_error *err)
 {
-	if ((opts->handler_env && snapshot_enter_handler_env(snap, opts->handler_env, err)) ||
-	    sf_config_load(opts->config, NULL, &snap->config, err) ||
-	    apply_options(snap, opts, err) || open_log(snap, err))
+	if (opts->handler_env && snapshot_enter_handler_env(snap, opts->handler_env, err))
+		return -1;
+	if (sf_config_load(opts->config, NULL, &snap->config, err)) {
+		snapshot_azure_code(snap, snapshot_config_code(err->msg));
+		return -1;
+	}
+	if (apply_options(snap, opts, err) || open_log(snap, err))
 		return -1;
 	sf_log_write(snap->log, SF_LOG_INFO, "snapshot starting, host %s", snap->host_uri);
 	switch (sf_state_load(snap->state_dir, &snap->state, err)) {
@@ -274,6 +278,7 @@ static void snapshot_free(struct snapshot *snap)
 	sf_log_close(snap->log);
 	sf_config_free(&snap->config);
 	sf_handler_env_free(&snap->handler);
+	sf_azure_settings_free(&snap->settings);
 	if (snap->abort_fd >= 0)
 		close(snap->abort_fd);
 	if (snap->signal_fd >= 0)
