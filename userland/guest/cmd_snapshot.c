@@ -22,7 +22,7 @@
 static const char snapshot_usage[] =
 	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC]\n"
 	"                           [--keepalive SEC] [--json] [--handler-env FILE]\n"
-	"                           [--state-dir DIR]\n"
+	"                           [--state-dir DIR] [--script-config FILE]\n"
 	"\n"
 	"Take one consistent snapshot: run the applications' pre-script (from\n"
 	SF_AZURE_SCRIPT_CONFIG_PATH "), freeze every\n"
@@ -58,6 +58,9 @@ static const char snapshot_usage[] =
 	"                     the log goes to its logFolder, and the status to\n"
 	"                     statusFolder/N.status, N from $ConfigSequenceNumber\n"
 	"                     or the configFolder/N.settings modified last\n"
+	"  -A, --script-config FILE\n"
+	"                     Azure's script configuration (default\n"
+	"                     " SF_AZURE_SCRIPT_CONFIG_PATH ")\n"
 	"  -S, --state-dir DIR\n"
 	"                     where the state and the result are kept (default\n"
 	"                     " SF_STATE_DIR ")\n"
@@ -118,6 +121,7 @@ static int open_freezer(struct snapshot *snap, struct sf_error *err)
 
 struct snapshot_options {
 	const char *config;
+	const char *script_config;
 	const char *host;
 	const char *handler_env;
 	const char *state_dir;
@@ -134,6 +138,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 		{ "config", required_argument, NULL, 'c' },
 		{ "handler-env", required_argument, NULL, 'E' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "script-config", required_argument, NULL, 'A' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keepalive", required_argument, NULL, 'k' },
@@ -146,7 +151,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 	optind = 0;
 	opterr = 0;
 	opts->handler_env = getenv(SF_HANDLER_ENV_VARIABLE);
-	while ((opt = getopt_long(argc, argv, ":c:E:S:H:t:k:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:E:S:A:H:t:k:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			opts->config = optarg;
@@ -156,6 +161,9 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 			break;
 		case 'S':
 			opts->state_dir = optarg;
+			break;
+		case 'A':
+			opts->script_config = optarg;
 			break;
 		case 'H':
 			opts->host = optarg;
@@ -238,8 +246,10 @@ static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 {
 	if (opts->handler_env && snapshot_enter_handler_env(snap, opts->handler_env, err))
 		return -1;
-	if (sf_config_load(opts->config, NULL, &snap->config, err)) {
-		snapshot_azure_code(snap, snapshot_config_code(err->msg));
+	if (sf_config_load(opts->config, opts->script_config, &snap->config, err)) {
+		snapshot_azure_code(snap, snapshot_config_code(err->msg, opts->script_config ?
+							       opts->script_config :
+							       SF_AZURE_SCRIPT_CONFIG_PATH));
 		return -1;
 	}
 	if (apply_options(snap, opts, err) || open_log(snap, err))

@@ -98,8 +98,8 @@ int snapshot_leave_handler_env(struct snapshot *snap, int ret, struct sf_error *
 void snapshot_azure_code(struct snapshot *snap, int code);
 /*
  * An error of the configuration's loading, as Azure's code: one of the
- * script configuration's own (parsing, mode, owner), or 2.
+ * script configuration's own (SCRIPT_CONFIG: parsing, mode, owner), or 2.
  */
-int snapshot_config_code(const char *message);
+int snapshot_config_code(const char *message, const char *script_config);
 
 #endif

@@ -17,11 +17,11 @@ void snapshot_azure_code(struct snapshot *snap, int code)
 		snap->azure_code = code;
 }
 
-int snapshot_config_code(const char *message)
+int snapshot_config_code(const char *message, const char *script_config)
 {
-	size_t len = strlen(SF_AZURE_SCRIPT_CONFIG_PATH);
+	size_t len = strlen(script_config);
 
-	if (strncmp(message, SF_AZURE_SCRIPT_CONFIG_PATH ": ", len + 2))
+	if (strncmp(message, script_config, len) || strncmp(message + len, ": ", 2))
 		return SF_AZURE_FAILED;
 	if (!strncmp(message + len + 2, "mode ", 5))
 		return SF_AZURE_SCRIPT_CONFIG_PERMISSION;
