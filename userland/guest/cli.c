@@ -15,6 +15,7 @@ const struct sf_command sf_commands[] = {
 	{ "status", cmd_status, "show the kernel module and its sessions" },
 	{ "watch", cmd_watch, "print the module's events as they come" },
 	{ "mounts", cmd_mounts, "show what a snapshot freezes, and what it skips" },
+	{ "handler", cmd_handler, "Azure's extension handler: install, enable, disable, ..." },
 	{ NULL, NULL, NULL },
 };
 

@@ -17,8 +17,6 @@
 #include "commands.h"
 #include "snapshot.h"
 
-#define SF_LOCK_PATH "/run/snapfreeze.lock"
-
 static const char snapshot_usage[] =
 	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC]\n"
 	"                           [--keepalive SEC] [--json] [--handler-env FILE]\n"
@@ -79,6 +77,9 @@ static int take_lock(struct sf_error *err)
 			       "another snapshot is running (%s is locked)",
 			       SF_LOCK_PATH);
 	}
+	/* Who holds it, for the handler's disable to stop it. */
+	if (!ftruncate(fd, 0))
+		dprintf(fd, "%d\n", (int)getpid());
 	return fd;
 }
 

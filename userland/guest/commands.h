@@ -45,6 +45,7 @@ int cmd_keepalive(int argc, char **argv, struct sf_error *err);
 int cmd_watch(int argc, char **argv, struct sf_error *err);
 int cmd_mounts(int argc, char **argv, struct sf_error *err);
 int cmd_snapshot(int argc, char **argv, struct sf_error *err);
+int cmd_handler(int argc, char **argv, struct sf_error *err);
 cJSON *sf_module_status_json(const struct sf_module_status *status);
 cJSON *sf_mounts_json(const struct sf_mounts *mounts);
 

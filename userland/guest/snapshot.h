@@ -24,6 +24,8 @@
  * state, result, output), snapshot_azure.c speaks to Azure's agent.
  */
 #define SF_RESULT_NAME "last-snapshot.json"
+/* One snapshot at a time: its holder's pid in it. */
+#define SF_LOCK_PATH "/run/snapfreeze.lock"
 
 #define SF_MAX_ERRORS 8
 
