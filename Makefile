@@ -14,6 +14,8 @@
 #                    systemd files (DESTDIR, PREFIX)
 # make deb           the Debian packages, in build/deb (DEB_VERSION: another
 #                    version than dkms.conf's)
+# make azure-extension  Azure's extension archive, build/azure/*.zip: the
+#                    handler manifest, bin/handler.sh and the Debian packages
 # make dkms-install  installs the module with DKMS for KVER
 # make checkpatch    the kernel's style checker on the module's sources
 
@@ -58,7 +60,7 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
 	unit unit-tests vm-tools check demo bench dkms-source dkms-build dkms-install checkpatch install \
-	install-dkms-source deb
+	install-dkms-source deb azure-extension
 
 all: userland module-if-possible
 
@@ -171,6 +173,20 @@ install-dkms-source:
 DEB_VERSION ?= $(VERSION)
 deb:
 	debian/build-packages.sh $(DEB_VERSION)
+
+# Azure's extension archive: the manifest, the handler's script, and the
+# packages it installs (the module needs DKMS on the VM's own kernel).
+AZURE_EXT := $(BUILD)/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux-$(DEB_VERSION).zip
+azure-extension: deb
+	rm -rf $(BUILD)/azure/tree && mkdir -p $(BUILD)/azure/tree/bin $(BUILD)/azure/tree/packages
+	sed 's/@VERSION@/$(DEB_VERSION)/' dist/azure/HandlerManifest.json \
+		>$(BUILD)/azure/tree/HandlerManifest.json
+	install -m 0755 dist/azure/handler.sh $(BUILD)/azure/tree/bin/handler.sh
+	cp $(BUILD)/deb/snapfreeze_$(DEB_VERSION)_*.deb $(BUILD)/deb/snapfreeze-dkms_$(DEB_VERSION)_all.deb \
+		$(BUILD)/azure/tree/packages/
+	rm -f $(AZURE_EXT)
+	cd $(BUILD)/azure/tree && zip -qr $(abspath $(AZURE_EXT)) .
+	@echo "$(AZURE_EXT)"
 
 deps:
 	tests/deps.sh

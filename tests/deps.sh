@@ -72,6 +72,7 @@ commands="
 	xfs_logprint xfsprogs
 	xfs_repair xfsprogs
 	xz xz-utils
+	zip zip
 "
 
 installed() { # installed PACKAGE
