@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "azure_host.h"
 #include "clock.h"
 #include "commands.h"
 #include "snapshot.h"
@@ -273,7 +274,14 @@ static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 	if (snap->config.app.fs_freeze_enabled && !snap->mounts.n_frozen)
 		return sf_fail(err, SF_EXIT_FAILURE,
 			       "freeze: no filesystem to freeze (see: snapfreeze mounts)");
-	snap->host = sf_host_open(snap->host_uri, snap->config.host_timeout_ms, err);
+	snap->host = sf_host_open(snap->host_uri, snap->config.host_timeout_ms,
+				  &(struct sf_azure_snapshot){
+					  .task_id = snap->settings.task_id,
+					  .token = snap->settings.snapshot_task_token,
+					  .disk_ids = snap->settings.disk_ids,
+					  .settings = snap->settings.host_settings,
+					  .metadata = snap->settings.metadata,
+				  }, err);
 	if (!snap->host)
 		return -1;
 	return snap->config.app.fs_freeze_enabled ? open_freezer(snap, err) : 0;

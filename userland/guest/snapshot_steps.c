@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "azure_codes.h"
+#include "azure_host.h"
 #include "clock.h"
 #include "scripts.h"
 #include "snapshot.h"
@@ -281,6 +282,19 @@ static uint32_t host_wait_limit_ms(uint32_t timeout_ms, uint64_t freeze_ns)
 	return limit > spent ? (uint32_t)(limit - spent) : 0;
 }
 
+/*
+ * As Azure's extension tells them: a 500 not from the snapshot service
+ * after a presnapshot it answered, or else the host not reached.
+ */
+static int host_failure_code(const struct sf_host *host)
+{
+	int pre, snapshot;
+
+	sf_host_azure_statuses(host, &pre, &snapshot);
+	return pre == 200 && snapshot == SF_AZURE_HOST_NOT_SERVICE ?
+	       SF_AZURE_HOST_SERVER_ERROR : SF_AZURE_HOST_FAILED;
+}
+
 static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
 {
 	struct sf_host_request request = {
@@ -316,7 +330,7 @@ static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
 		/* A lost freeze is reported as it is thawed. */
 		if (!snapshot_interrupted(snap, "host") &&
 		    !(snap->freezer && sf_freezer_lost(snap->freezer))) {
-			snapshot_azure_code(snap, SF_AZURE_HOST_FAILED);
+			snapshot_azure_code(snap, host_failure_code(snap->host));
 			snapshot_failed(snap, "host", err.msg);
 		}
 	} else if (!snap->answer.ok) {

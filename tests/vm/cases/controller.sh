@@ -680,7 +680,7 @@ case_snapshot_unreachable_host_fails_before_freezing() {
 	expect_eq "$(sessions_since_load)" "$sessions" "sessions: nothing was frozen"
 	run snapfreeze snapshot --host bogus:x
 	expect_eq "$status" 2 "a URI of no known scheme"
-	expect_match "$err" "host URI 'bogus:x': not serial:, unix:, vsock:, exec:, http:// or https://" \
+	expect_match "$err" "host URI 'bogus:x': not serial:, unix:, vsock:, exec:, http://, https:// or azure:" \
 		"message"
 }
 
