@@ -12,8 +12,12 @@ LOG_FOLDER=/var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux
 
 # handler COMMAND N: snapfreeze handler COMMAND as the agent runs it.
 handler() {
-	(cd "$EXT" && ConfigSequenceNumber=$2 SNAPFREEZE_WAAGENT_DIR=$WAAGENT \
-		run snapfreeze handler "$1"; exit "$status")
+	(
+		cd "$EXT" || exit 99
+		export ConfigSequenceNumber="$2" SNAPFREEZE_WAAGENT_DIR="$WAAGENT"
+		run snapfreeze handler "$1"
+		exit "$status"
+	)
 	status=$?
 }
 
