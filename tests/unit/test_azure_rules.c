@@ -23,16 +23,6 @@
 
 static char trace_path[300], state_dir[300];
 
-static const char *in_dir(const char *name)
-{
-	static char paths[4][300];
-	static int which;
-	char *path = paths[which++ % 4];
-
-	snprintf(path, 300, "%s/%s", dir, name);
-	return path;
-}
-
 static int setup(void **state)
 {
 	char text[2048];
@@ -60,7 +50,7 @@ static int setup(void **state)
 		 "\"version\": \"1.0.9225.0\", \"handlerEnvironment\": {\"logFolder\": \"%s/log\", "
 		 "\"configFolder\": \"%s\", \"statusFolder\": \"%s/status\"}}]", dir, dir, dir);
 	tempdir_write("HandlerEnvironment.json", text, 0644);
-	mkdir(in_dir("status"), 0755);
+	mkdir(tempdir_path("status"), 0755);
 	setenv("ConfigSequenceNumber", "4", 1);
 	return 0;
 }
@@ -75,7 +65,7 @@ static void script_config(bool pre, bool post, const char *extra)
 		 "\"postScriptLocation\": \"%s\", \"preScriptParams\": [\"\", \"\"], "
 		 "\"postScriptParams\": [\"\", \"\"], "
 		 "\"fsFreezeEnabled\": false%s%s}",
-		 pre ? in_dir("pre.sh") : "", post ? in_dir("post.sh") : "",
+		 pre ? tempdir_path("pre.sh") : "", post ? tempdir_path("post.sh") : "",
 		 extra ? ", " : "", extra ? extra : "");
 	assert_non_null(tempdir_write("azure.json", text, 0600));
 }
@@ -95,9 +85,9 @@ struct outcome {
 /* One snapshot: N.status's code, state and snapshotConsistency, and the scripts' trace. */
 static struct outcome snapshot(void)
 {
-	char *argv[] = { "snapfreeze", "snapshot", "--config", (char *)in_dir("own.json"),
-			 "--script-config", (char *)in_dir("azure.json"),
-			 "--handler-env", (char *)in_dir("HandlerEnvironment.json"),
+	char *argv[] = { "snapfreeze", "snapshot", "--config", (char *)tempdir_path("own.json"),
+			 "--script-config", (char *)tempdir_path("azure.json"),
+			 "--handler-env", (char *)tempdir_path("HandlerEnvironment.json"),
 			 "--state-dir", state_dir, NULL };
 	struct outcome outcome = { 0 };
 	cJSON *json, *status, *message;
@@ -116,7 +106,7 @@ static struct outcome snapshot(void)
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
 	fclose(out);
-	json = cJSON_Parse(tempdir_read(in_dir("status/4.status")));
+	json = cJSON_Parse(tempdir_read(tempdir_path("status/4.status")));
 	status = cJSON_GetObjectItem(cJSON_GetArrayItem(json, 0), "status");
 	assert_non_null(status);
 	outcome.code = cJSON_GetNumberValue(cJSON_GetObjectItem(status, "code"));
@@ -267,7 +257,7 @@ static void timed_out_pre_script(void **state)
 	o = snapshot();
 	assert_string_equal(o.status, "error");
 	if (o.code != SF_AZURE_PRE_SCRIPT_TIMEOUT)
-		fail_msg("%d: %s", o.code, tempdir_read(in_dir("status/4.status")));
+		fail_msg("%d: %s", o.code, tempdir_read(tempdir_path("status/4.status")));
 }
 
 /* Azure's script configuration refused: parsing (305), its mode (317). */
@@ -282,7 +272,7 @@ static void script_configuration_codes(void **state)
 	assert_string_equal(o.status, "error");
 	assert_int_equal(o.code, SF_AZURE_SCRIPT_CONFIG_PARSING);
 	script_config(true, true, NULL);
-	chmod(in_dir("azure.json"), 0644);
+	chmod(tempdir_path("azure.json"), 0644);
 	o = snapshot();
 	assert_int_equal(o.code, SF_AZURE_SCRIPT_CONFIG_PERMISSION);
 	assert_string_equal(o.trace, "");
@@ -303,11 +293,11 @@ static void settings_codes(void **state)
 	o = snapshot();
 	assert_string_equal(o.status, "error");
 	assert_int_equal(o.code, SF_AZURE_TOO_LATE);
-	assert_non_null(strstr(tempdir_read(in_dir("status/4.status")), "\"taskId\":\"t-4\""));
+	assert_non_null(strstr(tempdir_read(tempdir_path("status/4.status")), "\"taskId\":\"t-4\""));
 	tempdir_write("4.settings", "{\"runtimeSettings\": 1}", 0644);
 	o = snapshot();
 	assert_int_equal(o.code, SF_AZURE_BAD_PARAMETER);
-	unlink(in_dir("4.settings"));
+	unlink(tempdir_path("4.settings"));
 }
 
 int main(void)

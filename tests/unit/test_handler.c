@@ -19,16 +19,6 @@
 #include "handler.h"
 #include "tempdir.h"
 
-static const char *in_dir(const char *name)
-{
-	static char paths[4][300];
-	static int which;
-	char *path = paths[which++ % 4];
-
-	snprintf(path, 300, "%s/%s", dir, name);
-	return path;
-}
-
 static int setup(void **state)
 {
 	char text[1024];
@@ -41,8 +31,8 @@ static int setup(void **state)
 		 "\"statusFolder\": \"%s/status\", \"heartbeatFile\": \"%s/heartbeat.log\"}}]",
 		 dir, dir, dir, dir);
 	tempdir_write("HandlerEnvironment.json", text, 0644);
-	mkdir(in_dir("status"), 0755);
-	setenv("SNAPFREEZE_HANDLER_ENVIRONMENT", in_dir("HandlerEnvironment.json"), 1);
+	mkdir(tempdir_path("status"), 0755);
+	setenv("SNAPFREEZE_HANDLER_ENVIRONMENT", tempdir_path("HandlerEnvironment.json"), 1);
 	setenv("ConfigSequenceNumber", "6", 1);
 	return 0;
 }
@@ -60,13 +50,13 @@ static void enable_of_an_install_command(void **state)
 	struct sf_error err;
 
 	(void)state;
-	unlink(in_dir("mrseq"));
+	unlink(tempdir_path("mrseq"));
 	tempdir_write("6.settings",
 		      "{\"runtimeSettings\": [{\"handlerSettings\": {\"publicSettings\": "
 		      "{\"commandToExecute\": \"install\", \"taskId\": \"t-6\"}}}]}", 0644);
 	assert_int_equal(handler("enable", &err), SF_EXIT_OK);
-	assert_string_equal(tempdir_read(in_dir("mrseq")), "6");
-	assert_non_null(strstr(tempdir_read(in_dir("status/6.status")),
+	assert_string_equal(tempdir_read(tempdir_path("mrseq")), "6");
+	assert_non_null(strstr(tempdir_read(tempdir_path("status/6.status")),
 			       "\"status\":\"success\",\"code\":1,\"taskId\":\"t-6\""));
 }
 
@@ -77,10 +67,10 @@ static void processed_sequence_not_run_again(void **state)
 
 	(void)state;
 	tempdir_write("mrseq", "6", 0644);
-	unlink(in_dir("status/6.status"));
+	unlink(tempdir_path("status/6.status"));
 	tempdir_write("6.settings", "not even JSON", 0644);
 	assert_int_equal(handler("enable", &err), SF_EXIT_OK);
-	assert_null(tempdir_read(in_dir("status/6.status")));
+	assert_null(tempdir_read(tempdir_path("status/6.status")));
 }
 
 /* Refused settings: Azure's error_parameter in the status, N not marked. */
@@ -89,19 +79,19 @@ static void enable_with_bad_settings(void **state)
 	struct sf_error err;
 
 	(void)state;
-	unlink(in_dir("mrseq"));
+	unlink(tempdir_path("mrseq"));
 	tempdir_write("6.settings", "{\"runtimeSettings\": []}", 0644);
 	assert_int_equal(handler("enable", &err), -1);
 	assert_non_null(strstr(err.msg, "6.settings: must be"));
-	assert_non_null(strstr(tempdir_read(in_dir("status/6.status")),
+	assert_non_null(strstr(tempdir_read(tempdir_path("status/6.status")),
 			       "\"status\":\"error\",\"code\":11"));
-	assert_null(tempdir_read(in_dir("mrseq")));
+	assert_null(tempdir_read(tempdir_path("mrseq")));
 }
 
 /* A lock held by a "snapshot": SIGTERM, and waited for until it is gone. */
 static void running_snapshot_stopped(void **state)
 {
-	const char *lock = in_dir("snapfreeze.lock");
+	const char *lock = tempdir_path("snapfreeze.lock");
 	struct sf_error err;
 	int ready[2], status;
 	pid_t child;
@@ -139,7 +129,7 @@ static void disable_reports(void **state)
 
 	(void)state;
 	assert_int_equal(handler("disable", &err), SF_EXIT_OK);
-	assert_non_null(strstr(tempdir_read(in_dir("status/6.status")),
+	assert_non_null(strstr(tempdir_read(tempdir_path("status/6.status")),
 			       "\"operation\":\"Disable\",\"status\":\"success\",\"code\":0"));
 	assert_int_equal(handler("bogus", &err), -1);
 	assert_int_equal(err.exit_code, SF_EXIT_USAGE);
