@@ -288,11 +288,11 @@ static cJSON *take_snapshot(struct listener *listener, const char *body)
 
 static void serve_request(struct listener *listener, int fd, struct http_request *request)
 {
-	const char *what = request->path + strlen(SNAPSHOT_PATH), *query;
+	const char *what = request->path + strlen(SNAPSHOT_PATH);
+	char *query = strchr(request->path, '?');
 
-	query = strchr(request->path, '?');
 	if (query)
-		*(char *)query = '\0';
+		*query = '\0';
 	if (strncmp(request->path, SNAPSHOT_PATH, strlen(SNAPSHOT_PATH)) ||
 	    (strcmp(what, "presnapshot") && strcmp(what, "dosnapshot"))) {
 		respond(fd, 404, "Not Found", "{ \"error\": \"no such path\"}");
