@@ -14,6 +14,8 @@
 #                    systemd files (DESTDIR, PREFIX)
 # make deb           the Debian packages, in build/deb (DEB_VERSION: another
 #                    version than dkms.conf's)
+# make azure-extension  Azure's extension archive, build/azure/*.zip: the
+#                    handler manifest, bin/handler.sh and the Debian packages
 # make dkms-install  installs the module with DKMS for KVER
 # make checkpatch    the kernel's style checker on the module's sources
 
@@ -23,8 +25,9 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 
 PKG_CONFIG ?= pkg-config
-# The guest command's libraries; the host agent needs only cJSON.
-GUEST_PKGS := libnl-genl-3.0 libcjson libcurl
+# The guest command's libraries (libcrypto: Azure's protected settings);
+# the host agent needs only cJSON.
+GUEST_PKGS := libnl-genl-3.0 libcjson libcurl libcrypto
 HOSTD_PKGS := libcjson
 CFLAGS ?= -O2 -g
 SF_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
@@ -57,14 +60,14 @@ DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 
 .PHONY: all userland modules module-if-possible clean clean-modules deps \
 	unit unit-tests vm-tools check demo bench dkms-source dkms-build dkms-install checkpatch install \
-	install-dkms-source deb
+	install-dkms-source deb azure-extension
 
 all: userland module-if-possible
 
 userland: $(BUILD)/snapfreeze $(BUILD)/snapfreeze-hostd
 
 $(BUILD)/%.o: %.c $(wildcard userland/*/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
-	@$(PKG_CONFIG) --exists $(GUEST_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON or libcurl development files are missing: run 'make deps'" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists $(GUEST_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON, libcurl or libssl development files are missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 
@@ -171,6 +174,20 @@ install-dkms-source:
 DEB_VERSION ?= $(VERSION)
 deb:
 	debian/build-packages.sh $(DEB_VERSION)
+
+# Azure's extension archive: the manifest, the handler's script, and the
+# packages it installs (the module needs DKMS on the VM's own kernel).
+AZURE_EXT := $(BUILD)/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux-$(DEB_VERSION).zip
+azure-extension: deb
+	rm -rf $(BUILD)/azure/tree && mkdir -p $(BUILD)/azure/tree/bin $(BUILD)/azure/tree/packages
+	sed 's/@VERSION@/$(DEB_VERSION)/' dist/azure/HandlerManifest.json \
+		>$(BUILD)/azure/tree/HandlerManifest.json
+	install -m 0755 dist/azure/handler.sh $(BUILD)/azure/tree/bin/handler.sh
+	cp $(BUILD)/deb/snapfreeze_$(DEB_VERSION)_*.deb $(BUILD)/deb/snapfreeze-dkms_$(DEB_VERSION)_all.deb \
+		$(BUILD)/azure/tree/packages/
+	rm -f $(AZURE_EXT)
+	cd $(BUILD)/azure/tree && zip -qr $(abspath $(AZURE_EXT)) .
+	@echo "$(AZURE_EXT)"
 
 deps:
 	tests/deps.sh

@@ -18,7 +18,7 @@ top=$(cd "$here/.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 packages="build-essential busybox-static pkg-config libnl-genl-3-dev libcjson-dev libcmocka-dev
-	libcurl4-openssl-dev"
+	libcurl4-openssl-dev libssl-dev"
 
 # The commands that the Makefile and the scripts under tests/ run on this
 # machine, each with the package it comes from. A command the harness
@@ -74,6 +74,7 @@ commands="
 	xfs_logprint xfsprogs
 	xfs_repair xfsprogs
 	xz xz-utils
+	zip zip
 "
 
 installed() { # installed PACKAGE

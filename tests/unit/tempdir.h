@@ -28,6 +28,17 @@ static int tempdir_teardown(void **state)
 	return system(command);
 }
 
+/* DIR/name, in one of four static buffers used in turn. */
+static inline const char *tempdir_path(const char *name)
+{
+	static char paths[4][300];
+	static int which;
+	char *path = paths[which++ % 4];
+
+	snprintf(path, 300, "%s/%s", dir, name);
+	return path;
+}
+
 /* Writes text to DIR/name with the given mode; returns the path. */
 static inline const char *tempdir_write(const char *name, const char *text,
 					unsigned int mode)

@@ -83,6 +83,27 @@ static void own_and_azure_valid(void **state)
 	sf_config_free(&config);
 }
 
+/*
+ * Azure's stock file: "" locations mean no script, and without the key
+ * continueBackupOnFailure is true, as in Azure's code.
+ */
+static void azure_stock_file_means_no_scripts(void **state)
+{
+	struct sf_config config;
+	struct sf_error err;
+	const char *azure = install("azure-stock.json", "azure.json", 0600);
+
+	(void)state;
+	assert_int_equal(sf_config_load(install("snapfreeze-empty.json", "own.json", 0644),
+					azure, &config, &err), 0);
+	assert_true(config.app.present);
+	assert_null(config.app.pre_script);
+	assert_null(config.app.post_script);
+	assert_true(config.app.continue_on_failure);
+	assert_int_equal(config.app.timeout_s, 30);
+	sf_config_free(&config);
+}
+
 static void named_config_must_exist(void **state)
 {
 	struct sf_config config;
@@ -308,6 +329,7 @@ int main(void)
 		cmocka_unit_test(defaults_from_an_empty_config),
 		cmocka_unit_test(named_config_must_exist),
 		cmocka_unit_test(own_and_azure_valid),
+		cmocka_unit_test(azure_stock_file_means_no_scripts),
 		cmocka_unit_test(refusals_name_file_and_problem),
 		cmocka_unit_test(duplicate_keys_refused),
 		cmocka_unit_test(out_of_range_values_named),

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "handler_env.h"
 #include "tempdir.h"
@@ -18,6 +20,15 @@ static const char *write_env(const char *text)
 	const char *path = tempdir_write("HandlerEnvironment.json", text, 0644);
 
 	assert_non_null(path);
+	return path;
+}
+
+/* The environment env_with_settings() wrote, as it is. */
+static const char *write_env_again(void)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/HandlerEnvironment.json", dir);
 	return path;
 }
 
@@ -73,6 +84,65 @@ static void newest_settings_without_the_variable(void **state)
 	unsetenv("ConfigSequenceNumber");
 	assert_int_equal(sf_handler_env_load(env_with_settings(settings, 5), &env, &err), 0);
 	assert_int_equal(env.seq, 10);
+	sf_handler_env_free(&env);
+}
+
+/* Modified last wins, as Azure picks it, whatever the numbers. */
+static void newest_by_modification_time(void **state)
+{
+	static const char *const settings[] = { "3.settings", "9.settings" };
+	struct timespec times[2] = { { .tv_sec = 2000000000 }, { .tv_sec = 2000000000 } };
+	struct sf_handler_env env;
+	struct sf_error err;
+	char path[512];
+
+	(void)state;
+	unsetenv("ConfigSequenceNumber");
+	env_with_settings(settings, 2);
+	snprintf(path, sizeof(path), "%s/config/3.settings", dir);
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	assert_int_equal(sf_handler_env_load(write_env_again(), &env, &err), 0);
+	assert_int_equal(env.seq, 3);
+	sf_handler_env_free(&env);
+}
+
+/* mrseq in the extension's folder: a sequence number processed is known again. */
+static void processed_sequence_kept_in_mrseq(void **state)
+{
+	struct sf_handler_env env;
+	struct sf_error err;
+	char path[512];
+
+	(void)state;
+	setenv("ConfigSequenceNumber", "5", 1);
+	assert_int_equal(sf_handler_env_load(env_with_settings(NULL, 0), &env, &err), 0);
+	assert_string_equal(env.extension_folder, dir);
+	snprintf(path, sizeof(path), "%s/mrseq", dir);
+	unlink(path);
+	assert_false(sf_handler_env_processed(&env));
+	assert_int_equal(sf_handler_env_mark_processed(&env, &err), 0);
+	assert_string_equal(tempdir_read(path), "5");
+	assert_true(sf_handler_env_processed(&env));
+	env.seq = 6;
+	assert_false(sf_handler_env_processed(&env));
+	sf_handler_env_free(&env);
+}
+
+/* The handler's name, version and heartbeat file, as the agent lays them. */
+static void name_version_and_heartbeat(void **state)
+{
+	struct sf_handler_env env;
+	struct sf_error err;
+
+	(void)state;
+	setenv("ConfigSequenceNumber", "1", 1);
+	assert_int_equal(sf_handler_env_load(SF_FIXTURES "/HandlerEnvironment.json",
+					     &env, &err), 0);
+	assert_string_equal(env.name, "Microsoft.Azure.RecoveryServices.VMSnapshotLinux");
+	assert_string_equal(env.version, "1.0");
+	assert_string_equal(env.heartbeat_file,
+			    "/var/lib/waagent/Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9225.0/heartbeat.log");
+	assert_string_equal(env.extension_folder, SF_FIXTURES);
 	sf_handler_env_free(&env);
 }
 
@@ -143,6 +213,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(azure_file_with_the_sequence_from_the_environment),
 		cmocka_unit_test(newest_settings_without_the_variable),
+		cmocka_unit_test(newest_by_modification_time),
+		cmocka_unit_test(processed_sequence_kept_in_mrseq),
+		cmocka_unit_test(name_version_and_heartbeat),
 		cmocka_unit_test(no_sequence_at_all),
 		cmocka_unit_test(a_bad_sequence_is_named),
 		cmocka_unit_test(wrong_shapes_are_refused),

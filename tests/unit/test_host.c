@@ -42,7 +42,7 @@ static struct sf_host_request request = {
 static int ask(const char *host_uri, const struct sf_host_request *req,
 	       struct sf_host_answer *answer, struct sf_error *err)
 {
-	struct sf_host *host = sf_host_open(host_uri, req->deadline_ms, err);
+	struct sf_host *host = sf_host_open(host_uri, req->deadline_ms, NULL, err);
 	int ret;
 
 	memset(answer, 0, sizeof(*answer));
@@ -385,7 +385,7 @@ static void bad_uris_named(void **state)
 	(void)state;
 	assert_int_equal(ask("ftp://host", &request, &answer, &err), -1);
 	assert_string_equal(err.msg,
-			    "host URI 'ftp://host': not serial:, unix:, vsock:, exec:, http:// or https://");
+			    "host URI 'ftp://host': not serial:, unix:, vsock:, exec:, http://, https:// or azure:");
 	assert_int_equal(ask("unix:/nonexistent/host.sock", &request, &answer,
 				     &err), -1);
 	assert_string_equal(err.msg, "unix:/nonexistent/host.sock: connect: "
@@ -656,7 +656,7 @@ static void http_connects_once_at_open(void **state)
 	server = serve_http_on(listener, &(struct http_server){
 		.response = http_ok(), .accepted_fd = accepted[1],
 	});
-	host = sf_host_open(uri, 2000, &err);
+	host = sf_host_open(uri, 2000, NULL, &err);
 	assert_non_null(host);
 	assert_true(poll(&(struct pollfd){ .fd = accepted[0], .events = POLLIN }, 1, 0) == 1);
 	assert_connections_cloexec();
@@ -687,7 +687,7 @@ static void http_reconnects_after_an_idle_close(void **state)
 	server = serve_http_on(listener, &(struct http_server){
 		.response = http_ok(), .close_idle = true, .accepted_fd = -1,
 	});
-	host = sf_host_open(uri, 2000, &err);
+	host = sf_host_open(uri, 2000, NULL, &err);
 	assert_non_null(host);
 	assert_int_equal(sf_host_ask(host, &request, &answer, &err), 0);
 	assert_true(answer.ok);
@@ -747,7 +747,7 @@ static void http_open_failures_named(void **state)
 	/* Bound but not listening: refused at once. */
 	snprintf(uri, sizeof(uri), "http://127.0.0.1:%u/snapshot", port);
 	start = sf_now_ms();
-	assert_null(sf_host_open(uri, 2000, &err));
+	assert_null(sf_host_open(uri, 2000, NULL, &err));
 	assert_true(sf_now_ms() - start < 1000);
 	snprintf(prefix, sizeof(prefix), "%s: connect: ", uri);
 	assert_starts_with(err.msg, prefix);
@@ -761,14 +761,14 @@ static void http_open_failures_named(void **state)
 			.sin_port = htons(atoi(strrchr(uri, ':') + 1)),
 		}, sizeof(struct sockaddr_in)), 0);
 	start = sf_now_ms();
-	assert_null(sf_host_open(uri, 300, &err));
+	assert_null(sf_host_open(uri, 300, NULL, &err));
 	assert_in_range(sf_now_ms() - start, 250, 1500);
 	snprintf(prefix, sizeof(prefix), "%s: connect: ", uri);
 	assert_starts_with(err.msg, prefix);
 	close(queued);
 	close(listener);
 
-	assert_null(sf_host_open("http://", 300, &err));
+	assert_null(sf_host_open("http://", 300, NULL, &err));
 	assert_starts_with(err.msg, "http://: not a valid URL: ");
 }
 
@@ -801,7 +801,7 @@ static void https_handshake_failure_named(void **state)
 
 	(void)state;
 	server = serve_plain_to_tls(listener);
-	assert_null(sf_host_open(uri, 2000, &err));
+	assert_null(sf_host_open(uri, 2000, NULL, &err));
 	snprintf(prefix, sizeof(prefix), "%s: TLS: ", uri);
 	assert_starts_with(err.msg, prefix);
 	stop(server);

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "azure_host.h"
 #include "host.h"
 #include "hostd.h"
 #include "lineio.h"
@@ -196,15 +199,10 @@ static cJSON *next_report(struct fake_qmp *qmp)
 	return cJSON_Parse(line);
 }
 
-/*
- * Runs hostd_main() in a child with these options after --guest and --log
- * LOG_FILE; without --log when stderr_fd >= 0: its standard error is that.
- */
-static pid_t spawn_hostd_logging(int stderr_fd, const char *const *options)
+/* hostd_main() in a child with argv (argc of them, then options). */
+static pid_t spawn_hostd_argv(const char **argv, int argc, int stderr_fd,
+			      const char *const *options)
 {
-	const char *argv[32] = { "snapfreeze-hostd", "--guest", GUEST_SOCKET,
-				 "--log", LOG_FILE };
-	int argc = stderr_fd >= 0 ? 3 : 5;
 	pid_t pid;
 
 	while (*options)
@@ -221,6 +219,18 @@ static pid_t spawn_hostd_logging(int stderr_fd, const char *const *options)
 		_exit(ret < 0 ? (int)err.exit_code : ret);
 	}
 	return pid;
+}
+
+/*
+ * Runs hostd_main() in a child with these options after --guest and --log
+ * LOG_FILE; without --log when stderr_fd >= 0: its standard error is that.
+ */
+static pid_t spawn_hostd_logging(int stderr_fd, const char *const *options)
+{
+	const char *argv[32] = { "snapfreeze-hostd", "--guest", GUEST_SOCKET,
+				 "--log", LOG_FILE };
+
+	return spawn_hostd_argv(argv, stderr_fd >= 0 ? 3 : 5, stderr_fd, options);
 }
 
 static pid_t spawn_hostd(const char *const *options)
@@ -1128,6 +1138,119 @@ static void no_guest_socket_exits_1(void **state)
 	assert_true(log_has("ERROR \\[-\\] .*guest.sock: could not connect within 0.2 s"));
 }
 
+/* A free port on 127.0.0.1 for hostd to listen on, as "azure:127.0.0.1:PORT" in uri. */
+static const char *free_port(char *address, size_t size, char *uri, size_t uri_size)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	close(fd);
+	snprintf(address, size, "127.0.0.1:%u", ntohs(addr.sin_port));
+	snprintf(uri, uri_size, "azure:%s", address);
+	return address;
+}
+
+/* hostd serving Azure's host protocol by QMP, ready once its log says so. */
+static pid_t start_azure_hostd(const char *address)
+{
+	const char *argv[32] = { "snapfreeze-hostd", "--azure-listen", address,
+				 "--log", LOG_FILE, "--qmp", QMP_SOCKET };
+	const char *const none[] = { NULL };
+	uint64_t deadline = sf_now_ms() + WAIT_MS;
+	pid_t pid;
+
+	unlink(LOG_FILE);
+	pid = spawn_hostd_argv(argv, 7, -1, none);
+	while (access(LOG_FILE, F_OK) && sf_remaining_ms(deadline))
+		poll(NULL, 0, 10);
+	assert_true(log_has_within("serving Azure's host protocol on ", sf_remaining_ms(deadline)));
+	return pid;
+}
+
+static void stop_azure_hostd(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGTERM);
+	status = wait_exit(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
+ * The guest's azure: host against hostd's listener: presnapshot answered,
+ * dosnapshot taken by one QMP transaction named after the task, and
+ * snapshotInfo one entry per disk, its image.
+ */
+static void azure_protocol_by_qmp(void **state)
+{
+	cJSON *sent, *expected = expected_transaction(IMAGES, "task-7");
+	const struct sf_azure_snapshot task = { .task_id = "task-7", .token = "t" };
+	char address[64], uri[80], image[512];
+	struct sf_host_answer answer;
+	struct fake_qmp qmp;
+	struct sf_error err;
+	struct sf_host *host;
+	const cJSON *disk;
+	pid_t pid;
+
+	(void)state;
+	start_qmp(&qmp, QMP_OK);
+	pid = start_azure_hostd(free_port(address, sizeof(address), uri, sizeof(uri)));
+	host = sf_host_open(uri, WAIT_MS, &task, &err);
+	if (!host)
+		fail_msg("%s", err.msg);
+	assert_int_equal(sf_host_ask(host, &(struct sf_host_request){ .id = "x",
+				     .deadline_ms = WAIT_MS, .abort_fd = -1 }, &answer, &err), 0);
+	sent = next_report(&qmp);
+	assert_true(cJSON_Compare(sent, expected, true));
+	assert_true(answer.ok);
+	assert_string_equal(answer.message, "3 of 3 disks");
+	assert_int_equal(cJSON_GetArraySize(answer.disks), 3);
+	disk = cJSON_GetArrayItem(answer.disks, 0);
+	assert_string_equal(text(disk, "isSuccessful"), "true");
+	snprintf(image, sizeof(image), "%s/root.img", IMAGES);
+	assert_string_equal(text(disk, "snapshotUri"), image);
+	assert_string_equal(text(disk, "statusCode"), "200");
+	sf_host_answer_free(&answer);
+	sf_host_close(host);
+	stop_azure_hostd(pid);
+	stop_qmp(&qmp);
+	assert_true(log_has("INFO \\[task-7\\] answered ok: 3 disks$"));
+	cJSON_Delete(sent);
+	cJSON_Delete(expected);
+}
+
+/* A transaction QEMU refuses: snapshotInfo says so, with QEMU's reason. */
+static void azure_protocol_refused(void **state)
+{
+	const struct sf_azure_snapshot task = { .task_id = "task-8" };
+	char address[64], uri[80];
+	struct sf_host_answer answer;
+	struct fake_qmp qmp;
+	struct sf_error err;
+	struct sf_host *host;
+	pid_t pid;
+
+	(void)state;
+	start_qmp(&qmp, QMP_FAIL);
+	pid = start_azure_hostd(free_port(address, sizeof(address), uri, sizeof(uri)));
+	host = sf_host_open(uri, WAIT_MS, &task, &err);
+	assert_non_null(host);
+	assert_int_equal(write(qmp.release, "", 1), 1);
+	assert_int_equal(sf_host_ask(host, &(struct sf_host_request){ .id = "x",
+				     .deadline_ms = WAIT_MS, .abort_fd = -1 }, &answer, &err), 0);
+	assert_false(answer.ok);
+	assert_non_null(strstr(answer.error, "GenericError: Could not create file"));
+	sf_host_answer_free(&answer);
+	sf_host_close(host);
+	stop_azure_hostd(pid);
+	stop_qmp(&qmp);
+}
+
 static void usage_errors_name_the_option(void **state)
 {
 	static const struct {
@@ -1136,7 +1259,9 @@ static void usage_errors_name_the_option(void **state)
 	} cases[] = {
 		{ { "--bogus" }, "unknown option '--bogus'" },
 		{ { "--guest" }, "option '--guest' needs a value" },
-		{ { "--qmp", "q" }, "--guest SOCKET is required" },
+		{ { "--qmp", "q" }, "--guest SOCKET or --azure-listen ADDRESS:PORT is required" },
+		{ { "--guest", "g", "--azure-listen", "127.0.0.1:1", "--qmp", "q" },
+		  "--guest and --azure-listen exclude each other" },
 		{ { "--guest", "g" }, "--qmp SOCKET or --command CMD is required" },
 		{ { "--guest", "g", "--qmp", "q", "--command", "c" },
 		  "--qmp and --command exclude each other" },
@@ -1224,6 +1349,8 @@ int main(void)
 		cmocka_unit_test(sigterm_exits_0),
 		cmocka_unit_test(sigterm_during_a_snapshot_answers),
 		cmocka_unit_test(no_guest_socket_exits_1),
+		cmocka_unit_test(azure_protocol_by_qmp),
+		cmocka_unit_test(azure_protocol_refused),
 		cmocka_unit_test(usage_errors_name_the_option),
 	};
 

@@ -175,6 +175,27 @@ static void retries_really_rerun(void **state)
 	sf_script_result_free(&result);
 }
 
+/*
+ * The timeout bounds every run together, as Azure's timeoutInSeconds
+ * bounds a script: failing runs of 150 ms each with retries to spare are
+ * stopped at 400 ms, the third killed, no fourth started.
+ */
+static void timeout_bounds_all_attempts(void **state)
+{
+	struct sf_script s = make(script("slowfail.sh", "echo run; sleep 0.15; exit 1"));
+	struct sf_script_result result;
+	struct sf_error err;
+
+	(void)state;
+	s.retries = 10;
+	s.timeout_ms = 400;
+	assert_int_equal(sf_script_run(&s, &result, &err), 1);
+	assert_int_equal(result.attempts, 3);
+	assert_true(result.timed_out);
+	assert_true(result.duration_ns < 2000000000ULL);
+	sf_script_result_free(&result);
+}
+
 static void output_bounded(void **state)
 {
 	struct sf_script s = make(script("chatty.sh", "yes x | head -c 100000"));
@@ -402,6 +423,7 @@ int main(void)
 		cmocka_unit_test(timeout_kills_the_process_tree),
 		cmocka_unit_test(sigterm_ignored_then_killed),
 		cmocka_unit_test(retries_really_rerun),
+		cmocka_unit_test(timeout_bounds_all_attempts),
 		cmocka_unit_test(output_bounded),
 		cmocka_unit_test(script_gets_default_signals_despite_the_commands_mask),
 		cmocka_unit_test(abort_fd_stops_the_script_without_retry),

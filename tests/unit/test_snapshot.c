@@ -17,21 +17,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "azure_codes.h"
 #include "commands.h"
 #include "output.h"
 #include "tempdir.h"
 
 #define NO_HOST "snapshot: no host: set \"host\" in the configuration or pass --host"
-
-static const char *in_dir(const char *name)
-{
-	static char paths[4][256];
-	static int which;
-	char *path = paths[which++ % 4];
-
-	snprintf(path, 256, "%s/%s", dir, name);
-	return path;
-}
 
 /*
  * Azure's handler environment in the test folder: status in DIR/status,
@@ -41,7 +32,7 @@ static const char *handler_env(void)
 {
 	char text[1024];
 
-	mkdir(in_dir("status"), 0755);
+	mkdir(tempdir_path("status"), 0755);
 	snprintf(text, sizeof(text),
 		 "[{\"handlerEnvironment\": {\"logFolder\": \"%s/log\", "
 		 "\"configFolder\": \"%s\", \"statusFolder\": \"%s/status\"}}]",
@@ -84,19 +75,26 @@ static int snapshot(const char *config, const char *state_dir, bool json,
 	return ret;
 }
 
-/* The handler's status: its code, and its message in message. */
+/*
+ * The handler's status: its code (Azure's: 2, a failure), and its message
+ * (the messageStr of Azure's JSON message) in message.
+ */
 static int handler_status(char *message, size_t size)
 {
-	cJSON *json = cJSON_Parse(tempdir_read(in_dir("status/4.status")));
+	cJSON *json = cJSON_Parse(tempdir_read(tempdir_path("status/4.status")));
 	cJSON *status = cJSON_GetObjectItem(cJSON_GetArrayItem(json, 0), "status");
+	cJSON *inner;
 	int code;
 
 	assert_non_null(status);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(status, "status")),
 			    "error");
 	code = cJSON_GetNumberValue(cJSON_GetObjectItem(status, "code"));
-	snprintf(message, size, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(
+	inner = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(
 			cJSON_GetObjectItem(status, "formattedMessage"), "message")));
+	snprintf(message, size, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(inner,
+									      "messageStr")));
+	cJSON_Delete(inner);
 	cJSON_Delete(json);
 	return code;
 }
@@ -104,7 +102,7 @@ static int handler_status(char *message, size_t size)
 /* A fresh install: the state folder is made, and the real error reported. */
 static void missing_state_dir_made(void **state)
 {
-	const char *state_dir = in_dir("fresh");
+	const char *state_dir = tempdir_path("fresh");
 	char out[8192], message[1024];
 	struct sf_error err;
 	struct stat st;
@@ -118,11 +116,11 @@ static void missing_state_dir_made(void **state)
 	assert_int_equal(stat(state_dir, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0700);
-	result = cJSON_Parse(tempdir_read(in_dir("fresh/last-snapshot.json")));
+	result = cJSON_Parse(tempdir_read(tempdir_path("fresh/last-snapshot.json")));
 	assert_non_null(result);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(result, "error")), NO_HOST);
 	cJSON_Delete(result);
-	assert_int_equal(handler_status(message, sizeof(message)), SF_EXIT_USAGE);
+	assert_int_equal(handler_status(message, sizeof(message)), SF_AZURE_FAILED);
 	if (!strstr(message, NO_HOST))
 		fail_msg("status: '%s'", message);
 }
@@ -152,7 +150,7 @@ static void unwritable_result_keeps_first_error(void **state)
 	assert_int_equal(cJSON_GetArraySize(errors), 2);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(errors, 1)), second);
 	cJSON_Delete(result);
-	assert_int_equal(handler_status(message, sizeof(message)), SF_EXIT_USAGE);
+	assert_int_equal(handler_status(message, sizeof(message)), SF_AZURE_FAILED);
 	if (!strstr(message, NO_HOST "; ") || !strstr(message, second))
 		fail_msg("status: '%s'", message);
 }
@@ -188,7 +186,7 @@ static void failure_printed_once(void **state)
 	struct sf_error err;
 
 	(void)state;
-	assert_int_equal(snapshot("{}", in_dir("state"), false, &err, out, sizeof(out)), -1);
+	assert_int_equal(snapshot("{}", tempdir_path("state"), false, &err, out, sizeof(out)), -1);
 	snprintf(printed, sizeof(printed), "%s%s", out, printed_error(&err));
 	if (count(printed, "no host") != 1)
 		fail_msg("not once: '%s'", printed);
@@ -209,13 +207,13 @@ static void untrusted_text_made_safe(void **state)
 	cJSON *result;
 
 	(void)state;
-	assert_int_equal(snapshot(config, in_dir("state"), false, &err, out, sizeof(out)), -1);
+	assert_int_equal(snapshot(config, tempdir_path("state"), false, &err, out, sizeof(out)), -1);
 	printed = printed_error(&err);
 	if (strpbrk(out, "\x1b\r") || strpbrk(printed, "\x1b\r"))
 		fail_msg("raw control characters: '%s' '%s'", out, printed);
 	assert_non_null(strstr(printed, "unknown key \" [31mred \"\n"));
 
-	assert_int_equal(snapshot(config, in_dir("state"), true, &err, out, sizeof(out)), -1);
+	assert_int_equal(snapshot(config, tempdir_path("state"), true, &err, out, sizeof(out)), -1);
 	if (strpbrk(out, "\x1b\r"))
 		fail_msg("raw control characters in JSON: '%s'", out);
 	result = cJSON_Parse(out);

@@ -10,7 +10,7 @@ set -euo pipefail
 release=$1 kroot=$2 ko=$3 env_file=$4 output=$5
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kernel_modules="virtio_pci virtio_blk virtio_console ext4 xfs btrfs gfs2 loop dm_mod vsock_loopback"
+kernel_modules="virtio_pci virtio_blk virtio_console ext4 xfs btrfs gfs2 loop dm_mod vsock_loopback ${SNAPFREEZE_VM_MODULES:-}"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -68,6 +68,10 @@ cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"
 cp "$env_file" "$stage/tests/env"
 cp "$here"/cases/*.sh "$here"/demo/*.sh "$here"/bench/*.sh "$here"/e2e/*.sh \
 	"$stage/tests/cases/"
+cp "$here"/azure/handler.sh "$stage/tests/cases/"
+if [ -n "${SNAPFREEZE_VM_FILES:-}" ]; then
+	cp -r "$SNAPFREEZE_VM_FILES" "$stage/tests/files"
+fi
 "$here/list-cases.sh" >"$stage/tests/cases.list"
 
 (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$output"

@@ -20,6 +20,10 @@
 #   SNAPFREEZE_VM_HOST_AGENT    the host side of the guest channel, started as
 #                               AGENT GUEST_SOCKET QMP_SOCKET WORK while the VM
 #                               runs (default: build/tests/fakehost)
+#   SNAPFREEZE_VM_QEMU_ARGS     more QEMU arguments (split on blanks), e.g. a
+#                               network device
+#   SNAPFREEZE_VM_MODULES       more kernel modules in the initramfs, loaded at boot
+#   SNAPFREEZE_VM_FILES         a folder copied into the VM as /tests/files
 #   SNAPFREEZE_VM_HOST_CHECKS   run as CHECKS RELEASE WORK KERNEL_ROOT after the
 #                               VM stopped, with the disk images, the logs and
 #                               the initramfs in WORK; prints "1..N", then
@@ -101,6 +105,8 @@ boot() {
 	# Unix socket paths are limited to 107 bytes: keep them short.
 	sockets=$(mktemp -d /tmp/snapfreeze-vm.XXXXXX)
 	mapfile -t extra < <(bench_drives "$3")
+	# shellcheck disable=SC2206 # split on blanks, as documented
+	extra+=(${SNAPFREEZE_VM_QEMU_ARGS:-})
 	"$here/qemu.sh" "$1" "$2" "$4" "$5" \
 		-drive "file=$3/ext4.img,if=virtio,format=raw" \
 		-drive "file=$3/xfs.img,if=virtio,format=raw" \

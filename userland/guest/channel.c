@@ -192,7 +192,7 @@ int sf_channel_open(const char *uri, uint64_t deadline, struct sf_channel *chann
 	if (scheme == 4 && !strncmp(uri, "exec", 4))
 		return open_exec(uri, colon + 1, channel, err);
 	return sf_fail(err, SF_EXIT_USAGE,
-		       "host URI '%s': not serial:, unix:, vsock:, exec:, http:// or https://",
+		       "host URI '%s': not serial:, unix:, vsock:, exec:, http://, https:// or azure:",
 		       uri);
 }
 

@@ -16,6 +16,7 @@ const struct sf_command sf_commands[] = {
 	{ "watch", cmd_watch, "print the module's events as they come" },
 	{ "mounts", cmd_mounts, "show what a snapshot freezes, and what it skips" },
 	{ "agent", cmd_agent, "serve the QEMU guest agent's protocol, freezing through the module" },
+	{ "handler", cmd_handler, "Azure's extension handler: install, enable, disable, ..." },
 	{ NULL, NULL, NULL },
 };
 

@@ -13,16 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "azure_host.h"
 #include "clock.h"
 #include "commands.h"
 #include "snapshot.h"
 
-#define SF_LOCK_PATH "/run/snapfreeze.lock"
-
 static const char snapshot_usage[] =
 	"Usage: snapfreeze snapshot [--config FILE] [--host URI] [--timeout SEC]\n"
 	"                           [--keepalive SEC] [--json] [--handler-env FILE]\n"
-	"                           [--state-dir DIR]\n"
+	"                           [--state-dir DIR] [--script-config FILE]\n"
 	"\n"
 	"Take one consistent snapshot: run the applications' pre-script (from\n"
 	SF_AZURE_SCRIPT_CONFIG_PATH "), freeze every\n"
@@ -57,7 +56,10 @@ static const char snapshot_usage[] =
 	"                     HandlerEnvironment.json (default: $" SF_HANDLER_ENV_VARIABLE ");\n"
 	"                     the log goes to its logFolder, and the status to\n"
 	"                     statusFolder/N.status, N from $ConfigSequenceNumber\n"
-	"                     or the newest configFolder/N.settings\n"
+	"                     or the configFolder/N.settings modified last\n"
+	"  -A, --script-config FILE\n"
+	"                     Azure's script configuration (default\n"
+	"                     " SF_AZURE_SCRIPT_CONFIG_PATH ")\n"
 	"  -S, --state-dir DIR\n"
 	"                     where the state and the result are kept (default\n"
 	"                     " SF_STATE_DIR ")\n"
@@ -76,6 +78,9 @@ static int take_lock(struct sf_error *err)
 			       "another snapshot is running (%s is locked)",
 			       SF_LOCK_PATH);
 	}
+	/* Who holds it, for the handler's disable to stop it. */
+	if (!ftruncate(fd, 0))
+		dprintf(fd, "%d\n", (int)getpid());
 	return fd;
 }
 
@@ -118,6 +123,7 @@ static int open_freezer(struct snapshot *snap, struct sf_error *err)
 
 struct snapshot_options {
 	const char *config;
+	const char *script_config;
 	const char *host;
 	const char *handler_env;
 	const char *state_dir;
@@ -134,6 +140,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 		{ "config", required_argument, NULL, 'c' },
 		{ "handler-env", required_argument, NULL, 'E' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "script-config", required_argument, NULL, 'A' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keepalive", required_argument, NULL, 'k' },
@@ -146,7 +153,7 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 	optind = 0;
 	opterr = 0;
 	opts->handler_env = getenv(SF_HANDLER_ENV_VARIABLE);
-	while ((opt = getopt_long(argc, argv, ":c:E:S:H:t:k:jh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:E:S:A:H:t:k:jh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			opts->config = optarg;
@@ -156,6 +163,9 @@ static int parse_snapshot_options(int argc, char **argv, struct snapshot_options
 			break;
 		case 'S':
 			opts->state_dir = optarg;
+			break;
+		case 'A':
+			opts->script_config = optarg;
 			break;
 		case 'H':
 			opts->host = optarg;
@@ -236,9 +246,15 @@ static int apply_options(struct snapshot *snap, const struct snapshot_options *o
 static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 		   struct sf_error *err)
 {
-	if ((opts->handler_env && snapshot_enter_handler_env(snap, opts->handler_env, err)) ||
-	    sf_config_load(opts->config, NULL, &snap->config, err) ||
-	    apply_options(snap, opts, err) || open_log(snap, err))
+	if (opts->handler_env && snapshot_enter_handler_env(snap, opts->handler_env, err))
+		return -1;
+	if (sf_config_load(opts->config, opts->script_config, &snap->config, err)) {
+		snapshot_azure_code(snap, snapshot_config_code(err->msg, opts->script_config ?
+							       opts->script_config :
+							       SF_AZURE_SCRIPT_CONFIG_PATH));
+		return -1;
+	}
+	if (apply_options(snap, opts, err) || open_log(snap, err))
 		return -1;
 	sf_log_write(snap->log, SF_LOG_INFO, "snapshot starting, host %s", snap->host_uri);
 	switch (sf_state_load(snap->state_dir, &snap->state, err)) {
@@ -258,7 +274,14 @@ static int prepare(struct snapshot *snap, const struct snapshot_options *opts,
 	if (snap->config.app.fs_freeze_enabled && !snap->mounts.n_frozen)
 		return sf_fail(err, SF_EXIT_FAILURE,
 			       "freeze: no filesystem to freeze (see: snapfreeze mounts)");
-	snap->host = sf_host_open(snap->host_uri, snap->config.host_timeout_ms, err);
+	snap->host = sf_host_open(snap->host_uri, snap->config.host_timeout_ms,
+				  &(struct sf_azure_snapshot){
+					  .task_id = snap->settings.task_id,
+					  .token = snap->settings.snapshot_task_token,
+					  .disk_ids = snap->settings.disk_ids,
+					  .settings = snap->settings.host_settings,
+					  .metadata = snap->settings.metadata,
+				  }, err);
 	if (!snap->host)
 		return -1;
 	return snap->config.app.fs_freeze_enabled ? open_freezer(snap, err) : 0;
@@ -274,6 +297,7 @@ static void snapshot_free(struct snapshot *snap)
 	sf_log_close(snap->log);
 	sf_config_free(&snap->config);
 	sf_handler_env_free(&snap->handler);
+	sf_azure_settings_free(&snap->settings);
 	if (snap->abort_fd >= 0)
 		close(snap->abort_fd);
 	if (snap->signal_fd >= 0)

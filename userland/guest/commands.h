@@ -46,6 +46,7 @@ int cmd_watch(int argc, char **argv, struct sf_error *err);
 int cmd_mounts(int argc, char **argv, struct sf_error *err);
 int cmd_snapshot(int argc, char **argv, struct sf_error *err);
 int cmd_agent(int argc, char **argv, struct sf_error *err);
+int cmd_handler(int argc, char **argv, struct sf_error *err);
 cJSON *sf_module_status_json(const struct sf_module_status *status);
 cJSON *sf_mounts_json(const struct sf_mounts *mounts);
 

@@ -298,6 +298,19 @@ static int parse_own(const char *path, const cJSON *json,
 	return 0;
 }
 
+/* A script's location; "" (Azure's stock file) means no script. */
+static int get_location(const char *path, const cJSON *item, char **out,
+			struct sf_error *err)
+{
+	if (get_string(path, item, out, err))
+		return -1;
+	if (!**out) {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
+}
+
 /* Azure's, read as it is: keys we do not use are left alone. */
 static int parse_azure(const char *path, const cJSON *json,
 		       struct sf_app_scripts *app, struct sf_error *err)
@@ -310,9 +323,9 @@ static int parse_azure(const char *path, const cJSON *json,
 		const char *key = item->string;
 
 		if (!strcmp(key, "preScriptLocation"))
-			ret = get_string(path, item, &app->pre_script, err);
+			ret = get_location(path, item, &app->pre_script, err);
 		else if (!strcmp(key, "postScriptLocation"))
-			ret = get_string(path, item, &app->post_script, err);
+			ret = get_location(path, item, &app->post_script, err);
 		else if (!strcmp(key, "preScriptParams"))
 			ret = get_strings(path, item, &app->pre_params,
 					  &app->n_pre_params, err);
@@ -348,6 +361,7 @@ int sf_config_load(const char *path, const char *azure_path,
 	config->keepalive_ms = SF_DEFAULT_KEEPALIVE_MS;
 	config->fifreeze_fallback = true;
 	config->app.timeout_s = 10;
+	config->app.continue_on_failure = true;	/* Azure's default */
 	config->app.fs_freeze_enabled = true;
 	config->log_path = strdup(SF_DEFAULT_LOG_PATH);
 	azure_path = azure_path ? azure_path : SF_AZURE_SCRIPT_CONFIG_PATH;

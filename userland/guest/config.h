@@ -25,7 +25,7 @@
 /* An application's scripts, as Azure's VMSnapshotScriptPluginConfig.json says. */
 struct sf_app_scripts {
 	bool present;
-	char *pre_script;
+	char *pre_script;		/* NULL: none (also given as "") */
 	char *post_script;
 	char **pre_params;
 	size_t n_pre_params;
@@ -33,8 +33,8 @@ struct sf_app_scripts {
 	size_t n_post_params;
 	unsigned int pre_retries;
 	unsigned int post_retries;
-	unsigned int timeout_s;		/* per script; default 10 */
-	bool continue_on_failure;	/* pre-script failed: filesystem-consistent */
+	unsigned int timeout_s;		/* each script, its retries included; default 10 */
+	bool continue_on_failure;	/* a script failed: filesystem-consistent; default true */
 	bool fs_freeze_enabled;
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "azure_host.h"
 #include "channel.h"
 #include "http.h"
 #include "lineio.h"
@@ -135,14 +136,20 @@ static bool is_http(const char *uri)
 	return !strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8);
 }
 
+static bool is_azure(const char *uri)
+{
+	return !strncmp(uri, "azure:", 6);
+}
+
 struct sf_host {
 	char *uri;
-	struct sf_channel channel;	/* not for http:// and https:// */
+	struct sf_channel channel;	/* not for http://, https:// and azure: */
 	struct sf_http *http;	/* http:// and https:// */
+	struct sf_azure_host *azure;	/* azure: */
 };
 
 struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
-			     struct sf_error *err)
+			     const struct sf_azure_snapshot *azure, struct sf_error *err)
 {
 	struct sf_host *host = calloc(1, sizeof(*host));
 
@@ -152,7 +159,8 @@ struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
 		return NULL;
 	}
 	host->channel = SF_NO_CHANNEL;
-	if (is_http(uri) ? !(host->http = sf_http_open(uri, timeout_ms, err)) :
+	if (is_azure(uri) ? !(host->azure = sf_azure_host_open(uri, azure, timeout_ms, err)) :
+	    is_http(uri) ? !(host->http = sf_http_open(uri, timeout_ms, err)) :
 	    sf_channel_open(uri, sf_now_ms() + timeout_ms, &host->channel, err)) {
 		sf_host_close(host);
 		return NULL;
@@ -165,9 +173,12 @@ int sf_host_ask(struct sf_host *host, const struct sf_host_request *request,
 {
 	uint64_t started = sf_now_ms();
 	uint64_t deadline = started + request->deadline_ms;
-	char *line = sf_host_request_line(request);
+	char *line;
 	int ret;
 
+	if (host->azure)
+		return sf_azure_host_ask(host->azure, deadline, request->abort_fd, answer, err);
+	line = sf_host_request_line(request);
 	memset(answer, 0, sizeof(*answer));
 	if (!line)
 		return sf_fail(err, SF_EXIT_FAILURE, "host: out of memory");
@@ -188,6 +199,12 @@ void sf_host_close(struct sf_host *host)
 		return;
 	sf_channel_close(&host->channel);
 	sf_http_close(host->http);
+	sf_azure_host_close(host->azure);
 	free(host->uri);
 	free(host);
+}
+
+void sf_host_azure_statuses(const struct sf_host *host, int *pre, int *snapshot)
+{
+	sf_azure_host_statuses(host ? host->azure : NULL, pre, snapshot);
 }

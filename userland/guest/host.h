@@ -14,11 +14,12 @@
  * Asking the host for the snapshot, as docs/protocol.md specifies: one JSON
  * request line, then lines until the answer with the request's id, all
  * within the request's deadline, over serial:, unix:, vsock:, exec:,
- * http:// or https://.
+ * http:// or https://; or Azure's own protocol over azure: (azure_host.h).
  */
 
 struct sf_host;
 struct cJSON;
+struct sf_azure_snapshot;
 
 struct sf_host_request {
 	const char *id;
@@ -64,10 +65,11 @@ uint64_t sf_host_extend_deadline(const struct sf_host_request *request,
  * The URI checked and its channel opened (connected within timeout_ms, an
  * exec: command started) before anything is frozen, so that a wrong host
  * costs no frozen time. http:// and https:// resolve the host's name and
- * connect (TLS included) here; the request reuses the connection.
+ * connect (TLS included) here; the request reuses the connection. azure:
+ * asks presnapshot here, with azure's parameters (NULL: none).
  */
 struct sf_host *sf_host_open(const char *uri, uint32_t timeout_ms,
-			     struct sf_error *err);
+			     const struct sf_azure_snapshot *azure, struct sf_error *err);
 /*
  * One request on an open host. 0: an answer came (ok or not); -1: no valid
  * answer (err says why).
@@ -77,5 +79,7 @@ int sf_host_ask(struct sf_host *host, const struct sf_host_request *request,
 /* Closes the channel; an exec: command still running is killed. NULL: nothing. */
 void sf_host_close(struct sf_host *host);
 void sf_host_answer_free(struct sf_host_answer *answer);
+/* azure:'s host status codes of presnapshot and dosnapshot (0: not asked, or not azure:). */
+void sf_host_azure_statuses(const struct sf_host *host, int *pre, int *snapshot);
 
 #endif

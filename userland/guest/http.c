@@ -166,7 +166,23 @@ static const char *describe(const struct sf_http *http, CURLcode res)
 	return http->message[0] ? http->message : curl_easy_strerror(res);
 }
 
-struct sf_http *sf_http_open(const char *url, uint32_t timeout_ms, struct sf_error *err)
+static struct curl_slist *header_list(const char *const *headers)
+{
+	struct curl_slist *list = curl_slist_append(NULL, "Content-Type: application/json"), *more;
+
+	for (; list && headers && *headers; headers++) {
+		more = curl_slist_append(list, *headers);
+		if (!more) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = more;
+	}
+	return list;
+}
+
+static struct sf_http *http_new(const char *url, uint32_t timeout_ms, const char *const *headers,
+				bool early, struct sf_error *err)
 {
 	struct sf_http *http = calloc(1, sizeof(*http));
 	CURLcode res = CURLE_OUT_OF_MEMORY;
@@ -178,9 +194,9 @@ struct sf_http *sf_http_open(const char *url, uint32_t timeout_ms, struct sf_err
 	}
 	http->tls = !strncmp(url, "https://", 8);
 	http->curl = curl_easy_init();
-	http->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	http->headers = header_list(headers);
 	if (http->curl && http->headers && !(res = configure(http, timeout_ms)) &&
-	    !(res = connect_early(http->curl, timeout_ms)))
+	    (!early || !(res = connect_early(http->curl, timeout_ms))))
 		return http;
 	if (res == CURLE_OUT_OF_MEMORY)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: out of memory", url);
@@ -193,14 +209,26 @@ struct sf_http *sf_http_open(const char *url, uint32_t timeout_ms, struct sf_err
 	return NULL;
 }
 
+struct sf_http *sf_http_open(const char *url, uint32_t timeout_ms, struct sf_error *err)
+{
+	return http_new(url, timeout_ms, NULL, true, err);
+}
+
+struct sf_http *sf_http_new(const char *url, uint32_t timeout_ms, const char *const *headers,
+			    struct sf_error *err)
+{
+	return http_new(url, timeout_ms, headers, false, err);
+}
+
 /* A zero timeout means none to curl: always leave it at least 1 ms. */
-static CURLcode perform(struct sf_http *http, const char *body, uint64_t deadline,
-			struct answer *answer)
+static CURLcode perform(struct sf_http *http, const char *url, const char *body,
+			uint64_t deadline, struct answer *answer)
 {
 	CURL *curl = http->curl;
 	CURLcode res;
 
-	if ((res = curl_easy_setopt(curl, CURLOPT_HTTPHEADER, http->headers)) ||
+	if ((res = curl_easy_setopt(curl, CURLOPT_URL, url)) ||
+	    (res = curl_easy_setopt(curl, CURLOPT_HTTPHEADER, http->headers)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body)) ||
 	    (res = curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
 				    (long)sf_remaining_ms(deadline) + 1)) ||
@@ -214,15 +242,16 @@ static CURLcode perform(struct sf_http *http, const char *body, uint64_t deadlin
 	return curl_easy_perform(curl);
 }
 
-char *sf_http_post(struct sf_http *http, const char *body, uint64_t deadline,
-		   int abort_fd, size_t max, struct sf_error *err)
+int sf_http_exchange(struct sf_http *http, const char *url, const char *body,
+		     uint64_t deadline, int abort_fd, size_t max, long *status,
+		     char **answer_body, struct sf_error *err)
 {
 	struct answer answer = { .max = max, .abort_fd = abort_fd };
-	const char *url = http->url;
-	long status = 0;
 	CURLcode res;
 
-	res = perform(http, body, deadline, &answer);
+	*status = 0;
+	*answer_body = NULL;
+	res = perform(http, url, body, deadline, &answer);
 	if (res && failed_step(http, res))
 		sf_fail(err, SF_EXIT_FAILURE, "%s: %s: %s", url, failed_step(http, res),
 			describe(http, res));
@@ -234,14 +263,32 @@ char *sf_http_post(struct sf_http *http, const char *body, uint64_t deadline,
 		sf_fail(err, SF_EXIT_FAILURE, "%s: an answer longer than %zu bytes", url, max);
 	else if (res)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: %s", url, describe(http, res));
-	else if (curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, &status) ||
-		 status < 200 || status > 299)
+	else if (curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, status))
+		sf_fail(err, SF_EXIT_FAILURE, "%s: no HTTP status", url);
+	else {
+		*answer_body = answer.buf;
+		return 0;
+	}
+	free(answer.buf);
+	return -1;
+}
+
+char *sf_http_post(struct sf_http *http, const char *body, uint64_t deadline,
+		   int abort_fd, size_t max, struct sf_error *err)
+{
+	const char *url = http->url;
+	char *answer;
+	long status;
+
+	if (sf_http_exchange(http, url, body, deadline, abort_fd, max, &status, &answer, err))
+		return NULL;
+	if (status < 200 || status > 299)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: HTTP status %ld", url, status);
-	else if (!answer.buf)
+	else if (!answer)
 		sf_fail(err, SF_EXIT_FAILURE, "%s: an empty answer", url);
 	else
-		return answer.buf;
-	free(answer.buf);
+		return answer;
+	free(answer);
 	return NULL;
 }
 

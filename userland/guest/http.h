@@ -31,6 +31,23 @@ struct sf_http *sf_http_open(const char *url, uint32_t timeout_ms, struct sf_err
 char *sf_http_post(struct sf_http *http, const char *body, uint64_t deadline,
 		   int abort_fd, size_t max, struct sf_error *err);
 
+/*
+ * A handle for url's host without connecting yet, its requests carrying
+ * headers ("Name: value", NULL-terminated; NULL: none) besides the JSON
+ * content type: for a first request that is itself made before the freeze.
+ */
+struct sf_http *sf_http_new(const char *url, uint32_t timeout_ms, const char *const *headers,
+			    struct sf_error *err);
+
+/*
+ * One POST of body to url (on the handle's host, its connection reused):
+ * 0 with the HTTP status and the body (NULL when empty, to free), whatever
+ * the status; -1: no HTTP answer by the deadline (err).
+ */
+int sf_http_exchange(struct sf_http *http, const char *url, const char *body,
+		     uint64_t deadline, int abort_fd, size_t max, long *status,
+		     char **answer_body, struct sf_error *err);
+
 /* NULL: nothing. */
 void sf_http_close(struct sf_http *http);
 

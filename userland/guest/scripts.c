@@ -128,7 +128,7 @@ static void finish(struct attempt *attempt)
 		close(attempt->out);
 }
 
-static int run_once(const struct sf_script *script, int exec_fd,
+static int run_once(const struct sf_script *script, int exec_fd, uint64_t deadline_ns,
 		    struct sf_script_result *result, struct sf_error *err)
 {
 	struct attempt attempt = {
@@ -143,7 +143,7 @@ static int run_once(const struct sf_script *script, int exec_fd,
 	result->timed_out = false;
 	if (start(script, exec_fd, &attempt, err))
 		return -1;
-	if (!wait_exit(&attempt, sf_now_ns() + script->timeout_ms * 1000000ULL, false)) {
+	if (!wait_exit(&attempt, deadline_ns, false)) {
 		result->timed_out = true;
 		sf_child_signal(&attempt.child, SIGTERM);
 		if (!wait_exit(&attempt, sf_now_ns() + script->term_grace_ms * 1000000ULL,
@@ -160,6 +160,7 @@ int sf_script_run(const struct sf_script *script,
 		  struct sf_script_result *result, struct sf_error *err)
 {
 	uint64_t start_ns = sf_now_ns();
+	uint64_t deadline_ns = start_ns + script->timeout_ms * 1000000ULL;
 	int exec_fd, ret;
 
 	memset(result, 0, sizeof(*result));
@@ -175,8 +176,9 @@ int sf_script_run(const struct sf_script *script,
 	}
 	do {
 		result->attempts++;
-		ret = run_once(script, exec_fd, result, err);
-	} while (ret == 1 && !result->aborted && result->attempts <= script->retries);
+		ret = run_once(script, exec_fd, deadline_ns, result, err);
+	} while (ret == 1 && !result->aborted && !result->timed_out &&
+		 result->attempts <= script->retries);
 	result->duration_ns = sf_now_ns() - start_ns;
 	close(exec_fd);
 	return ret;

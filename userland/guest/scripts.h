@@ -14,14 +14,15 @@
  * group of its own, with nothing of ours but what it is given), with a
  * deadline after which the whole group gets SIGTERM and, after a grace
  * period, SIGKILL; re-run on failure as many times as asked, from the file
- * checked; its standard output and error captured together, up to a
+ * checked, while the deadline (one for all the runs) has not passed; its standard output and error captured together, up to a
  * bound; /dev/null its input.
  */
 struct sf_script {
 	const char *path;
 	const char *const *args;	/* after the path; may be NULL */
 	size_t n_args;
-	unsigned int timeout_ms;	/* per attempt */
+	unsigned int timeout_ms;	/* all attempts together, as Azure's
+					 * timeoutInSeconds bounds a script */
 	unsigned int term_grace_ms;	/* from SIGTERM to SIGKILL */
 	unsigned int retries;		/* attempts after a failed one */
 	size_t output_limit;		/* bytes kept of each attempt's output */

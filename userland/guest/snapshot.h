@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "azure_settings.h"
 #include "config.h"
 #include "error.h"
 #include "freezer.h"
@@ -23,11 +24,15 @@
  * state, result, output), snapshot_azure.c speaks to Azure's agent.
  */
 #define SF_RESULT_NAME "last-snapshot.json"
+/* One snapshot at a time: its holder's pid in it. */
+#define SF_LOCK_PATH "/run/snapfreeze.lock"
 
 #define SF_MAX_ERRORS 8
 
 struct snapshot {
 	struct sf_handler_env handler;	/* status_folder NULL: not a handler */
+	struct sf_azure_settings settings;	/* the handler's N.settings, if any */
+	int azure_code;			/* Azure's code of the first error; 0: none yet */
 	const char *state_dir;
 	struct sf_config config;
 	const char *host_uri;
@@ -80,9 +85,23 @@ void snapshot_take(struct snapshot *snap);
  */
 int snapshot_report(struct snapshot *snap, bool json, struct sf_error *err);
 
-/* As Azure's extension handler: "transitioning" first, the outcome last. */
+/* The result, as saved and printed with --json: JSON text to free. */
+char *snapshot_result_text(const struct snapshot *snap);
+
+/*
+ * As Azure's extension handler: "transitioning" first, the outcome last.
+ * Entering reads N.settings when there is one: refused settings, or a
+ * command started too long ago, fail the snapshot with Azure's code.
+ */
 int snapshot_enter_handler_env(struct snapshot *snap, const char *path,
 			       struct sf_error *err);
 int snapshot_leave_handler_env(struct snapshot *snap, int ret, struct sf_error *err);
+/* Azure's code of the snapshot's failure (enum sf_azure_code), the first one set. */
+void snapshot_azure_code(struct snapshot *snap, int code);
+/*
+ * An error of the configuration's loading, as Azure's code: one of the
+ * script configuration's own (SCRIPT_CONFIG: parsing, mode, owner), or 2.
+ */
+int snapshot_config_code(const char *message, const char *script_config);
 
 #endif

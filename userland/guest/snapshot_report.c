@@ -97,13 +97,20 @@ fail:
 	return NULL;
 }
 
-static int save_result(const struct snapshot *snap, struct sf_error *err)
+char *snapshot_result_text(const struct snapshot *snap)
 {
 	cJSON *result = result_json(snap);
 	char *text = result ? cJSON_PrintUnformatted(result) : NULL;
-	int ret;
 
 	cJSON_Delete(result);
+	return text;
+}
+
+static int save_result(const struct snapshot *snap, struct sf_error *err)
+{
+	char *text = snapshot_result_text(snap);
+	int ret;
+
 	if (!text)
 		return sf_fail(err, SF_EXIT_FAILURE, "out of memory");
 	ret = sf_state_write(snap->state_dir, SF_RESULT_NAME, text, 0644, err);

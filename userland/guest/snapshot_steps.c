@@ -13,6 +13,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include <unistd.h>
+
+#include "azure_codes.h"
+#include "azure_host.h"
 #include "clock.h"
 #include "scripts.h"
 #include "snapshot.h"
@@ -64,14 +68,39 @@ static void log_output(struct snapshot *snap, const char *which,
 			     result->output_len);
 }
 
+enum script_outcome {
+	SCRIPT_OK,
+	SCRIPT_FAILED,
+	SCRIPT_TIMED_OUT,
+	SCRIPT_MISSING,		/* not found */
+	SCRIPT_REFUSED,		/* unsafe, or could not be run */
+	SCRIPT_ABORTED,		/* a signal stopped it */
+};
+
+/* Azure's code for a script that did not succeed. */
+static int script_code(bool pre, enum script_outcome outcome)
+{
+	switch (outcome) {
+	case SCRIPT_TIMED_OUT:
+		return pre ? SF_AZURE_PRE_SCRIPT_TIMEOUT : SF_AZURE_POST_SCRIPT_TIMEOUT;
+	case SCRIPT_MISSING:
+		return pre ? SF_AZURE_PRE_SCRIPT_NOT_FOUND : SF_AZURE_POST_SCRIPT_NOT_FOUND;
+	case SCRIPT_REFUSED:
+		return pre ? SF_AZURE_PRE_SCRIPT_PERMISSION : SF_AZURE_POST_SCRIPT_PERMISSION;
+	default:
+		return pre ? SF_AZURE_PRE_SCRIPT_FAILED : SF_AZURE_POST_SCRIPT_FAILED;
+	}
+}
+
 /*
- * true: the script succeeded. Its output goes to the log. abort_fd -1:
- * it runs to its end or its timeout whatever comes (the post-script, which
- * resumes the application).
+ * Runs a script; its output goes to the log, and why it did not succeed
+ * to why. abort_fd -1: it runs to its end or its timeout whatever comes
+ * (the post-script, which resumes the application).
  */
-static bool run_script(struct snapshot *snap, const char *which, const char *path,
-		       char **params, size_t n_params, unsigned int retries,
-		       int abort_fd)
+static enum script_outcome run_script(struct snapshot *snap, const char *which,
+				      const char *path, char **params, size_t n_params,
+				      unsigned int retries, int abort_fd,
+				      char *why, size_t size)
 {
 	struct sf_script script = {
 		.path = path,
@@ -84,46 +113,55 @@ static bool run_script(struct snapshot *snap, const char *which, const char *pat
 		.abort_fd = abort_fd,
 	};
 	struct sf_script_result result;
+	enum script_outcome outcome;
 	struct sf_error err;
-	char why[600];
 	int ret;
 
 	sf_log_write(snap->log, SF_LOG_INFO, "%s: running %s", which, path);
 	ret = sf_script_run(&script, &result, &err);
 	if (ret < 0) {
-		snapshot_failed(snap, which, err.msg);
-		return false;
+		snprintf(why, size, "%s", err.msg);
+		sf_log_write(snap->log, SF_LOG_ERROR, "%s: %s", which, why);
+		return access(path, F_OK) && errno == ENOENT ? SCRIPT_MISSING : SCRIPT_REFUSED;
 	}
 	log_output(snap, which, &result);
-	if (ret) {
-		if (result.aborted)
-			snprintf(why, sizeof(why), "stopped by a signal, %u attempt(s)",
+	if (!ret) {
+		outcome = SCRIPT_OK;
+		sf_log_write(snap->log, SF_LOG_INFO, "%s: succeeded", which);
+	} else {
+		if (result.aborted) {
+			outcome = SCRIPT_ABORTED;
+			snprintf(why, size, "stopped by a signal, %u attempt(s)",
 				 result.attempts);
-		else if (result.timed_out)
-			snprintf(why, sizeof(why), "killed after %u s, %u attempt(s)",
+		} else if (result.timed_out) {
+			outcome = SCRIPT_TIMED_OUT;
+			snprintf(why, size, "killed after %u s, %u attempt(s)",
 				 snap->config.app.timeout_s, result.attempts);
-		else
-			snprintf(why, sizeof(why), "exit status %d, %u attempt(s)",
+		} else {
+			outcome = SCRIPT_FAILED;
+			snprintf(why, size, "exit status %d, %u attempt(s)",
 				 result.exit_status, result.attempts);
+		}
 		sf_log_write(snap->log, SF_LOG_ERROR, "%s: %s failed: %s", which,
 			     path, why);
-	} else {
-		sf_log_write(snap->log, SF_LOG_INFO, "%s: succeeded", which);
 	}
 	sf_script_result_free(&result);
-	return !ret;
+	return outcome;
 }
 
 /*
- * Scripts run unless the fallback says this one is filesystem-only. A
- * failed pre-script makes the snapshot filesystem-consistent if Azure's
- * continueBackupOnFailure allows, or stops it (false).
+ * Scripts run unless the fallback says this one is filesystem-only; only a
+ * pre-script that succeeded makes the snapshot application-consistent (a
+ * post-script alone does not). A failed pre-script makes the snapshot
+ * filesystem-consistent if Azure's continueBackupOnFailure allows, or
+ * stops it (false); either way the next three snapshots skip the scripts.
  */
 static bool pre_script(struct snapshot *snap)
 {
 	const struct sf_app_scripts *app = &snap->config.app;
 	uint64_t start = sf_now_ns();
-	bool ok;
+	enum script_outcome outcome;
+	char why[SF_ERROR_MSG_SIZE];
 
 	snap->consistency = "filesystem";
 	if (!app->present || (!app->pre_script && !app->post_script))
@@ -135,14 +173,13 @@ static bool pre_script(struct snapshot *snap)
 		return true;
 	}
 	snap->scripts_ran = true;
-	if (!app->pre_script) {
-		snap->consistency = "application";
+	if (!app->pre_script)
 		return true;
-	}
-	ok = run_script(snap, "pre-script", app->pre_script, app->pre_params,
-			app->n_pre_params, app->pre_retries, snap->abort_fd);
+	outcome = run_script(snap, "pre-script", app->pre_script, app->pre_params,
+			     app->n_pre_params, app->pre_retries, snap->abort_fd,
+			     why, sizeof(why));
 	snap->pre_ns = sf_now_ns() - start;
-	if (ok) {
+	if (outcome == SCRIPT_OK) {
 		snap->consistency = "application";
 		return true;
 	}
@@ -153,29 +190,45 @@ static bool pre_script(struct snapshot *snap)
 	sf_state_note_script_failure(&snap->state);
 	if (app->continue_on_failure) {
 		/* Only logged: the snapshot goes on, and succeeds. */
-		snap->n_errors = 0;
-		snap->status = "success";
 		sf_log_write(snap->log, SF_LOG_WARNING,
 			     "continuing filesystem-consistent (continueBackupOnFailure)");
 		return true;
 	}
 	snap->consistency = "none";
-	snapshot_failed(snap, "pre-script", "failed, and continueBackupOnFailure is false: no snapshot");
+	snapshot_azure_code(snap, script_code(true, outcome));
+	snapshot_failed(snap, "pre-script",
+			outcome == SCRIPT_FAILED ?
+			"failed, and continueBackupOnFailure is false: no snapshot" : why);
 	return false;
 }
 
+/*
+ * A failed post-script, as Azure's extension takes it: with
+ * continueBackupOnFailure the snapshot stands, filesystem-consistent;
+ * without, the snapshot fails.
+ */
 static void post_script(struct snapshot *snap)
 {
 	const struct sf_app_scripts *app = &snap->config.app;
 	uint64_t start = sf_now_ns();
+	enum script_outcome outcome;
+	char why[SF_ERROR_MSG_SIZE];
 
 	if (!snap->scripts_ran || !app->post_script)
 		return;
-	if (!run_script(snap, "post-script", app->post_script, app->post_params,
-			app->n_post_params, app->post_retries, -1) &&
-	    !strcmp(snap->status, "success"))
-		snapshot_failed(snap, "post-script", "failed (see the log)");
+	outcome = run_script(snap, "post-script", app->post_script, app->post_params,
+			     app->n_post_params, app->post_retries, -1, why, sizeof(why));
 	snap->post_ns = sf_now_ns() - start;
+	if (outcome == SCRIPT_OK || strcmp(snap->status, "success"))
+		return;
+	if (app->continue_on_failure) {
+		snap->consistency = "filesystem";
+		sf_log_write(snap->log, SF_LOG_WARNING,
+			     "post-script failed: the snapshot stands, filesystem-consistent (continueBackupOnFailure)");
+		return;
+	}
+	snapshot_azure_code(snap, script_code(false, outcome));
+	snapshot_failed(snap, "post-script", outcome == SCRIPT_FAILED ? "failed (see the log)" : why);
 }
 
 /* A freeze that ends by itself cuts the host's wait short. */
@@ -209,10 +262,12 @@ static void thaw_filesystems(struct snapshot *snap)
 {
 	struct sf_error err;
 
-	if (sf_freezer_thaw(snap->freezer, &snap->session, &err))
-		snapshot_failed_with(snap, err.exit_code,
-				     err.exit_code == SF_EXIT_FREEZE_LOST ? "freeze" : "thaw",
-				     err.msg);
+	if (!sf_freezer_thaw(snap->freezer, &snap->session, &err))
+		return;
+	snapshot_azure_code(snap, err.exit_code == SF_EXIT_FREEZE_LOST ?
+			    SF_AZURE_FREEZE_TIMEOUT : SF_AZURE_FAILED);
+	snapshot_failed_with(snap, err.exit_code,
+			     err.exit_code == SF_EXIT_FREEZE_LOST ? "freeze" : "thaw", err.msg);
 }
 
 /*
@@ -225,6 +280,19 @@ static uint32_t host_wait_limit_ms(uint32_t timeout_ms, uint64_t freeze_ns)
 	uint64_t limit = timeout_ms / 4 * 3, spent = freeze_ns / 1000000;
 
 	return limit > spent ? (uint32_t)(limit - spent) : 0;
+}
+
+/*
+ * As Azure's extension tells them: a 500 not from the snapshot service
+ * after a presnapshot it answered, or else the host not reached.
+ */
+static int host_failure_code(const struct sf_host *host)
+{
+	int pre, snapshot;
+
+	sf_host_azure_statuses(host, &pre, &snapshot);
+	return pre == 200 && snapshot == SF_AZURE_HOST_NOT_SERVICE ?
+	       SF_AZURE_HOST_SERVER_ERROR : SF_AZURE_HOST_FAILED;
 }
 
 static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
@@ -261,10 +329,13 @@ static void ask_host(struct snapshot *snap, uint64_t freeze_ns)
 	if (ret) {
 		/* A lost freeze is reported as it is thawed. */
 		if (!snapshot_interrupted(snap, "host") &&
-		    !(snap->freezer && sf_freezer_lost(snap->freezer)))
+		    !(snap->freezer && sf_freezer_lost(snap->freezer))) {
+			snapshot_azure_code(snap, host_failure_code(snap->host));
 			snapshot_failed(snap, "host", err.msg);
+		}
 	} else if (!snap->answer.ok) {
 		snap->answered = true;
+		snapshot_azure_code(snap, SF_AZURE_HOST_FAILED);
 		snapshot_failed(snap, "host", snap->answer.message ? snap->answer.message :
 			       snap->answer.error ? snap->answer.error : "refused");
 	} else {
@@ -317,6 +388,7 @@ static void freeze_and_ask(struct snapshot *snap)
 	start = sf_now_ns();
 	if (freeze_filesystems(snap, &freeze, &err)) {
 		snap->consistency = "none";
+		snapshot_azure_code(snap, SF_AZURE_FREEZE_FAILED);
 		snapshot_failed(snap, "freeze", err.msg);
 	} else {
 		snap->freeze_ns = sf_now_ns() - start;

@@ -86,44 +86,86 @@ fail:
 
 static const char *const azure_states[] = {
 	[SF_AZURE_TRANSITIONING] = "transitioning",
-	[SF_AZURE_SUCCESS] = "success",
-	[SF_AZURE_ERROR] = "error",
+	[SF_AZURE_STATE_SUCCESS] = "success",
+	[SF_AZURE_STATE_ERROR] = "error",
 };
 
-static cJSON *azure_status_json(const char *operation, enum sf_azure_state state,
-				int code, const char *message)
+/* The message is itself JSON, as Azure's extension reports it. */
+static char *message_json(const struct sf_azure_status *status)
 {
-	cJSON *array = cJSON_CreateArray(), *entry, *status, *formatted;
-	char timestamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	cJSON *json = cJSON_CreateObject();
+	char *text = NULL;
 
-	gmtime_r(&now, &tm);
-	strftime(timestamp, sizeof(timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!array || !(entry = cJSON_CreateObject()) ||
-	    !cJSON_AddItemToArray(array, entry) ||
-	    !cJSON_AddStringToObject(entry, "version", "1.0") ||
-	    !cJSON_AddStringToObject(entry, "timestampUTC", timestamp) ||
-	    !(status = cJSON_AddObjectToObject(entry, "status")) ||
-	    !cJSON_AddStringToObject(status, "name", AZURE_HANDLER_NAME) ||
-	    !cJSON_AddStringToObject(status, "operation", operation) ||
-	    !cJSON_AddStringToObject(status, "status", azure_states[state]) ||
-	    !cJSON_AddNumberToObject(status, "code", code) ||
-	    !(formatted = cJSON_AddObjectToObject(status, "formattedMessage")) ||
-	    !cJSON_AddStringToObject(formatted, "lang", "en-US") ||
-	    !cJSON_AddStringToObject(formatted, "message", message) ||
-	    !cJSON_AddArrayToObject(status, "substatus")) {
+	if (json && cJSON_AddStringToObject(json, "messageStr", status->message) &&
+	    cJSON_AddNumberToObject(json, "snapshotConsistency", status->consistency) &&
+	    cJSON_AddStringToObject(json, "jobMessage", "") &&
+	    cJSON_AddFalseToObject(json, "isSizeComputationFailed"))
+		text = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	return text;
+}
+
+static cJSON *string_or_null(const char *text)
+{
+	return text ? cJSON_CreateString(text) : cJSON_CreateNull();
+}
+
+static cJSON *substatus_json(const struct sf_azure_status *status)
+{
+	cJSON *array = cJSON_CreateArray(), *entry;
+
+	if (!array || !status->report)
+		return array;
+	if (!(entry = cJSON_CreateObject()) || !cJSON_AddItemToArray(array, entry) ||
+	    !cJSON_AddNumberToObject(entry, "code", 0) ||
+	    !cJSON_AddStringToObject(entry, "name", status->report) ||
+	    !cJSON_AddStringToObject(entry, "status", "success") ||
+	    !cJSON_AddNullToObject(entry, "formattedMessage")) {
 		cJSON_Delete(array);
 		return NULL;
 	}
 	return array;
 }
 
-int sf_azure_status_write(const char *status_dir, unsigned int seq,
-			  const char *operation, enum sf_azure_state state,
-			  int code, const char *message, struct sf_error *err)
+static cJSON *azure_status_json(const struct sf_azure_status *status)
 {
-	cJSON *json = azure_status_json(operation, state, code, message);
+	cJSON *array = cJSON_CreateArray(), *entry, *inner, *formatted;
+	char *message = message_json(status);
+	char timestamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(timestamp, sizeof(timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!array || !message || !(entry = cJSON_CreateObject()) ||
+	    !cJSON_AddItemToArray(array, entry) ||
+	    !cJSON_AddStringToObject(entry, "version",
+				     status->version ? status->version : "1.0") ||
+	    !cJSON_AddStringToObject(entry, "timestampUTC", timestamp) ||
+	    !(inner = cJSON_AddObjectToObject(entry, "status")) ||
+	    !cJSON_AddStringToObject(inner, "name",
+				     status->name ? status->name : AZURE_HANDLER_NAME) ||
+	    !cJSON_AddStringToObject(inner, "operation", status->operation) ||
+	    !cJSON_AddStringToObject(inner, "status", azure_states[status->state]) ||
+	    !cJSON_AddNumberToObject(inner, "code", status->code) ||
+	    !cJSON_AddItemToObject(inner, "taskId", string_or_null(status->task_id)) ||
+	    !cJSON_AddItemToObject(inner, "commandStartTimeUTCTicks",
+				   string_or_null(status->start_ticks)) ||
+	    !(formatted = cJSON_AddObjectToObject(inner, "formattedMessage")) ||
+	    !cJSON_AddStringToObject(formatted, "lang", "en-US") ||
+	    !cJSON_AddStringToObject(formatted, "message", message) ||
+	    !cJSON_AddItemToObject(inner, "substatus", substatus_json(status))) {
+		cJSON_Delete(array);
+		array = NULL;
+	}
+	free(message);
+	return array;
+}
+
+int sf_azure_status_write(const char *status_dir, unsigned int seq,
+			  const struct sf_azure_status *status, struct sf_error *err)
+{
+	cJSON *json = azure_status_json(status);
 	char *text = json ? cJSON_PrintUnformatted(json) : NULL;
 	char path[4096];
 	int ret;

@@ -19,7 +19,8 @@
 #define MAX_OVERLAYS 100000
 
 static const char usage[] =
-	"Usage: snapfreeze-hostd --guest SOCKET (--qmp SOCKET | --command CMD) [--snapshot-dir DIR]\n"
+	"Usage: snapfreeze-hostd (--guest SOCKET | --azure-listen ADDRESS:PORT)\n"
+	"                        (--qmp SOCKET | --command CMD) [--snapshot-dir DIR]\n"
 	"                        [--log FILE] [--once] [--connect-timeout SEC]\n"
 	"                        [--max-requests-per-minute N] [--max-overlays N]\n"
 	"       snapfreeze-hostd --help | --version\n"
@@ -30,6 +31,10 @@ static const char usage[] =
 	"Options:\n"
 	"  --guest SOCKET         the unix socket behind the VM's virtio-serial port\n"
 	"                         org.snapfreeze.host (QEMU listens, hostd connects)\n"
+	"  --azure-listen ADDRESS:PORT\n"
+	"                         instead, serve Azure's host protocol over HTTP there\n"
+	"                         (presnapshot, dosnapshot), as Azure's wire server\n"
+	"                         answers its VMSnapshot extension\n"
 	"  --qmp SOCKET           QEMU's QMP socket: every writable disk is snapshotted\n"
 	"                         by one transaction of blockdev-snapshot-sync\n"
 	"  --command CMD          instead, run /bin/sh -c CMD with the request on its\n"
@@ -56,6 +61,7 @@ static const char usage[] =
 
 enum {
 	OPT_GUEST = 256,
+	OPT_AZURE_LISTEN,
 	OPT_QMP,
 	OPT_COMMAND,
 	OPT_SNAPSHOT_DIR,
@@ -69,6 +75,7 @@ enum {
 
 static const struct option long_options[] = {
 	{ "guest", required_argument, NULL, OPT_GUEST },
+	{ "azure-listen", required_argument, NULL, OPT_AZURE_LISTEN },
 	{ "qmp", required_argument, NULL, OPT_QMP },
 	{ "command", required_argument, NULL, OPT_COMMAND },
 	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
@@ -124,13 +131,15 @@ static int absolute_dir(const char *dir, char **absolute, struct sf_error *err)
 static int check_options(struct hostd_options *options, const char *snapshot_dir,
 			 struct sf_error *err)
 {
-	if (!options->guest)
-		return sf_fail(err, SF_EXIT_USAGE, "--guest SOCKET is required");
+	if (!options->guest == !options->azure_listen)
+		return sf_fail(err, SF_EXIT_USAGE, options->guest ?
+			       "--guest and --azure-listen exclude each other" :
+			       "--guest SOCKET or --azure-listen ADDRESS:PORT is required");
 	if (!options->qmp == !options->command)
 		return sf_fail(err, SF_EXIT_USAGE, options->qmp ?
 			       "--qmp and --command exclude each other" :
 			       "--qmp SOCKET or --command CMD is required");
-	if (socket_path("--guest", options->guest, err) ||
+	if ((options->guest && socket_path("--guest", options->guest, err)) ||
 	    (options->qmp && socket_path("--qmp", options->qmp, err)))
 		return -1;
 	if (options->command && !options->command[0])
@@ -180,6 +189,9 @@ static int parse_options(int argc, char **argv, struct hostd_options *options,
 		switch (opt) {
 		case OPT_GUEST:
 			options->guest = optarg;
+			break;
+		case OPT_AZURE_LISTEN:
+			options->azure_listen = optarg;
 			break;
 		case OPT_QMP:
 			options->qmp = optarg;
@@ -252,9 +264,15 @@ int hostd_main(int argc, char **argv, struct sf_error *err)
 	}
 	ret = hostd_log_open(options.log, err);
 	if (!ret) {
-		hostd_log(SF_LOG_INFO, NULL, "snapfreeze-hostd %s: waiting for the guest's channel %s",
-			  SNAPFREEZE_VERSION, options.guest);
-		ret = hostd_serve(&options, err);
+		if (options.guest) {
+			hostd_log(SF_LOG_INFO, NULL,
+				  "snapfreeze-hostd %s: waiting for the guest's channel %s",
+				  SNAPFREEZE_VERSION, options.guest);
+			ret = hostd_serve(&options, err);
+		} else {
+			hostd_log(SF_LOG_INFO, NULL, "snapfreeze-hostd %s", SNAPFREEZE_VERSION);
+			ret = hostd_serve_azure(&options, err);
+		}
 		/* Standard error has it from main(); a log file needs it too. */
 		if (ret < 0 && options.log)
 			hostd_log(SF_LOG_ERROR, NULL, "%s", err->msg);

@@ -2,6 +2,7 @@
 #ifndef SNAPFREEZE_HOSTD_H
 #define SNAPFREEZE_HOSTD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@
  */
 struct hostd_options {
 	const char *guest;
+	const char *azure_listen;	/* ADDRESS:PORT: Azure's host protocol, instead of guest */
 	const char *qmp;
 	const char *command;
 	char *snapshot_dir;	/* absolute; NULL: next to each image */
@@ -30,6 +32,17 @@ struct hostd_options {
 int hostd_main(int argc, char **argv, struct sf_error *err);
 /* Serves the guest until it hangs up, a signal, or --once. */
 int hostd_serve(const struct hostd_options *options, struct sf_error *err);
+/*
+ * Serves Azure's host protocol over HTTP on options->azure_listen until a
+ * signal, or --once: presnapshot answered at once, dosnapshot by the
+ * backend, its answer's snapshotInfo one entry per disk.
+ */
+int hostd_serve_azure(const struct hostd_options *options, struct sf_error *err);
+/*
+ * SIGINT and SIGTERM blocked and read from *signals, so that they come
+ * through the loop, never in the middle of a step.
+ */
+int hostd_catch_signals(sigset_t *old_mask, int *signals, struct sf_error *err);
 
 /* The log goes to path, or to standard error when path is NULL. */
 int hostd_log_open(const char *path, struct sf_error *err);

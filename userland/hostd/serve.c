@@ -332,17 +332,16 @@ static int connect_guest(struct server *server, struct sf_error *err)
 		       strerror(error));
 }
 
-/* SIGINT and SIGTERM come through the loop, never in the middle of a step. */
-static int catch_signals(struct server *server, struct sf_error *err)
+int hostd_catch_signals(sigset_t *old_mask, int *signals, struct sf_error *err)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, &server->old_mask);
-	server->signals = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (server->signals < 0)
+	sigprocmask(SIG_BLOCK, &set, old_mask);
+	*signals = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (*signals < 0)
 		return sf_fail(err, SF_EXIT_FAILURE, "signalfd: %s", strerror(errno));
 	return 0;
 }
@@ -371,7 +370,7 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 		.guest = -1,
 		.out = { .fd = -1 },
 	};
-	int ret = catch_signals(&server, err);
+	int ret = hostd_catch_signals(&server.old_mask, &server.signals, err);
 
 	if (!ret)
 		ret = hostd_rate_init(&server.rate, options->max_requests_per_minute, err);

@@ -477,7 +477,10 @@ case_snapshot_as_an_extension_handler() {
 	make_host ok
 	rm -rf /tmp/ext
 	mkdir -p /tmp/ext/config /tmp/ext/status
-	touch /tmp/ext/config/3.settings /tmp/ext/config/4.settings
+	for n in 3 4; do
+		printf '{"runtimeSettings": [{"handlerSettings": {"publicSettings": {"commandToExecute": "snapshot", "taskId": "task-%s"}}}]}\n' \
+			"$n" >/tmp/ext/config/$n.settings
+	done
 	cat >/tmp/ext/HandlerEnvironment.json <<-'EOF2'
 	[{"name": "Microsoft.Azure.RecoveryServices.VMSnapshotLinux", "version": 1.0,
 	  "handlerEnvironment": {"logFolder": "/tmp/ext/log", "configFolder": "/tmp/ext/config",
@@ -487,10 +490,10 @@ case_snapshot_as_an_extension_handler() {
 	run snapfreeze snapshot --handler-env /tmp/ext/HandlerEnvironment.json --host "$host"
 	expect_eq "$status" 0 "snapshot"
 	expect_match "$(cat /tmp/host/during)" \
-		'^\[\{"version":"1.0","timestampUTC":"[0-9T:-]+Z","status":\{"name":"Microsoft.Azure.RecoveryServices.VMSnapshotLinux","operation":"Snapshot","status":"transitioning","code":0' \
+		'^\[\{"version":"1.0","timestampUTC":"[0-9T:-]+Z","status":\{"name":"Microsoft.Azure.RecoveryServices.VMSnapshotLinux","operation":"Enable","status":"transitioning","code":4,"taskId":"task-4"' \
 		"status while frozen"
 	expect_match "$(cat /tmp/ext/status/4.status)" \
-		'"status":"success","code":0,"formattedMessage":\{"lang":"en-US","message":"snapshot [0-9-]+: success, filesystem-consistent"\}' \
+		'"status":"success","code":1,"taskId":"task-4",.*"formattedMessage":\{"lang":"en-US","message":"\{\\"messageStr\\":\\"snapshot [0-9-]+: success, filesystem-consistent\\",\\"snapshotConsistency\\":1' \
 		"final status"
 	expect_match "$(cat /tmp/ext/log/extension.log)" "host: snapshot snap-" "log in the log folder"
 
@@ -499,7 +502,7 @@ case_snapshot_as_an_extension_handler() {
 		run snapfreeze snapshot --host exec:/tmp/host/host.sh
 	expect_eq "$status" 1 "refused snapshot"
 	expect_match "$(cat /tmp/ext/status/5.status)" \
-		'"status":"error","code":1,"formattedMessage":\{"lang":"en-US","message":"snapshot [0-9-]+ failed: host: denied"\}' \
+		'"status":"error","code":76,.*"message":"\{\\"messageStr\\":\\"snapshot [0-9-]+ failed: host: denied\\",\\"snapshotConsistency\\":0' \
 		"error status"
 	[ "$(ls /tmp/ext/status)" = "$(printf '4.status\n5.status')" ] ||
 		fail "status folder: $(ls -a /tmp/ext/status)"
@@ -649,14 +652,14 @@ case_snapshot_script_timeout_and_unsafe_script() {
 	mount_disks
 	make_host ok
 	sessions=$(sessions_since_load)
-	azure_scripts 'exec sleep 100' '' '"timeoutInSeconds": 1'
+	azure_scripts 'exec sleep 100' '' '"timeoutInSeconds": 1' '"continueBackupOnFailure": false'
 	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
 	expect_eq "$status" 1 "snapshot with a hung pre-script"
 	expect_match "$(cat /var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log)" \
 		"pre-script: /tmp/app/pre.sh failed: killed after 1 s, 1 attempt" "killed at its timeout"
 	expect_match "$out" '"consistency":"none"' "no snapshot"
 
-	azure_scripts 'true' ''
+	azure_scripts 'true' '' '"continueBackupOnFailure": false'
 	chmod 777 /tmp/app/pre.sh
 	run snapfreeze snapshot --host exec:/tmp/host/host.sh --json
 	expect_eq "$status" 1 "snapshot with a world-writable pre-script"
@@ -677,7 +680,7 @@ case_snapshot_unreachable_host_fails_before_freezing() {
 	expect_eq "$(sessions_since_load)" "$sessions" "sessions: nothing was frozen"
 	run snapfreeze snapshot --host bogus:x
 	expect_eq "$status" 2 "a URI of no known scheme"
-	expect_match "$err" "host URI 'bogus:x': not serial:, unix:, vsock:, exec:, http:// or https://" \
+	expect_match "$err" "host URI 'bogus:x': not serial:, unix:, vsock:, exec:, http://, https:// or azure:" \
 		"message"
 }
 
@@ -698,7 +701,7 @@ case_snapshot_handler_reports_a_bad_configuration() {
 	ConfigSequenceNumber=7 run snapfreeze snapshot --handler-env /tmp/ext/HandlerEnvironment.json
 	expect_eq "$status" 1 "snapshot"
 	expect_match "$(cat /tmp/ext/status/7.status)" \
-		'"status":"error","code":1,"formattedMessage":\{"lang":"en-US","message":"snapshot [0-9-]+ failed: /etc/snapfreeze/snapfreeze.json: mode 0666, must not be writable by group or others"\}' \
+		'"status":"error","code":2,.*"messageStr\\":\\"snapshot [0-9-]+ failed: /etc/snapfreeze/snapfreeze.json: mode 0666, must not be writable by group or others\\"' \
 		"error status"
 }
 
