@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fake_module.h"
 #include "fork_fake.h"
 #include "ga_agent.h"
 #include "ga_protocol.h"
@@ -45,14 +46,6 @@ struct fake {
 	pid_t child;
 	int answered;		/* a byte for each request answered */
 };
-
-static void send_to(int fd, const struct nlmsghdr *nlh, uint32_t port)
-{
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = port };
-
-	if (sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		_exit(3);
-}
 
 static void put_attr(struct nlmsghdr *nlh, uint16_t type, const void *data, size_t len)
 {
@@ -90,7 +83,7 @@ static void answer(int fd, const struct nlmsghdr *request)
 			state = SNAPFREEZE_STATE_THAWED;
 		put_attr(&reply.nlh, SNAPFREEZE_A_SESSION_ID, &id, sizeof(id));
 		put_attr(&reply.nlh, SNAPFREEZE_A_STATE, &state, sizeof(state));
-		send_to(fd, &reply.nlh, request->nlmsg_pid);
+		fake_module_send(fd, &reply.nlh, request->nlmsg_pid);
 	}
 	memset(&reply, 0, sizeof(reply));
 	reply.nlh = (struct nlmsghdr){ .nlmsg_len = NLMSG_LENGTH(sizeof(*ack)),
@@ -99,21 +92,15 @@ static void answer(int fd, const struct nlmsghdr *request)
 				       .nlmsg_pid = request->nlmsg_pid };
 	ack->error = error;
 	ack->msg = *request;
-	send_to(fd, &reply.nlh, request->nlmsg_pid);
+	fake_module_send(fd, &reply.nlh, request->nlmsg_pid);
 }
 
 static struct fake fake_start(void)
 {
-	struct sockaddr_nl addr = { .nl_family = AF_NETLINK };
-	socklen_t len = sizeof(addr);
 	struct fake fake;
 	int answered[2];
 
-	fake.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_USERSOCK);
-	assert_true(fake.fd >= 0);
-	assert_int_equal(bind(fake.fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(getsockname(fake.fd, (struct sockaddr *)&addr, &len), 0);
-	fake.port = addr.nl_pid;
+	fake.fd = fake_module_socket(&fake.port);
 	assert_int_equal(pipe2(answered, O_CLOEXEC | O_NONBLOCK), 0);
 	fake.child = fork_fake();
 	assert_true(fake.child >= 0);

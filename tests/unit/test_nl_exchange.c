@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fake_module.h"
 #include "fork_fake.h"
 #include "netlink.h"
 
@@ -48,14 +49,6 @@ static void put(struct nlmsghdr *reply, const struct nlmsghdr *request, uint16_t
 	};
 }
 
-static void send_to(int fd, const struct nlmsghdr *nlh, uint32_t port)
-{
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = port };
-
-	if (sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		_exit(3);
-}
-
 /* The reply, then the ACK that NLM_F_ACK asks for (or the error instead). */
 static void answer(int fd, enum answer how, const struct nlmsghdr *request)
 {
@@ -74,30 +67,24 @@ static void answer(int fd, enum answer how, const struct nlmsghdr *request)
 		state->nla_type = SNAPFREEZE_A_STATE;
 		state->nla_len = NLA_HDRLEN + 4;
 		*(uint32_t *)(state + 1) = SNAPFREEZE_STATE_FROZEN;
-		send_to(fd, &reply.nlh, request->nlmsg_pid);
+		fake_module_send(fd, &reply.nlh, request->nlmsg_pid);
 	} else if (how == ANSWER_GARBAGE) {
 		put(&reply.nlh, request, FAMILY, 1);
-		send_to(fd, &reply.nlh, request->nlmsg_pid);
+		fake_module_send(fd, &reply.nlh, request->nlmsg_pid);
 	}
 	memset(&reply, 0, sizeof(reply));
 	put(&reply.nlh, request, NLMSG_ERROR, sizeof(*ack));
 	ack->error = how == ANSWER_ESRCH ? -ESRCH : 0;
 	ack->msg = *request;
-	send_to(fd, &reply.nlh, request->nlmsg_pid);
+	fake_module_send(fd, &reply.nlh, request->nlmsg_pid);
 }
 
 /* The fake module, answering one request as told, in a child process. */
 static struct fake fake_start(enum answer how)
 {
-	struct sockaddr_nl addr = { .nl_family = AF_NETLINK };
-	socklen_t len = sizeof(addr);
 	struct fake fake;
 
-	fake.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_USERSOCK);
-	assert_true(fake.fd >= 0);
-	assert_int_equal(bind(fake.fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(getsockname(fake.fd, (struct sockaddr *)&addr, &len), 0);
-	fake.port = addr.nl_pid;
+	fake.fd = fake_module_socket(&fake.port);
 	fake.child = fork_fake();
 	assert_true(fake.child >= 0);
 	if (!fake.child) {
