@@ -13,6 +13,7 @@
 #include "config.h"
 #include "keepalive.h"
 #include "output.h"
+#include "storage.h"
 
 static const char freeze_usage[] =
 	"Usage: snapfreeze freeze [--timeout SEC] [--keepalive SEC] [--detach] [--json]\n"
@@ -216,9 +217,28 @@ static int parse_freeze_options(int argc, char **argv,
 	return 0;
 }
 
+/*
+ * Which targets are stored on which, for the module's order; what cannot
+ * be told is printed now, before anything is frozen.
+ */
+static int discover_storage(struct sf_freeze_request *request, struct sf_storage *storage,
+			    struct sf_error *err)
+{
+	size_t i;
+
+	if (sf_storage_discover(&sf_storage_system, request->paths, request->n_paths, storage,
+				err))
+		return -1;
+	for (i = 0; i < storage->n_notes; i++)
+		sf_warning_print(stderr, storage->notes[i]);
+	request->stored_on = storage->stored_on;
+	return 0;
+}
+
 int cmd_freeze(int argc, char **argv, struct sf_error *err)
 {
 	struct sf_freeze_request request = { 0 };
+	struct sf_storage storage = { 0 };
 	struct sf_session_info session = { 0 };
 	struct sf_nl *nl = NULL, *events = NULL;
 	struct sf_keeper *keeper = NULL;
@@ -228,11 +248,15 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err)
 	ret = parse_freeze_options(argc, argv, &request, &json, err);
 	if (ret)
 		return ret > 0 ? SF_EXIT_OK : -1;
+	if (discover_storage(&request, &storage, err))
+		return -1;
 
 	/* Listening before freezing: the watchdog may be quick. */
 	attached = !(request.flags & SNAPFREEZE_F_DETACHED);
-	if (attached && !(events = sf_nl_open_events(err)))
+	if (attached && !(events = sf_nl_open_events(err))) {
+		sf_storage_free(&storage);
 		return -1;
+	}
 	nl = sf_nl_open(err);
 	ret = nl ? 0 : -1;
 	if (!ret && attached && request.keepalive_ms)
@@ -254,6 +278,7 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err)
 	else if (keeper)
 		sf_keeper_stop(keeper, &(struct sf_error){ 0 });	/* err says more */
 	sf_session_info_free(&session);
+	sf_storage_free(&storage);
 	sf_nl_close(events);
 	sf_nl_close(nl);
 	return ret;

@@ -181,9 +181,19 @@ int sf_session_output(const struct sf_session_info *session, bool json,
 	return SF_EXIT_OK;
 }
 
+static void print_message(FILE *out, const char *prefix, const char *msg)
+{
+	fputs(prefix, out);
+	sf_text_fputs(msg, out);
+	fputc('\n', out);
+}
+
 void sf_error_print(FILE *out, const struct sf_error *err)
 {
-	fputs("snapfreeze: ", out);
-	sf_text_fputs(err->msg, out);
-	fputc('\n', out);
+	print_message(out, "snapfreeze: ", err->msg);
+}
+
+void sf_warning_print(FILE *out, const char *msg)
+{
+	print_message(out, "snapfreeze: warning: ", msg);
 }

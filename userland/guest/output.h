@@ -21,6 +21,8 @@ int sf_session_output(const struct sf_session_info *session, bool json,
 		      struct sf_error *err);
 /* An error as main() prints it, once: "snapfreeze: MESSAGE", flattened. */
 void sf_error_print(FILE *out, const struct sf_error *err);
+/* "snapfreeze: warning: MESSAGE", flattened. */
+void sf_warning_print(FILE *out, const char *msg);
 const char *sf_state_name(uint32_t state);
 const char *sf_reason_name(uint32_t reason);
 
