@@ -51,6 +51,7 @@ struct hold {
 	uint64_t id;
 	bool ended;
 	struct sf_session_info end;
+	char stuck[SF_ERROR_MSG_SIZE / 2];	/* the targets still freezing or thawing */
 };
 
 static int note_session_end(const struct sf_session_info *event, void *arg)
@@ -60,6 +61,7 @@ static int note_session_end(const struct sf_session_info *event, void *arg)
 	if (event->id != hold->id || event->event != SNAPFREEZE_EVENT_THAWED)
 		return 0;
 	hold->ended = true;
+	sf_session_stuck_text(event, hold->stuck, sizeof(hold->stuck));
 	hold->end = *event;
 	hold->end.n_targets = 0;	/* the event's targets are not kept */
 	hold->end.targets = NULL;
@@ -151,9 +153,10 @@ static int freeze_attached(struct sf_nl *nl, struct sf_nl *events,
 	if (ret > 0) {
 		sf_session_output(&hold.end, json, err);
 		return sf_fail(err, SF_EXIT_FREEZE_LOST,
-			       "freeze: session %llu ended before it was released: %s",
+			       "freeze: session %llu ended before it was released: %s%s%s",
 			       (unsigned long long)hold.id,
-			       sf_reason_name(hold.end.reason));
+			       sf_reason_name(hold.end.reason), hold.stuck[0] ? "; " : "",
+			       hold.stuck);
 	}
 	if (sf_nl_thaw(nl, frozen->id, &thawed, err))
 		return -1;

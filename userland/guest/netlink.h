@@ -45,6 +45,7 @@ struct sf_target_info {
 	uint64_t freeze_ns;
 	uint64_t frozen_ns;		/* once thawed */
 	int32_t thaw_error;		/* negative errno */
+	bool stuck;			/* its freeze or thaw outlived the session */
 };
 
 /* A session as the module describes it; zero where it said nothing. */
