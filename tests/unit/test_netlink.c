@@ -182,6 +182,11 @@ static struct nl_msg *session_reply(bool with_targets)
 				     (uint32_t)-EINVAL), 0);
 	assert_int_equal(nla_put_u64(msg, SNAPFREEZE_TARGET_A_FROZEN_NS, 1500), 0);
 	nla_nest_end(msg, target);
+	target = nla_nest_start(msg, 1);
+	assert_non_null(target);
+	assert_int_equal(nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, "/srv/img"), 0);
+	assert_int_equal(nla_put_flag(msg, SNAPFREEZE_TARGET_A_STUCK), 0);
+	nla_nest_end(msg, target);
 	nla_nest_end(msg, targets);
 	return msg;
 }
@@ -197,8 +202,11 @@ static void session_reply_parsed(void **state)
 	assert_int_equal(session.state, SNAPFREEZE_STATE_THAWED);
 	assert_int_equal(session.reason, SNAPFREEZE_REASON_WATCHDOG);
 	assert_int_equal(session.frozen_ns, 2000000000ULL);
-	assert_int_equal(session.n_targets, 1);
+	assert_int_equal(session.n_targets, 2);
 	assert_string_equal(session.targets[0].path, "/srv/data");
+	assert_false(session.targets[0].stuck);
+	assert_string_equal(session.targets[1].path, "/srv/img");
+	assert_true(session.targets[1].stuck);
 	assert_string_equal(session.targets[0].fstype, "xfs");
 	assert_int_equal(session.targets[0].dev, 0xfe10);
 	assert_int_equal(session.targets[0].thaw_error, -EINVAL);

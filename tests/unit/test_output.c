@@ -90,12 +90,77 @@ static void error_printed_flattened(void **state)
 	free(text);
 }
 
+/* A session ending: one target still freezing, one still thawing, one thawed. */
+static struct sf_target_info ending_targets[] = {
+	{ .path = "/mnt/img", .fstype = "ext4", .stuck = true },
+	{ .path = "/srv", .fstype = "xfs", .freeze_ns = 2000000, .stuck = true },
+	{ .path = "/", .fstype = "ext4", .freeze_ns = 1000000, .frozen_ns = 5000000 },
+};
+
+static const struct sf_session_info ending = {
+	.id = 9,
+	.state = SNAPFREEZE_STATE_THAWING,
+	.targets = ending_targets,
+	.n_targets = 3,
+};
+
+static void stuck_targets_and_thawing_printed(void **state)
+{
+	char *text;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(out);
+	sf_session_print(out, &ending);
+	fclose(out);
+	assert_non_null(strstr(text, "session 9: thawing ("));
+	assert_non_null(strstr(text, "  /mnt/img  ext4  dev 0:0  frozen in 0.000 ms  stuck: "
+				     "still freezing when the session ended; "
+				     "thawed as soon as its freeze returns\n"));
+	assert_non_null(strstr(text, "  /srv  xfs  dev 0:0  frozen in 2.000 ms  stuck: "
+				     "still thawing when the session ended\n"));
+	assert_non_null(strstr(text, "  /  ext4  dev 0:0  frozen in 1.000 ms, "
+				     "stayed frozen 5.000 ms\n"));
+	free(text);
+}
+
+static void stuck_targets_in_json(void **state)
+{
+	cJSON *json = sf_session_json(&ending);
+	cJSON *targets = cJSON_GetObjectItem(json, "targets");
+
+	(void)state;
+	assert_non_null(json);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(json, "state")), "thawing");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(targets, 0), "stuck")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(targets, 1), "stuck")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(targets, 2), "stuck")));
+	cJSON_Delete(json);
+}
+
+static void stuck_targets_named(void **state)
+{
+	char buf[256], small[24];
+
+	(void)state;
+	assert_int_equal(sf_session_stuck_text(&ending, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "/mnt/img: still freezing when the session ended; "
+				 "thawed as soon as its freeze returns; "
+				 "/srv: still thawing when the session ended");
+	assert_int_equal(sf_session_stuck_text(&ending, small, sizeof(small)), 2);
+	assert_string_equal(small, "/mnt/img: still freezin");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(session_text_flattened),
 		cmocka_unit_test(json_flattened_and_valid),
 		cmocka_unit_test(error_printed_flattened),
+		cmocka_unit_test(stuck_targets_and_thawing_printed),
+		cmocka_unit_test(stuck_targets_in_json),
+		cmocka_unit_test(stuck_targets_named),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);

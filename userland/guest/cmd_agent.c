@@ -166,6 +166,11 @@ static struct ga_upstream *open_upstream(const struct agent_options *options,
 	return upstream;
 }
 
+static void note_storage(void *arg, const char *message)
+{
+	ga_agent_note(arg, "%s", message);
+}
+
 static int serve(struct agent_options *options, struct sf_config *config, struct sf_error *err)
 {
 	struct sf_channel channel = SF_NO_CHANNEL;
@@ -175,6 +180,8 @@ static int serve(struct agent_options *options, struct sf_config *config, struct
 
 	options->freeze.skip = (const char *const *)config->skip_mounts;
 	options->freeze.n_skip = config->n_skip_mounts;
+	options->freeze.note = note_storage;
+	options->freeze.note_arg = &agent;
 	agent.freeze = ga_freeze_new(&options->freeze);
 	if (!agent.freeze)
 		return sf_fail(err, SF_EXIT_FAILURE, "agent: out of memory");

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "keepalive.h"
 #include "output.h"
+#include "storage.h"
 
 static const char freeze_usage[] =
 	"Usage: snapfreeze freeze [--timeout SEC] [--keepalive SEC] [--detach] [--json]\n"
@@ -21,7 +22,9 @@ static const char freeze_usage[] =
 	"Freeze the filesystems holding each TARGET (a mount point, or any path\n"
 	"on the filesystem) as one session: all of them, or none. They are\n"
 	"frozen concurrently, so that all stop taking writes at nearly the same\n"
-	"instant; the kernel's watchdog thaws them when the timeout passes.\n"
+	"instant; the kernel's watchdog thaws them when the timeout passes. A\n"
+	"filesystem on a loop device whose image is on another TARGET is\n"
+	"frozen before it and thawed after it.\n"
 	"\n"
 	"Without --detach the session belongs to this command: it holds the\n"
 	"freeze until SIGINT, SIGTERM or the end of its standard input, then\n"
@@ -50,6 +53,7 @@ struct hold {
 	uint64_t id;
 	bool ended;
 	struct sf_session_info end;
+	char stuck[SF_ERROR_MSG_SIZE / 2];	/* the targets still freezing or thawing */
 };
 
 static int note_session_end(const struct sf_session_info *event, void *arg)
@@ -59,6 +63,7 @@ static int note_session_end(const struct sf_session_info *event, void *arg)
 	if (event->id != hold->id || event->event != SNAPFREEZE_EVENT_THAWED)
 		return 0;
 	hold->ended = true;
+	sf_session_stuck_text(event, hold->stuck, sizeof(hold->stuck));
 	hold->end = *event;
 	hold->end.n_targets = 0;	/* the event's targets are not kept */
 	hold->end.targets = NULL;
@@ -150,9 +155,10 @@ static int freeze_attached(struct sf_nl *nl, struct sf_nl *events,
 	if (ret > 0) {
 		sf_session_output(&hold.end, json, err);
 		return sf_fail(err, SF_EXIT_FREEZE_LOST,
-			       "freeze: session %llu ended before it was released: %s",
+			       "freeze: session %llu ended before it was released: %s%s%s",
 			       (unsigned long long)hold.id,
-			       sf_reason_name(hold.end.reason));
+			       sf_reason_name(hold.end.reason), hold.stuck[0] ? "; " : "",
+			       hold.stuck);
 	}
 	if (sf_nl_thaw(nl, frozen->id, &thawed, err))
 		return -1;
@@ -216,9 +222,28 @@ static int parse_freeze_options(int argc, char **argv,
 	return 0;
 }
 
+/*
+ * Which targets are stored on which, for the module's order; what cannot
+ * be told is printed now, before anything is frozen.
+ */
+static int discover_storage(struct sf_freeze_request *request, struct sf_storage *storage,
+			    struct sf_error *err)
+{
+	size_t i;
+
+	if (sf_storage_discover(&sf_storage_system, request->paths, request->n_paths, storage,
+				err))
+		return -1;
+	for (i = 0; i < storage->n_notes; i++)
+		sf_warning_print(stderr, storage->notes[i]);
+	request->stored_on = storage->stored_on;
+	return 0;
+}
+
 int cmd_freeze(int argc, char **argv, struct sf_error *err)
 {
 	struct sf_freeze_request request = { 0 };
+	struct sf_storage storage = { 0 };
 	struct sf_session_info session = { 0 };
 	struct sf_nl *nl = NULL, *events = NULL;
 	struct sf_keeper *keeper = NULL;
@@ -228,11 +253,15 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err)
 	ret = parse_freeze_options(argc, argv, &request, &json, err);
 	if (ret)
 		return ret > 0 ? SF_EXIT_OK : -1;
+	if (discover_storage(&request, &storage, err))
+		return -1;
 
 	/* Listening before freezing: the watchdog may be quick. */
 	attached = !(request.flags & SNAPFREEZE_F_DETACHED);
-	if (attached && !(events = sf_nl_open_events(err)))
+	if (attached && !(events = sf_nl_open_events(err))) {
+		sf_storage_free(&storage);
 		return -1;
+	}
 	nl = sf_nl_open(err);
 	ret = nl ? 0 : -1;
 	if (!ret && attached && request.keepalive_ms)
@@ -254,6 +283,7 @@ int cmd_freeze(int argc, char **argv, struct sf_error *err)
 	else if (keeper)
 		sf_keeper_stop(keeper, &(struct sf_error){ 0 });	/* err says more */
 	sf_session_info_free(&session);
+	sf_storage_free(&storage);
 	sf_nl_close(events);
 	sf_nl_close(nl);
 	return ret;

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "fifreeze_watchdog.h"
+#include "storage.h"
 
 /* How long the watchdog may take to answer a thaw request. */
 #define THAW_REPORT_MS 10000
@@ -27,6 +28,8 @@ struct sf_fifreeze {
 	int reports;		/* readable: frozen, then thawed (or the watchdog died) */
 	int *fds;		/* each target, ours: to thaw them if the watchdog cannot */
 	char **paths;		/* each target's mount point, for messages */
+	size_t *order;		/* the freeze order: indexes of targets */
+	uint32_t *levels;	/* each target's, as the module's levels */
 	size_t n;
 	size_t size;		/* of a report */
 	struct report_head *report;
@@ -62,11 +65,12 @@ static const char *read_report(struct sf_fifreeze *fz, uint64_t timeout_ms)
 	return NULL;
 }
 
-static int describe(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms,
-		    const struct report_head *head, struct sf_session_info *session)
+static int describe(const struct sf_fifreeze *fz, const struct sf_mount *mounts,
+		    uint32_t timeout_ms, struct sf_session_info *session)
 {
-	const struct report_target *targets = (const struct report_target *)(head + 1);
-	size_t i;
+	const struct report_target *targets = (const struct report_target *)(fz->report + 1);
+	const struct report_head *head = fz->report;
+	size_t i, n = fz->n;
 
 	*session = (struct sf_session_info){
 		.state = SNAPFREEZE_STATE_FROZEN,
@@ -90,6 +94,7 @@ static int describe(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms
 		target->dev = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 		strncpy(target->fstype, mounts[i].fstype, sizeof(target->fstype) - 1);
 		target->freeze_ns = targets[i].freeze_ns;
+		target->level = fz->levels[i];
 	}
 	return 0;
 }
@@ -120,6 +125,8 @@ static void release(struct sf_fifreeze *fz)
 	}
 	free(fz->fds);
 	free(fz->paths);
+	free(fz->order);
+	free(fz->levels);
 	free(fz->report);
 	free(fz);
 }
@@ -128,15 +135,16 @@ static void release(struct sf_fifreeze *fz)
  * The watchdog died, or stopped answering (SIGSTOP), while it may hold
  * filesystems frozen: it is killed, and the command thaws every target
  * itself, last frozen first (EINVAL: that one was not frozen). 0, or the
- * errno of the first target that failed to thaw, its index in *failed.
+ * errno of the first frozen target that failed to thaw, its index in *failed.
  */
 static int thaw_without_watchdog(struct sf_fifreeze *fz, size_t *failed)
 {
 	int thaw_errno = 0;
-	size_t i;
+	size_t k, i;
 
 	kill(fz->watchdog, SIGKILL);
-	for (i = fz->n; i--;) {
+	for (k = fz->n; k--;) {
+		i = fz->order[k];
 		if (!ioctl(fz->fds[i], FITHAW, 0) || errno == EINVAL)
 			continue;
 		thaw_errno = errno;
@@ -206,7 +214,8 @@ static int fork_watchdog(struct sf_fifreeze *fz, const struct sf_mount *mounts,
 	if (fz->watchdog == 0) {
 		close(command[1]);
 		close(reports[0]);
-		sf_fifreeze_watchdog(mounts, fz->n, timeout_ms, command[0], reports[1], fz->size);
+		sf_fifreeze_watchdog(mounts, fz->order, fz->n, timeout_ms, command[0], reports[1],
+				     fz->size);
 	}
 	close(command[0]);
 	close(reports[1]);
@@ -224,7 +233,25 @@ static int fork_watchdog(struct sf_fifreeze *fz, const struct sf_mount *mounts,
 	return -1;
 }
 
-static struct sf_fifreeze *start_watchdog(const struct sf_mount *mounts, size_t n,
+/* The module's order: a filesystem before those it is stored on. */
+static int order_targets(struct sf_fifreeze *fz, const struct sf_mount *mounts,
+			 const struct sf_stored_on *stored_on, struct sf_error *err)
+{
+	size_t cyclic;
+
+	fz->order = calloc(fz->n, sizeof(*fz->order));
+	fz->levels = calloc(fz->n, sizeof(*fz->levels));
+	if (!fz->order || !fz->levels)
+		return sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
+	if (sf_storage_levels(stored_on, fz->n, fz->levels, fz->order, &cyclic))
+		return sf_fail(err, SF_EXIT_FAILURE,
+			       "fifreeze: %s: the filesystems are stored on each other in a cycle: "
+			       "no order freezes them", mounts[cyclic].mount_point);
+	return 0;
+}
+
+static struct sf_fifreeze *start_watchdog(const struct sf_mount *mounts,
+					  const struct sf_stored_on *stored_on, size_t n,
 					  uint32_t timeout_ms, struct sf_error *err)
 {
 	struct sf_fifreeze *fz = calloc(1, sizeof(*fz));
@@ -239,7 +266,8 @@ static struct sf_fifreeze *start_watchdog(const struct sf_mount *mounts, size_t 
 	fz->report = calloc(1, fz->size);
 	if (!fz->report) {
 		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
-	} else if (!open_targets(fz, mounts, err) &&
+	} else if (!order_targets(fz, mounts, stored_on, err) &&
+		   !open_targets(fz, mounts, err) &&
 		   !fork_watchdog(fz, mounts, timeout_ms, err)) {
 		return fz;
 	}
@@ -247,7 +275,8 @@ static struct sf_fifreeze *start_watchdog(const struct sf_mount *mounts, size_t 
 	return NULL;
 }
 
-struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
+struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts,
+				       const struct sf_stored_on *stored_on, size_t n,
 				       uint32_t timeout_ms,
 				       struct sf_session_info *session,
 				       struct sf_error *err)
@@ -261,7 +290,7 @@ struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
 			n, SF_FIFREEZE_MAX_TARGETS);
 		return NULL;
 	}
-	fz = start_watchdog(mounts, n, timeout_ms, err);
+	fz = start_watchdog(mounts, stored_on, n, timeout_ms, err);
 	if (!fz)
 		return NULL;
 	/* A freeze blocks for as long as writeback takes: the timeout bounds it. */
@@ -272,7 +301,7 @@ struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
 		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: %s: %s",
 			mounts[fz->report->failed].mount_point,
 			strerror(-fz->report->error));
-	} else if (describe(mounts, n, timeout_ms, fz->report, session)) {
+	} else if (describe(fz, mounts, timeout_ms, session)) {
 		sf_fail(err, SF_EXIT_FAILURE, "fifreeze: out of memory");
 		sf_fifreeze_thaw(fz, session, &(struct sf_error){ 0 });
 		return NULL;

@@ -28,10 +28,12 @@ struct sf_fifreeze;
 #define SF_FIFREEZE_MAX_TARGETS 128
 
 /*
- * Freezes mounts[0..n) in that order. All or nothing: on failure every
- * filesystem is thawed again.
+ * Freezes mounts[0..n) in their order, except that a filesystem stored on
+ * others (stored_on[i]; NULL: none is) comes before them; thaws in
+ * reverse. All or nothing: on failure every filesystem is thawed again.
  */
-struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts, size_t n,
+struct sf_fifreeze *sf_fifreeze_freeze(const struct sf_mount *mounts,
+				       const struct sf_stored_on *stored_on, size_t n,
 				       uint32_t timeout_ms,
 				       struct sf_session_info *session,
 				       struct sf_error *err);

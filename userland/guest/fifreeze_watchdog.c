@@ -20,12 +20,15 @@
 
 #include "clock.h"
 
-static void thaw_in_reverse(const int *fds, size_t n, const uint64_t *frozen_at,
-			    struct report_target *targets)
+/* The first n of order, last first. */
+static void thaw_in_reverse(const int *fds, const size_t *order, size_t n,
+			    const uint64_t *frozen_at, struct report_target *targets)
 {
 	while (n--) {
-		targets[n].thaw_error = ioctl(fds[n], FITHAW, 0) ? -errno : 0;
-		targets[n].frozen_ns = sf_now_ns() - frozen_at[n];
+		size_t i = order[n];
+
+		targets[i].thaw_error = ioctl(fds[i], FITHAW, 0) ? -errno : 0;
+		targets[i].frozen_ns = sf_now_ns() - frozen_at[i];
 	}
 }
 
@@ -81,8 +84,8 @@ static void harden_watchdog(void)
  * memory before the first freeze: a page fault or a write to a frozen
  * filesystem would stall the one process that can thaw it.
  */
-void sf_fifreeze_watchdog(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms,
-			  int command, int reports, size_t size)
+void sf_fifreeze_watchdog(const struct sf_mount *mounts, const size_t *order, size_t n,
+			  uint32_t timeout_ms, int command, int reports, size_t size)
 {
 	uint64_t started = sf_now_ns(), deadline = started + (uint64_t)timeout_ms * 1000000;
 	struct report_head *head = calloc(1, size);
@@ -110,21 +113,22 @@ void sf_fifreeze_watchdog(const struct sf_mount *mounts, size_t n, uint32_t time
 	for (; frozen < n; frozen++) {
 		uint64_t start = sf_now_ns();
 
-		if (ioctl(fds[frozen], FIFREEZE, 0)) {
+		i = order[frozen];
+		if (ioctl(fds[i], FIFREEZE, 0)) {
 			head->error = -errno;
-			head->failed = frozen;
+			head->failed = i;
 			goto out;
 		}
-		frozen_at[frozen] = sf_now_ns();
-		targets[frozen].freeze_ns = frozen_at[frozen] - start;
+		frozen_at[i] = sf_now_ns();
+		targets[i].freeze_ns = frozen_at[i] - start;
 	}
-	head->freeze_ns = frozen_at[n - 1] - started;
-	head->spread_ns = frozen_at[n - 1] - frozen_at[0];
+	head->freeze_ns = frozen_at[order[n - 1]] - started;
+	head->spread_ns = frozen_at[order[n - 1]] - frozen_at[order[0]];
 	if (write(reports, head, size) != (ssize_t)size)
 		head->reason = SNAPFREEZE_REASON_OWNER_GONE;
 	else
 		head->reason = wait_for_thaw(command, deadline);
 out:
-	thaw_in_reverse(fds, frozen, frozen_at, targets);
+	thaw_in_reverse(fds, order, frozen, frozen_at, targets);
 	_exit(write(reports, head, size) == (ssize_t)size ? 0 : 1);
 }

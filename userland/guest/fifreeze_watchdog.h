@@ -33,12 +33,14 @@ _Static_assert(sizeof(struct report_head) + SF_FIFREEZE_MAX_TARGETS *
 	       "a report must fit one atomic pipe write");
 
 /*
- * The watchdog process, forked by fifreeze.c: freezes mounts[0..n) in
- * order, writes a report of size bytes to reports, holds the freeze until
- * a byte or the end of command, or the timeout, thaws in reverse and
- * writes its last report. Never returns.
+ * The watchdog process, forked by fifreeze.c: freezes mounts[order[0]],
+ * mounts[order[1]]... (order: a permutation of 0..n), writes a report of
+ * size bytes to reports (entries by mount, not by order), holds the
+ * freeze until a byte or the end of command, or the timeout, thaws in
+ * reverse and writes its last report. Never returns.
  */
-void sf_fifreeze_watchdog(const struct sf_mount *mounts, size_t n, uint32_t timeout_ms,
-			  int command, int reports, size_t size) __attribute__((noreturn));
+void sf_fifreeze_watchdog(const struct sf_mount *mounts, const size_t *order, size_t n,
+			  uint32_t timeout_ms, int command, int reports, size_t size)
+	__attribute__((noreturn));
 
 #endif

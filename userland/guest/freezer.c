@@ -94,8 +94,8 @@ int sf_freezer_freeze(struct sf_freezer *freezer, const struct sf_freeze_request
 {
 	if (freezer->nl)
 		return freeze_module(freezer, request, session, err);
-	freezer->fifreeze = sf_fifreeze_freeze(mounts, request->n_paths, request->timeout_ms,
-					       session, err);
+	freezer->fifreeze = sf_fifreeze_freeze(mounts, request->stored_on, request->n_paths,
+					       request->timeout_ms, session, err);
 	freezer->frozen = freezer->fifreeze != NULL;
 	return freezer->fifreeze ? 0 : -1;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mounts.h"
+#include "storage.h"
 
 struct ga_freeze {
 	struct ga_freeze_config config;
@@ -66,22 +67,32 @@ static void end_session(struct ga_freeze *freeze)
 static int freeze_paths(struct ga_freeze *freeze, const char **paths, size_t n,
 			struct sf_error *err)
 {
+	const struct ga_freeze_config *config = &freeze->config;
 	struct sf_freeze_request request = {
 		.paths = paths,
 		.n_paths = n,
-		.timeout_ms = freeze->config.timeout_ms,
-		.keepalive_ms = freeze->config.keepalive_ms,
+		.timeout_ms = config->timeout_ms,
+		.keepalive_ms = config->keepalive_ms,
 	};
+	struct sf_storage storage;
+	int ret = -1;
+	size_t i;
 
-	freeze->freezer = open_freezer(&freeze->config, err);
-	if (!freeze->freezer)
+	if (sf_storage_discover(&sf_storage_system, paths, n, &storage, err))
 		return -1;
-	if (!sf_freezer_freeze(freeze->freezer, &request, NULL, &freeze->session, err)) {
+	for (i = 0; config->note && i < storage.n_notes; i++)
+		config->note(config->note_arg, storage.notes[i]);
+	request.stored_on = storage.stored_on;
+	freeze->freezer = open_freezer(config, err);
+	if (freeze->freezer &&
+	    !sf_freezer_freeze(freeze->freezer, &request, NULL, &freeze->session, err)) {
 		freeze->frozen = (int64_t)n;
-		return 0;
+		ret = 0;
+	} else if (freeze->freezer) {
+		end_session(freeze);
 	}
-	end_session(freeze);
-	return -1;
+	sf_storage_free(&storage);
+	return ret;
 }
 
 int ga_freeze_freeze(struct ga_freeze *freeze, const char *const *mountpoints, size_t n,

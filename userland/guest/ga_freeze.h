@@ -27,6 +27,9 @@ struct ga_freeze_config {
 	/* The module; NULL: sf_freezer_open() without FIFREEZE. */
 	struct sf_freezer *(*open_freezer)(void *arg, struct sf_error *err);
 	void *open_arg;
+	/* Told what of the filesystems' storage cannot be ordered; NULL: no one. */
+	void (*note)(void *arg, const char *message);
+	void *note_arg;
 };
 
 struct ga_freeze;

@@ -39,17 +39,22 @@ static int sf_nl_parse_session_cb(const struct nlmsghdr *nlh, void *arg)
 	return sf_nl_parse_session(nlh, arg);
 }
 
-/* Builds FREEZE, noting where each path lands to name it in errors. */
+/*
+ * Builds FREEZE, noting where each target's nest begins (and, after the
+ * last, where it ends) to name the target of an attribute in errors.
+ */
 static struct nl_msg *sf_nl_freeze_msg(const struct sf_nl *nl,
 				       const struct sf_freeze_request *request,
-				       long *path_offsets)
+				       long *target_offsets)
 {
-	size_t payload = 64, i;
+	const struct sf_stored_on *stored_on = request->stored_on;
 	struct nlattr *targets, *target;
+	size_t payload = 64, i, j;
 	struct nl_msg *msg;
 
 	for (i = 0; i < request->n_paths; i++)
-		payload += 16 + NLA_ALIGN(strlen(request->paths[i]) + 1);
+		payload += 16 + NLA_ALIGN(strlen(request->paths[i]) + 1) +
+			   (stored_on ? stored_on[i].n * (NLA_HDRLEN + 4) : 0);
 	msg = sf_nl_msg_new(nl, SNAPFREEZE_CMD_FREEZE, 0, payload);
 	if (!msg)
 		return NULL;
@@ -61,13 +66,17 @@ static struct nl_msg *sf_nl_freeze_msg(const struct sf_nl *nl,
 	    !(targets = nla_nest_start(msg, SNAPFREEZE_A_TARGETS)))
 		goto fail;
 	for (i = 0; i < request->n_paths; i++) {
+		target_offsets[i] = nlmsg_hdr(msg)->nlmsg_len;
 		if (!(target = nla_nest_start(msg, (int)i)))
 			goto fail;
-		path_offsets[i] = nlmsg_hdr(msg)->nlmsg_len;
 		if (nla_put_string(msg, SNAPFREEZE_TARGET_A_PATH, request->paths[i]))
 			goto fail;
+		for (j = 0; stored_on && j < stored_on[i].n; j++)
+			if (nla_put_u32(msg, SNAPFREEZE_TARGET_A_STORED_ON, stored_on[i].targets[j]))
+				goto fail;
 		nla_nest_end(msg, target);
 	}
+	target_offsets[i] = nlmsg_hdr(msg)->nlmsg_len;
 	nla_nest_end(msg, targets);
 	return msg;
 fail:
@@ -98,19 +107,19 @@ int sf_nl_freeze(struct sf_nl *nl, const struct sf_freeze_request *request,
 		.reply_ms = (request->timeout_ms ? request->timeout_ms : SF_NL_FREEZE_DEFAULT_MS) +
 			    SF_NL_FREEZE_MARGIN_MS,
 	};
-	long *path_offsets = calloc(request->n_paths + 1, sizeof(long));
+	long *target_offsets = calloc(request->n_paths + 1, sizeof(long));
 	int ret;
 	size_t i;
 
 	memset(session, 0, sizeof(*session));
-	if (!path_offsets)
+	if (!target_offsets)
 		return sf_fail(err, SF_EXIT_FAILURE, "freeze: out of memory");
-	ret = sf_nl_transact(nl, sf_nl_freeze_msg(nl, request, path_offsets),
+	ret = sf_nl_transact(nl, sf_nl_freeze_msg(nl, request, target_offsets),
 			     &ex, "freeze", err);
 	for (i = 0; ret && ex.kernel_error && i < request->n_paths; i++)
-		if (path_offsets[i] == ex.bad_offset)
+		if (ex.bad_offset >= target_offsets[i] && ex.bad_offset < target_offsets[i + 1])
 			sf_nl_kernel_error(&ex, "freeze", request->paths[i], err);
-	free(path_offsets);
+	free(target_offsets);
 	if (!ret && !session->id)
 		ret = sf_fail(err, SF_EXIT_FAILURE, "freeze: the snapfreeze module sent no session");
 	if (ret && !ex.kernel_error)

@@ -45,6 +45,7 @@ struct sf_target_info {
 	uint64_t freeze_ns;
 	uint64_t frozen_ns;		/* once thawed */
 	int32_t thaw_error;		/* negative errno */
+	bool stuck;			/* its freeze or thaw outlived the session */
 };
 
 /* A session as the module describes it; zero where it said nothing. */
@@ -66,8 +67,15 @@ struct sf_session_info {
 	struct sf_target_info *targets;
 };
 
+/* The targets (their indexes) whose filesystems hold part of one target's storage. */
+struct sf_stored_on {
+	uint32_t *targets;
+	size_t n;
+};
+
 struct sf_freeze_request {
 	const char *const *paths;
+	const struct sf_stored_on *stored_on;	/* NULL, or one per path */
 	size_t n_paths;
 	uint32_t timeout_ms;		/* 0: the module's default */
 	uint32_t keepalive_ms;		/* 0: no keepalive */

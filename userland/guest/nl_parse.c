@@ -128,6 +128,7 @@ static int sf_nl_parse_target(struct nlattr *attr, struct sf_target_info *target
 		[SNAPFREEZE_TARGET_A_FREEZE_NS] = { .type = NLA_U64 },
 		[SNAPFREEZE_TARGET_A_THAW_ERROR] = { .type = NLA_U32 },
 		[SNAPFREEZE_TARGET_A_FROZEN_NS] = { .type = NLA_U64 },
+		[SNAPFREEZE_TARGET_A_STUCK] = { .type = NLA_FLAG },
 	};
 	struct nlattr *tb[SNAPFREEZE_TARGET_A_MAX + 1];
 
@@ -146,6 +147,7 @@ static int sf_nl_parse_target(struct nlattr *attr, struct sf_target_info *target
 	target->freeze_ns = sf_u64(tb[SNAPFREEZE_TARGET_A_FREEZE_NS]);
 	target->frozen_ns = sf_u64(tb[SNAPFREEZE_TARGET_A_FROZEN_NS]);
 	target->thaw_error = (int32_t)sf_u32(tb[SNAPFREEZE_TARGET_A_THAW_ERROR]);
+	target->stuck = tb[SNAPFREEZE_TARGET_A_STUCK] != NULL;
 	return 0;
 }
 

@@ -11,6 +11,7 @@ static const char *const state_names[] = {
 	[SNAPFREEZE_STATE_FREEZING] = "freezing",
 	[SNAPFREEZE_STATE_FROZEN] = "frozen",
 	[SNAPFREEZE_STATE_THAWED] = "thawed",
+	[SNAPFREEZE_STATE_THAWING] = "thawing",
 };
 
 static const char *const reason_names[] = {
@@ -41,6 +42,31 @@ const char *sf_reason_name(uint32_t reason)
 	return NAME(reason_names, reason);
 }
 
+const char *sf_target_stuck_text(const struct sf_target_info *target)
+{
+	/* Its freeze_ns comes once its freeze returned. */
+	return target->freeze_ns ? "still thawing when the session ended" :
+	       "still freezing when the session ended; thawed as soon as its freeze returns";
+}
+
+size_t sf_session_stuck_text(const struct sf_session_info *session, char *buf, size_t size)
+{
+	size_t i, n = 0, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < session->n_targets; i++) {
+		const struct sf_target_info *target = &session->targets[i];
+
+		if (!target->stuck)
+			continue;
+		if (len < size)
+			len += snprintf(buf + len, size - len, "%s%s: %s", n ? "; " : "",
+					target->path, sf_target_stuck_text(target));
+		n++;
+	}
+	return n;
+}
+
 /* new_encode_dev() undone: "major:minor". */
 static void format_dev(uint32_t dev, char *buf, size_t size)
 {
@@ -60,6 +86,7 @@ static cJSON *target_json(const struct sf_target_info *target)
 	    !cJSON_AddNumberToObject(json, "level", target->level) ||
 	    !cJSON_AddNumberToObject(json, "freeze_ns", (double)target->freeze_ns) ||
 	    !cJSON_AddNumberToObject(json, "frozen_ns", (double)target->frozen_ns) ||
+	    !cJSON_AddBoolToObject(json, "stuck", target->stuck) ||
 	    (target->thaw_error &&
 	     !cJSON_AddStringToObject(json, "thaw_error",
 				      strerror(-target->thaw_error)))) {
@@ -140,9 +167,11 @@ void sf_session_print(FILE *out, const struct sf_session_info *session)
 		if (target->frozen_ns)
 			fprintf(out, ", stayed frozen %.3f ms",
 				target->frozen_ns / 1e6);
-		fprintf(out, "%s%s\n",
+		fprintf(out, "%s%s%s%s\n",
 			target->thaw_error ? "  thaw failed: " : "",
-			target->thaw_error ? strerror(-target->thaw_error) : "");
+			target->thaw_error ? strerror(-target->thaw_error) : "",
+			target->stuck ? "  stuck: " : "",
+			target->stuck ? sf_target_stuck_text(target) : "");
 	}
 	if (session->freeze_ns)
 		fprintf(out, "  all frozen %.3f ms after the request, writes stopped within %.3f ms of each other\n",
@@ -181,9 +210,19 @@ int sf_session_output(const struct sf_session_info *session, bool json,
 	return SF_EXIT_OK;
 }
 
+static void print_message(FILE *out, const char *prefix, const char *msg)
+{
+	fputs(prefix, out);
+	sf_text_fputs(msg, out);
+	fputc('\n', out);
+}
+
 void sf_error_print(FILE *out, const struct sf_error *err)
 {
-	fputs("snapfreeze: ", out);
-	sf_text_fputs(err->msg, out);
-	fputc('\n', out);
+	print_message(out, "snapfreeze: ", err->msg);
+}
+
+void sf_warning_print(FILE *out, const char *msg)
+{
+	print_message(out, "snapfreeze: warning: ", msg);
 }

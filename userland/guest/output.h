@@ -21,7 +21,16 @@ int sf_session_output(const struct sf_session_info *session, bool json,
 		      struct sf_error *err);
 /* An error as main() prints it, once: "snapfreeze: MESSAGE", flattened. */
 void sf_error_print(FILE *out, const struct sf_error *err);
+/* "snapfreeze: warning: MESSAGE", flattened. */
+void sf_warning_print(FILE *out, const char *msg);
 const char *sf_state_name(uint32_t state);
+/* What a stuck target was doing: "still freezing when the session ended; ...". */
+const char *sf_target_stuck_text(const struct sf_target_info *target);
+/*
+ * "PATH: what it was doing" for each stuck target, joined by "; ", in buf
+ * (truncated to size); how many there are.
+ */
+size_t sf_session_stuck_text(const struct sf_session_info *session, char *buf, size_t size);
 const char *sf_reason_name(uint32_t reason);
 
 #endif

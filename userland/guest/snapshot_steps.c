@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "scripts.h"
 #include "snapshot.h"
+#include "storage.h"
 
 /* The signal that came, if one did (it stays pending in signal_fd). */
 static const char *signal_received(const struct snapshot *snap)
@@ -359,6 +360,25 @@ static void log_frozen(struct snapshot *snap)
 			     snap->session.freeze_ns / 1e6, snap->session.spread_ns / 1e6);
 }
 
+/* What the freeze order rests on, before the log holds its lines. */
+static void log_storage(struct snapshot *snap, const struct sf_storage *storage,
+			const char *const *paths)
+{
+	char on[SF_ERROR_MSG_SIZE];
+	size_t i, j, len;
+
+	for (i = 0; i < storage->n_notes; i++)
+		sf_log_write(snap->log, SF_LOG_WARNING, "%s", storage->notes[i]);
+	for (i = 0; i < storage->n_targets; i++) {
+		for (j = 0, len = 0; j < storage->stored_on[i].n && len < sizeof(on); j++)
+			len += snprintf(on + len, sizeof(on) - len, "%s%s", j ? ", " : "",
+					paths[storage->stored_on[i].targets[j]]);
+		if (j)
+			sf_log_write(snap->log, SF_LOG_INFO,
+				     "%s is stored on %s: frozen before, thawed after", paths[i], on);
+	}
+}
+
 /*
  * Frozen: ask the host, then thaw. The log holds its lines meanwhile; a
  * signal cuts the host's wait short, never the thaw. The kernel thaws
@@ -373,6 +393,7 @@ static void freeze_and_ask(struct snapshot *snap)
 		.timeout_ms = snap->config.freeze_timeout_ms,
 		.keepalive_ms = snap->config.keepalive_ms,	/* the module's only */
 	};
+	struct sf_storage storage;
 	struct sf_error err;
 	uint64_t start;
 	size_t i;
@@ -383,6 +404,13 @@ static void freeze_and_ask(struct snapshot *snap)
 	}
 	for (i = 0; i < snap->mounts.n_frozen; i++)
 		paths[i] = snap->mounts.mounts[i].mount_point;
+	if (sf_storage_discover(&sf_storage_system, paths, freeze.n_paths, &storage, &err)) {
+		snapshot_failed(snap, "freeze", err.msg);
+		free(paths);
+		return;
+	}
+	log_storage(snap, &storage, paths);
+	freeze.stored_on = storage.stored_on;
 	sf_log_write(snap->log, SF_LOG_INFO, "freezing %zu filesystems", freeze.n_paths);
 	sf_log_hold(snap->log);
 	start = sf_now_ns();
@@ -398,6 +426,7 @@ static void freeze_and_ask(struct snapshot *snap)
 	}
 	if (sf_log_release(snap->log, &err))
 		snapshot_failed(snap, "log", err.msg);
+	sf_storage_free(&storage);
 	free(paths);
 }
 
