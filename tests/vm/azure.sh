@@ -13,6 +13,7 @@
 # 1 if any test failed. Not part of make check.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 . "$here/kenv.sh"
 files=$kenv_cache/azure-files
 port=${SNAPFREEZE_AZURE_PORT:-18780}
