@@ -66,6 +66,7 @@ commands="
 	setpriv util-linux
 	sfdisk fdisk
 	sha256sum coreutils
+	socat socat
 	ss iproute2
 	tail coreutils
 	timeout coreutils

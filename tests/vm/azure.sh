@@ -31,10 +31,18 @@ echo "$thumbprint" >"$files/thumbprint"
 printf '%s' '{"backupMetadata": [{"Key": "BackupTime", "Value": "made up"}], "includedDisks": {"dataDiskLunList": [0, 1], "isOSDiskIncluded": true}, "dynamicConfigsFromCRP": [{"Key": "isSnapshotTtlEnabled", "Value": "false"}]}' |
 	base64 -w0 >"$files/objectStr"
 
+# QEMU's guestfwd to a chardev is one stream opened when QEMU starts; a
+# command (cmd:) runs once per connection of the guest, as a wire server
+# takes them: socat carries each to hostd's listener.
+for p in "$port" "$hang_port"; do
+	printf '#!/bin/sh\nexec socat - TCP:127.0.0.1:%s\n' "$p" >"$files/forward-$p"
+	chmod 755 "$files/forward-$p"
+done
+
 SNAPFREEZE_VM_CASES="$here/azure/handler.sh" \
 	SNAPFREEZE_VM_FILES="$files" \
 	SNAPFREEZE_VM_MODULES=virtio_net \
-	SNAPFREEZE_VM_QEMU_ARGS="-netdev user,id=azure,net=168.63.129.0/24,restrict=on,guestfwd=tcp:168.63.129.16:80-tcp:127.0.0.1:$port,guestfwd=tcp:168.63.129.16:81-tcp:127.0.0.1:$hang_port -device virtio-net-pci,netdev=azure" \
+	SNAPFREEZE_VM_QEMU_ARGS="-netdev user,id=azure,net=168.63.129.0/24,restrict=on,guestfwd=tcp:168.63.129.16:80-cmd:$files/forward-$port,guestfwd=tcp:168.63.129.16:81-cmd:$files/forward-$hang_port -device virtio-net-pci,netdev=azure" \
 	SNAPFREEZE_AZURE_PORT=$port \
 	SNAPFREEZE_VM_HOST_AGENT="$here/azure/agent.sh" \
 	SNAPFREEZE_VM_HOST_CHECKS="$here/azure/verify.sh" \
