@@ -141,20 +141,67 @@ static int on_capabilities(struct qmp_job *job, const cJSON *value,
 	return execute(job, QUERY_BLOCK, NULL, result);
 }
 
+static cJSON *snapshot_action(const char *key, const char *name, const char *overlay)
+{
+	cJSON *action = cJSON_CreateObject(), *data;
+
+	if (!action || !cJSON_AddStringToObject(action, "type", "blockdev-snapshot-sync") ||
+	    !(data = cJSON_AddObjectToObject(action, "data")) ||
+	    !cJSON_AddStringToObject(data, key, name) ||
+	    !cJSON_AddStringToObject(data, "snapshot-file", overlay) ||
+	    !cJSON_AddStringToObject(data, "format", "qcow2")) {
+		cJSON_Delete(action);
+		return NULL;
+	}
+	return action;
+}
+
+/*
+ * A blockdev-snapshot-sync in actions for a disk of query-block's list. A
+ * drive without a medium, or read-only (a CD-ROM), is left out. A drive
+ * made with -blockdev has no device name: its node name stands in.
+ */
+static int plan_disk(struct qmp_job *job, const cJSON *block, cJSON *actions,
+		     struct hostd_result *result)
+{
+	const cJSON *inserted = field(block, "inserted");
+	const char *device = cJSON_GetStringValue(field(block, "device"));
+	const char *image = cJSON_GetStringValue(field(inserted, "file"));
+	const char *key = device && device[0] ? "device" : "node-name";
+	const char *name = device && device[0] ? device :
+			   cJSON_GetStringValue(field(inserted, "node-name"));
+
+	if (!cJSON_IsObject(inserted) || cJSON_IsTrue(field(inserted, "ro")))
+		return 0;
+	if (!name || !name[0] || !image)
+		return hostd_fail(result, "qmp",
+				  "query-block: a disk without a name or an image file");
+	if (hostd_plan_overlay(job->options, "qmp", job->tag, name, image, &job->planned,
+			       result))
+		return -1;
+	if (!cJSON_AddItemToArray(actions, snapshot_action(
+			key, name, job->planned.disks[job->planned.n_disks - 1].overlay)))
+		return hostd_fail(result, "qmp", "out of memory");
+	return 0;
+}
+
 static int on_query_block(struct qmp_job *job, const cJSON *value,
 			  struct hostd_result *result)
 {
 	cJSON *arguments = cJSON_CreateObject();
 	cJSON *actions = cJSON_AddArrayToObject(arguments, "actions");
+	const cJSON *block;
 
 	if (!cJSON_IsArray(value) || !actions) {
 		cJSON_Delete(arguments);
 		return cJSON_IsArray(value) ? hostd_fail(result, "qmp", "out of memory") :
 		       hostd_fail(result, "qmp", "query-block returned no list");
 	}
-	if (hostd_plan_overlays(job->options, job->tag, value, actions, &job->planned, result)) {
-		cJSON_Delete(arguments);
-		return -1;
+	cJSON_ArrayForEach(block, value) {
+		if (plan_disk(job, block, actions, result)) {
+			cJSON_Delete(arguments);
+			return -1;
+		}
 	}
 	if (!job->planned.n_disks) {
 		cJSON_Delete(arguments);
@@ -166,22 +213,8 @@ static int on_query_block(struct qmp_job *job, const cJSON *value,
 static int on_transaction(struct qmp_job *job, const cJSON *value,
 			  struct hostd_result *result)
 {
-	size_t i;
-
 	(void)value;
-	for (i = 0; i < job->planned.n_disks; i++)
-		hostd_log(job->answered ? SF_LOG_WARNING : SF_LOG_INFO, job->id,
-			  job->answered ?
-			  "%s: the transaction completed after the guest was answered \"timeout\": %s holds a snapshot the guest did not see frozen; both it and %s, which QEMU writes to now, are kept" :
-			  "%s: %s holds the snapshot, writes go to %s",
-			  job->planned.disks[i].device, job->planned.disks[i].image,
-			  job->planned.disks[i].overlay);
-	*result = job->planned;
-	memset(&job->planned, 0, sizeof(job->planned));
-	result->ok = true;
-	result->snapshot = strdup(job->tag);
-	snprintf(result->message, sizeof(result->message), "%zu disk%s", result->n_disks,
-		 result->n_disks == 1 ? "" : "s");
+	hostd_snapshot_taken(job->id, job->tag, job->answered, &job->planned, result);
 	return 1;
 }
 
@@ -297,7 +330,7 @@ static void qmp_stop(void *p)
 		return;
 	/* Sent, and neither answered nor refused: QEMU may write to them. */
 	if (job->stage == TRANSACTION)
-		hostd_keep_overlays(job->id, &job->planned);
+		hostd_keep_overlays(job->id, "QEMU", &job->planned);
 	if (job->fd >= 0)
 		close(job->fd);
 	sf_line_reader_free(&job->lines);
