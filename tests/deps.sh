@@ -18,7 +18,7 @@ top=$(cd "$here/.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 packages="build-essential busybox-static pkg-config libnl-genl-3-dev libcjson-dev libcmocka-dev
-	libcurl4-openssl-dev"
+	libcurl4-openssl-dev libvirt-dev libxml2-dev"
 
 # The commands that the Makefile and the scripts under tests/ run on this
 # machine, each with the package it comes from. A command the harness
