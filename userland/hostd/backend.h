@@ -23,6 +23,8 @@ enum hostd_step {
 };
 
 #define HOSTD_MAX_FDS 4
+/* How long a snapshot answered "timeout", which may still complete, is waited for. */
+#define HOSTD_LATE_RETURN_MS 60000
 
 struct hostd_backend {
 	/* NULL with result filled when it cannot start. line: the request's. */
@@ -38,6 +40,7 @@ struct hostd_backend {
 };
 
 extern const struct hostd_backend hostd_qmp_backend;
+extern const struct hostd_backend hostd_libvirt_backend;
 extern const struct hostd_backend hostd_command_backend;
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "lineio.h"
 #include "overlays.h"
 
@@ -25,8 +26,6 @@
 #define QMP_MAX_LINE (64 << 20)
 /* How soon to connect again when QEMU's backlog is full. */
 #define CONNECT_RETRY_MS 20
-/* How long a transaction answered "timeout" is waited for still. */
-#define LATE_RETURN_MS 60000
 
 enum stage { CONNECT, GREETING, CAPABILITIES, QUERY_BLOCK, TRANSACTION };
 
@@ -43,9 +42,7 @@ struct qmp_job {
 	const struct hostd_options *options;
 	char *id;
 	char *tag;		/* the id as it stands in file names */
-	uint64_t started;
-	uint64_t deadline;	/* after the answer, the end of the wait for QEMU's */
-	bool answered;		/* the guest has its answer: "timeout" */
+	struct hostd_deadline deadline;
 	uint64_t retry_at;	/* CONNECT */
 	enum stage stage;
 	int fd;
@@ -214,7 +211,8 @@ static int on_transaction(struct qmp_job *job, const cJSON *value,
 			  struct hostd_result *result)
 {
 	(void)value;
-	hostd_snapshot_taken(job->id, job->tag, job->answered, &job->planned, result);
+	hostd_snapshot_taken(job->id, job->tag, job->deadline.answered, &job->planned,
+			     result);
 	return 1;
 }
 
@@ -294,34 +292,6 @@ static int receive(struct qmp_job *job, struct hostd_result *result)
 	return ret;
 }
 
-/*
- * A transaction that QEMU has not answered by the deadline may still
- * complete: the guest has its "timeout", and the job waits on, up to
- * LATE_RETURN_MS, to tell what became of it.
- */
-static enum hostd_step expire(struct qmp_job *job, struct hostd_result *result)
-{
-	unsigned long long allowed = job->deadline - job->started;
-	const char *stage = stage_names[job->stage];
-
-	if (job->answered)
-		return HOSTD_DONE;	/* qmp_stop() says what is kept */
-	hostd_log(SF_LOG_WARNING, job->id, "QMP stuck at %s: no answer within %llu ms%s",
-		  stage, allowed,
-		  job->stage == TRANSACTION ?
-		  "; QEMU may still take the snapshot: its answer is awaited a minute more" : "");
-	if (job->stage == CONNECT)
-		hostd_fail(result, "timeout",
-			   "QMP connect: QEMU did not take the connection within %llu ms", allowed);
-	else
-		hostd_fail(result, "timeout", "QMP %s: no answer within %llu ms", stage, allowed);
-	if (job->stage != TRANSACTION)
-		return HOSTD_DONE;
-	job->answered = true;
-	job->deadline = sf_now_ms() + LATE_RETURN_MS;
-	return HOSTD_ANSWER;
-}
-
 static void qmp_stop(void *p)
 {
 	struct qmp_job *job = p;
@@ -354,8 +324,7 @@ static void *qmp_start(const struct hostd_options *options,
 		return NULL;
 	}
 	job->options = options;
-	job->started = sf_now_ms();
-	job->deadline = deadline;
+	job->deadline = (struct hostd_deadline){ .started = sf_now_ms(), .at = deadline };
 	job->fd = -1;
 	if (try_connect(job, result)) {
 		qmp_stop(job);
@@ -368,7 +337,7 @@ static int qmp_fds(void *p, struct pollfd *fds, uint64_t *wake)
 {
 	struct qmp_job *job = p;
 
-	*wake = job->deadline;
+	*wake = job->deadline.at;
 	if (job->stage == CONNECT) {
 		if (job->retry_at < *wake)
 			*wake = job->retry_at;
@@ -391,12 +360,11 @@ static enum hostd_step qmp_step(void *p, const struct pollfd *fds, int n,
 		ret = receive(job, result);
 	if (!ret && job->out && revents & POLLOUT)
 		ret = flush(job, result);
-	if (ret < 0 && job->answered)
-		hostd_log(SF_LOG_WARNING, job->id, "after the \"timeout\" answer: %s",
-			  result->message);
-	if (!ret && !sf_remaining_ms(job->deadline))
-		return expire(job, result);
-	return ret ? HOSTD_DONE : HOSTD_RUNNING;
+	return hostd_deadline_step(&job->deadline, job->id, ret, &(struct hostd_stuck){
+		.who = "QMP", .stage = stage_names[job->stage],
+		.taker = job->stage == TRANSACTION ? "QEMU" : NULL,
+		.silence = job->stage == CONNECT ? "QEMU did not take the connection" : NULL,
+	}, result);
 }
 
 const struct hostd_backend hostd_qmp_backend = {

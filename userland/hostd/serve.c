@@ -363,11 +363,21 @@ static void abandon_job(struct server *server)
 	end_job(server);
 }
 
+/* The backend the options chose, and its name for the log. */
+static const struct hostd_backend *backend_of(const struct hostd_options *options,
+					      const char **name)
+{
+	*name = options->qmp ? "QMP" : options->libvirt ? "libvirt" : "command";
+	return options->qmp ? &hostd_qmp_backend :
+	       options->libvirt ? &hostd_libvirt_backend : &hostd_command_backend;
+}
+
 int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 {
+	const char *backend_name;
 	struct server server = {
 		.options = options,
-		.backend = options->qmp ? &hostd_qmp_backend : &hostd_command_backend,
+		.backend = backend_of(options, &backend_name),
 		.guest = -1,
 		.out = { .fd = -1 },
 	};
@@ -379,7 +389,7 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 		ret = connect_guest(&server, err);
 	if (!ret) {
 		hostd_log(SF_LOG_INFO, NULL, "connected to the guest's channel %s; snapshots by %s",
-			  options->guest, options->qmp ? "QMP" : "command");
+			  options->guest, backend_name);
 		sf_line_reader_init(&server.lines, server.guest, SF_HOST_MAX_LINE);
 		ret = serve_loop(&server, err);
 	} else if (ret > 0) {
