@@ -68,7 +68,7 @@ userland: $(BUILD)/snapfreeze $(BUILD)/snapfreeze-hostd
 
 $(BUILD)/%.o: %.c $(wildcard userland/*/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
 	@missing=; for pkg in $(NEEDS_PKGS); do $(PKG_CONFIG) --exists $$pkg || missing="$$missing $$pkg"; done; \
-	[ -z "$$missing" ] || { echo "snapfreeze: development files missing, by their pkg-config names:$$missing: run 'make deps'" >&2; exit 1; }
+	[ -z "$$missing" ] || { echo "snapfreeze: pkg-config finds no$$missing: development files missing, run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 
