@@ -65,7 +65,7 @@ cp "$here/guest/init" "$stage/init"
 cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"
 cp "$env_file" "$stage/tests/env"
 cp "$here"/cases/*.sh "$here"/demo/*.sh "$here"/bench/*.sh "$here"/e2e/*.sh \
-	"$stage/tests/cases/"
+	"$here"/libvirt/guest/*.sh "$stage/tests/cases/"
 "$here/list-cases.sh" >"$stage/tests/cases.list"
 
 (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$output"
