@@ -68,6 +68,33 @@ point_in_time() {
 	qemu-img info "$1" | sed -n 's/^backing file: //p'
 }
 
+# copy_noted OVERLAYS NAME...: the images of each snapshot NAME the guest
+# noted, copied from their overlays in OVERLAYS (the check NAME_images);
+# the checks of one that is not, as checks_of NAME prints them (a function
+# of the sourcing script's), fail. The names copied go to copied, each
+# one's marker to snapshot_marker.
+declare -A snapshot_marker
+copied=()
+copy_noted() {
+	local overlays=$1 name id consistency marker checks
+	declare -A ids
+	shift
+	while read -r name id consistency marker; do
+		ids[$name]=$id
+		snapshot_marker[$name]=$marker
+	done < <(noted)
+	for name; do
+		mapfile -t checks < <(checks_of "$name")
+		if [ -z "${ids[$name]:-}" ]; then
+			not_checked "the guest noted no such snapshot" "${name}_images" "${checks[@]}"
+		elif check "${name}_images" copy_images "$overlays" "$name" "${ids[$name]}"; then
+			copied+=("$name")
+		else
+			not_checked "no images" "${checks[@]}"
+		fi
+	done
+}
+
 # copy_images OVERLAYS NAME ID: the snapshot's images as raw files in $out,
 # NAME-FSTYPE.img; says which image held each disk.
 copy_images() {

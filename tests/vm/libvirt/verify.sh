@@ -44,32 +44,21 @@ host_account() {
 }
 host_checks=8
 
+checks_of() { # checks_of NAME: the checks of snapshot NAME's images, once copied
+	printf '%s\n' "${consistent_checks[@]/#/${1}_}"
+}
+
 plan() {
 	echo "1..$((host_checks + 1 + ${#expected[@]} * (1 + ${#consistent_checks[@]})))"
 }
 
 main() {
-	local name id consistency marker copied=()
-	declare -A snapshot_id snapshot_marker
+	local name
 	rm -rf "$out"
 	mkdir -p "$out"
 	plan
 	host_account
-	while read -r name id consistency marker; do
-		snapshot_id[$name]=$id
-		snapshot_marker[$name]=$marker
-	done < <(noted)
-	for name in "${expected[@]}"; do
-		if [ -z "${snapshot_id[$name]:-}" ]; then
-			not_checked "the guest noted no such snapshot" "${name}_images" \
-				"${consistent_checks[@]/#/${name}_}"
-		elif check "${name}_images" copy_images "$work/libvirt" "$name" \
-			"${snapshot_id[$name]}"; then
-			copied+=("$name")
-		else
-			not_checked "no images" "${consistent_checks[@]/#/${name}_}"
-		fi
-	done
+	copy_noted "$work/libvirt" "${expected[@]}"
 	read_back "${copied[@]}"
 	for name in "${copied[@]}"; do
 		consistent_snapshot "${name}_" "$name" "${snapshot_marker[$name]}"
