@@ -21,7 +21,7 @@ release=$1 kroot=$2 work=$3 initramfs=$4 logs=$5 agent=$6
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/daemons.sh"
 bound=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
-domain=snapfreeze-test-$release
+domain=snapfreeze-test-${release//[^A-Za-z0-9.-]/-}
 files=/var/tmp/snapfreeze-libvirt/$release
 
 # The folder QEMU reads and writes: made anew with run.sh's new disks, kept
@@ -39,6 +39,9 @@ prepare_files() {
 		ln -sfn "$files" "$work/libvirt" &&
 		cp "$kroot/boot/vmlinuz-$release" "$files/vmlinuz" &&
 		cp "$initramfs" "$files/initramfs.cpio" || return 1
+	# run.sh keeps the console of a boot that died early: a copy, not our link.
+	[ ! -L "$logs/console-boot-failure.log" ] ||
+		cp --remove-destination "$files/console.log" "$logs/console-boot-failure.log"
 	rm -f "$files/console.log" "$files/tap.log" "$logs/console.log" "$logs/tap.log"
 	touch "$files/console.log" "$files/tap.log" &&
 		ln -s "$files/console.log" "$logs/console.log" &&

@@ -8,7 +8,7 @@ libvirtd_pidfile=/run/libvirtd.pid
 virtlogd_pidfile=/run/virtlogd.pid
 
 lv() { # lv ARG...: virsh on the tests' libvirt, bounded
-	timeout 60 virsh -q -c "$libvirt_uri" "$@"
+	timeout 60 virsh -c "$libvirt_uri" "$@"
 }
 
 libvirt_answers() {
