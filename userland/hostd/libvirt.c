@@ -67,13 +67,19 @@ static const cJSON *field(const cJSON *json, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(json, key);
 }
 
-/* In the child: json as a line on the pipe (freed here); a parent gone ends it. */
+/*
+ * In the child: json as a line on the pipe (freed here). A line it cannot
+ * make (NULL: out of memory) or send ends the child: the parent sees the
+ * pipe close "without a word".
+ */
 static void report(cJSON *json)
 {
 	char *line = json ? hostd_json_line(json) : NULL;
 	size_t len = line ? strlen(line) : 0, sent = 0;
 
 	cJSON_Delete(json);
+	if (!line)
+		_exit(1);
 	while (sent < len) {
 		ssize_t got = write(REPORT_FD, line + sent, len - sent);
 
@@ -181,7 +187,7 @@ static _Noreturn void run_child(const struct hostd_options *options, const char 
 	} else if (!cJSON_AddStringToObject(json, "error", result.error) ||
 		   !cJSON_AddStringToObject(json, "message", result.message)) {
 		cJSON_Delete(json);
-		json = NULL;	/* the parent sees the pipe close: "without a word" */
+		json = NULL;
 	}
 	report(json);
 	_exit(0);
