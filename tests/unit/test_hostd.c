@@ -1325,21 +1325,31 @@ static const char *free_port(char *address, size_t size, char *uri, size_t uri_s
 	return address;
 }
 
-/* hostd serving Azure's host protocol by QMP, ready once its log says so. */
-static pid_t start_azure_hostd(const char *address)
+/* hostd serving Azure's host protocol by the backend, ready once its log says so. */
+static pid_t start_azure_hostd_with(const char *address, const char *const *backend)
 {
 	const char *argv[32] = { "snapfreeze-hostd", "--azure-listen", address,
-				 "--log", LOG_FILE, "--qmp", QMP_SOCKET };
+				 "--log", LOG_FILE };
 	const char *const none[] = { NULL };
 	uint64_t deadline = sf_now_ms() + WAIT_MS;
+	int argc = 5;
 	pid_t pid;
 
+	while (*backend)
+		argv[argc++] = *backend++;
 	unlink(LOG_FILE);
-	pid = spawn_hostd_argv(argv, 7, -1, none);
+	pid = spawn_hostd_argv(argv, argc, -1, none);
 	while (access(LOG_FILE, F_OK) && sf_remaining_ms(deadline))
 		poll(NULL, 0, 10);
 	assert_true(log_has_within("serving Azure's host protocol on ", sf_remaining_ms(deadline)));
 	return pid;
+}
+
+static pid_t start_azure_hostd(const char *address)
+{
+	const char *const qmp[] = { "--qmp", QMP_SOCKET, NULL };
+
+	return start_azure_hostd_with(address, qmp);
 }
 
 static void stop_azure_hostd(pid_t pid)
@@ -1421,6 +1431,40 @@ static void azure_protocol_refused(void **state)
 	sf_host_close(host);
 	stop_azure_hostd(pid);
 	stop_qmp(&qmp);
+}
+
+/*
+ * The listener's snapshot through libvirt, as the guest's channel has it:
+ * the overlays planned from vm1's XML and libvirt's refusal of the call in
+ * snapshotInfo.
+ */
+static void azure_protocol_by_libvirt(void **state)
+{
+	const char *const backend[] = { "--libvirt", libvirt_uri, "--domain", "vm1",
+					"--snapshot-dir", libvirt_snapshots, NULL };
+	const struct sf_azure_snapshot task = { .task_id = "task-9" };
+	char address[64], uri[80];
+	struct sf_host_answer answer;
+	struct sf_error err;
+	struct sf_host *host;
+	pid_t pid;
+
+	(void)state;
+	pid = start_azure_hostd_with(free_port(address, sizeof(address), uri, sizeof(uri)),
+				     backend);
+	assert_true(log_has("snapshots by libvirt$"));
+	host = sf_host_open(uri, WAIT_MS, &task, &err);
+	assert_non_null(host);
+	assert_int_equal(sf_host_ask(host, &(struct sf_host_request){ .id = "x",
+				     .deadline_ms = WAIT_MS, .abort_fd = -1 }, &answer, &err), 0);
+	assert_false(answer.ok);
+	assert_non_null(strstr(answer.error,
+			       "virDomainSnapshotCreateXML: unsupported flags (0x14)"));
+	sf_host_answer_free(&answer);
+	sf_host_close(host);
+	stop_azure_hostd(pid);
+	assert_false(exists_in(libvirt_snapshots, "vda-task-9.qcow2"));
+	assert_true(log_has("WARNING \\[task-9\\] answered libvirt: virDomainSnapshotCreateXML: "));
 }
 
 static void usage_errors_name_the_option(void **state)
@@ -1538,6 +1582,7 @@ int main(void)
 		cmocka_unit_test(no_guest_socket_exits_1),
 		cmocka_unit_test(azure_protocol_by_qmp),
 		cmocka_unit_test(azure_protocol_refused),
+		cmocka_unit_test(azure_protocol_by_libvirt),
 		cmocka_unit_test(usage_errors_name_the_option),
 	};
 
