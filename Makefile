@@ -25,10 +25,11 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 
 PKG_CONFIG ?= pkg-config
-# The guest command's libraries (libcrypto: Azure's protected settings);
-# the host agent needs only cJSON.
+# The guest command's libraries (libcrypto: Azure's protected settings),
+# and the host agent's (libvirt for its libvirt backend, libxml2 for the
+# domains' XML).
 GUEST_PKGS := libnl-genl-3.0 libcjson libcurl libcrypto
-HOSTD_PKGS := libcjson
+HOSTD_PKGS := libcjson libvirt libxml-2.0
 CFLAGS ?= -O2 -g
 SF_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Iinclude/uapi -Iuserland/common \
@@ -36,6 +37,8 @@ SF_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 
 	$(shell $(PKG_CONFIG) --cflags $(GUEST_PKGS) 2>/dev/null)
 GUEST_LIBS = $(shell $(PKG_CONFIG) --libs $(GUEST_PKGS) 2>/dev/null) -lm
 HOSTD_LIBS = $(shell $(PKG_CONFIG) --libs $(HOSTD_PKGS) 2>/dev/null) -lm
+# What an object needs to compile: each part adds its own.
+NEEDS_PKGS := $(GUEST_PKGS)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 
 # userland/common: what both commands use; userland/guest: the snapfreeze
@@ -67,7 +70,8 @@ all: userland module-if-possible
 userland: $(BUILD)/snapfreeze $(BUILD)/snapfreeze-hostd
 
 $(BUILD)/%.o: %.c $(wildcard userland/*/*.h tests/unit/*.h) include/uapi/linux/snapfreeze.h
-	@$(PKG_CONFIG) --exists $(GUEST_PKGS) || { echo "snapfreeze: libnl-genl-3, cJSON, libcurl or libssl development files are missing: run 'make deps'" >&2; exit 1; }
+	@missing=; for pkg in $(NEEDS_PKGS); do $(PKG_CONFIG) --exists $$pkg || missing="$$missing $$pkg"; done; \
+	[ -z "$$missing" ] || { echo "snapfreeze: pkg-config finds no$$missing: development files missing, run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SF_CFLAGS) -c -o $@ $<
 
@@ -75,8 +79,11 @@ $(BUILD)/%.o: %.c $(wildcard userland/*/*.h tests/unit/*.h) include/uapi/linux/s
 # unit tests see the part they test (test_hostd and test_protocol also the
 # guest's, to test both ends of the protocol against each other).
 $(BUILD)/userland/guest/%.o $(BUILD)/tests/%.o: SF_CFLAGS += -Iuserland/guest
-$(BUILD)/userland/hostd/%.o $(BUILD)/tests/unit/test_hostd.o \
-	$(BUILD)/tests/unit/test_protocol.o: SF_CFLAGS += -Iuserland/hostd
+HOSTD_TESTS := test_hostd test_protocol test_domain_xml
+$(BUILD)/userland/hostd/%.o $(patsubst %,$(BUILD)/tests/unit/%.o,$(HOSTD_TESTS)): \
+	SF_CFLAGS += -Iuserland/hostd $(shell $(PKG_CONFIG) --cflags $(HOSTD_PKGS) 2>/dev/null)
+$(BUILD)/userland/hostd/%.o $(patsubst %,$(BUILD)/tests/unit/%.o,$(HOSTD_TESTS)): \
+	NEEDS_PKGS += $(HOSTD_PKGS)
 
 # Unit tests read their fixtures from the tree.
 $(BUILD)/tests/unit/%.o: SF_CFLAGS += -DSF_FIXTURES='"$(CURDIR)/tests/unit/fixtures"'
@@ -96,9 +103,9 @@ $(BUILD)/snapfreeze: $(BUILD)/userland/guest/main.o $(LIBGUEST) $(LIBCOMMON)
 $(BUILD)/snapfreeze-hostd: $(BUILD)/userland/hostd/main.o $(LIBHOSTD) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HOSTD_LIBS)
 
-$(BUILD)/tests/test_hostd $(BUILD)/tests/test_protocol: $(BUILD)/tests/%: \
+$(patsubst %,$(BUILD)/tests/%,$(HOSTD_TESTS)): $(BUILD)/tests/%: \
 		$(BUILD)/tests/unit/%.o $(LIBHOSTD) $(LIBGUEST) $(LIBCOMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS) $(HOSTD_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGUEST) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS) $(CMOCKA_LIBS)

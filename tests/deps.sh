@@ -18,7 +18,7 @@ top=$(cd "$here/.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 packages="build-essential busybox-static pkg-config libnl-genl-3-dev libcjson-dev libcmocka-dev
-	libcurl4-openssl-dev libssl-dev"
+	libcurl4-openssl-dev libssl-dev libvirt-dev libxml2-dev libvirt-daemon-driver-qemu"
 
 # The commands that the Makefile and the scripts under tests/ run on this
 # machine, each with the package it comes from. A command the harness
@@ -47,7 +47,10 @@ commands="
 	e2fsck e2fsprogs
 	find findutils
 	fsfreeze util-linux
+	getent libc-bin
 	grep grep
+	groupadd passwd
+	libvirtd libvirt-daemon
 	lintian lintian
 	make make
 	mkfs.btrfs btrfs-progs
@@ -72,8 +75,12 @@ commands="
 	timeout coreutils
 	truncate coreutils
 	unshare util-linux
+	useradd passwd
+	virsh libvirt-clients
+	virtlogd libvirt-daemon
 	xfs_logprint xfsprogs
 	xfs_repair xfsprogs
+	xmllint libxml2-utils
 	xz xz-utils
 	zip zip
 "

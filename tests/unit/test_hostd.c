@@ -694,6 +694,178 @@ static void overlays_beyond_the_bound_refused(void **state)
 	stop_with_qmp(&hostd, &qmp);
 }
 
+/*
+ * libvirt's test driver (test:///PATH: domains defined in a file, no
+ * daemon) holds vm1, a running domain as libvirt describes one, and a
+ * domain with a CD-ROM only. It reads and describes them as libvirt does,
+ * and refuses a disk-only snapshot: the backend goes as far as the
+ * snapshot's call, which a real libvirt makes in the VM tests.
+ */
+static char libvirt_uri[320];
+static char libvirt_snapshots[300];
+
+static void write_libvirt_node(void)
+{
+	FILE *in = fopen(SF_FIXTURES "/libvirt-domain-vm1.xml", "re"), *out;
+	char path[300], buf[4096];
+	size_t got;
+
+	snprintf(path, sizeof(path), "%s/libvirt-node.xml", dir);
+	out = fopen(path, "we");
+	assert_non_null(in);
+	assert_non_null(out);
+	fputs("<node>\n", out);
+	while ((got = fread(buf, 1, sizeof(buf), in)))
+		assert_int_equal(fwrite(buf, 1, got, out), got);
+	fputs("<domain type='kvm'><name>cdrom-only</name><memory>524288</memory>"
+	      "<os><type>hvm</type></os><devices><disk type='file' device='cdrom'>"
+	      "<source file='/srv/install.iso'/><target dev='sda' bus='sata'/><readonly/>"
+	      "</disk></devices></domain>\n</node>\n", out);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	snprintf(libvirt_uri, sizeof(libvirt_uri), "test://%s", path);
+	snprintf(libvirt_snapshots, sizeof(libvirt_snapshots), "%s/libvirt-snapshots", dir);
+	assert_int_equal(mkdir(libvirt_snapshots, 0700), 0);
+}
+
+/* hostd on libvirt at uri, for domain, with the options after. */
+static void start_with_libvirt(struct hostd *hostd, const char *uri, const char *domain,
+			       const char *const *more)
+{
+	const char *options[16] = { "--libvirt", uri, "--domain", domain,
+				    "--snapshot-dir", libvirt_snapshots };
+	int n = 6;
+
+	while (*more)
+		options[n++] = *more++;
+	options[n] = NULL;
+	start_hostd(hostd, options);
+}
+
+static const char *const no_more[] = { NULL };
+
+/* libvirt refuses the snapshot: "libvirt", with the call and libvirt's message. */
+static void libvirt_refusal_answered_with_its_message(void **state)
+{
+	struct hostd hostd;
+	cJSON *answer;
+
+	(void)state;
+	start_with_libvirt(&hostd, libvirt_uri, "vm1", no_more);
+	send_request(&hostd, "lv-1", 10000);
+	answer = next_answer_within(&hostd, WAIT_MS);
+	assert_refused(answer, "lv-1", "libvirt",
+		       "virDomainSnapshotCreateXML: unsupported flags (0x14)");
+	stop_hostd(&hostd);
+	assert_false(exists_in(libvirt_snapshots, "vda-lv-1.qcow2"));
+	assert_true(log_has("WARNING \\[lv-1\\] answered libvirt: virDomainSnapshotCreateXML: "));
+}
+
+/*
+ * The overlays are planned from the domain's XML as for QMP, each disk
+ * named by its target: an overlay that exists already is refused (the
+ * network disk vde's, planned last), and so is one beyond --max-overlays.
+ */
+static void libvirt_overlays_planned_from_the_domain(void **state)
+{
+	static const char *const bounded[] = { "--max-overlays", "2", NULL };
+	char path[512], message[512];
+	struct hostd hostd;
+	int i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/vde-again.qcow2", libvirt_snapshots);
+	close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	start_with_libvirt(&hostd, libvirt_uri, "vm1", no_more);
+	send_request(&hostd, "again", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "again", "libvirt",
+		       "vde-again.qcow2: the overlay of vde exists already");
+	stop_hostd(&hostd);
+	unlink(path);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/vda-old-%d.qcow2", libvirt_snapshots, i);
+		close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	}
+	start_with_libvirt(&hostd, libvirt_uri, "vm1", bounded);
+	send_request(&hostd, "b-lv", 10000);
+	snprintf(message, sizeof(message), "vda has 2 overlays in %s already (vda-*.qcow2), "
+		 "the most --max-overlays allows (2)", libvirt_snapshots);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "b-lv", "overlays", message);
+	stop_hostd(&hostd);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/vda-old-%d.qcow2", libvirt_snapshots, i);
+		unlink(path);
+	}
+}
+
+/* What libvirt cannot do is answered "libvirt", naming the call and its argument. */
+static void libvirt_refusals_name_the_call(void **state)
+{
+	char unreachable[400], expected[512];
+	struct hostd hostd;
+
+	(void)state;
+	start_with_libvirt(&hostd, libvirt_uri, "nosuch", no_more);
+	send_request(&hostd, "lv-d", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "lv-d", "libvirt",
+		       "virDomainLookupByName nosuch: Domain not found");
+	stop_hostd(&hostd);
+	start_with_libvirt(&hostd, libvirt_uri, "cdrom-only", no_more);
+	send_request(&hostd, "lv-c", 10000);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "lv-c", "libvirt",
+		       "the domain cdrom-only has no writable disk");
+	stop_hostd(&hostd);
+	snprintf(unreachable, sizeof(unreachable), "qemu+unix:///system?socket=%s/none.sock", dir);
+	start_with_libvirt(&hostd, unreachable, "vm1", no_more);
+	send_request(&hostd, "lv-u", 10000);
+	snprintf(expected, sizeof(expected), "virConnectOpen %s: ", unreachable);
+	assert_refused(next_answer_within(&hostd, WAIT_MS), "lv-u", "libvirt", expected);
+	stop_hostd(&hostd);
+}
+
+/*
+ * A libvirtd that takes the connection and never answers: "timeout" at
+ * virConnectOpen before the guest gives up, the next request served (not
+ * "busy"), and the calls' process killed when the agent stops: libvirtd
+ * sees its connection close.
+ */
+static void libvirt_stuck_times_out_before_the_guest(void **state)
+{
+	char socket_path[300], uri[400];
+	struct hostd hostd;
+	uint64_t sent;
+	int listener, peer;
+	char byte;
+
+	(void)state;
+	snprintf(socket_path, sizeof(socket_path), "%s/silent-libvirt.sock", dir);
+	snprintf(uri, sizeof(uri), "qemu+unix:///system?socket=%s", socket_path);
+	listener = listen_at(socket_path);
+	start_with_libvirt(&hostd, uri, "vm1", no_more);
+	sent = sf_now_ms();
+	send_request(&hostd, "lv-slow", 1000);
+	assert_refused(next_answer_within(&hostd, 1000), "lv-slow", "timeout",
+		       "libvirt virConnectOpen: no answer within");
+	assert_true(sf_now_ms() - sent >= 800);
+	assert_true(log_has("WARNING \\[lv-slow\\] libvirt stuck at virConnectOpen: no answer "
+			    "within [0-9]+ ms$"));
+	peer = accept_within(listener, WAIT_MS);
+	assert_int_equal(poll(&(struct pollfd){ .fd = peer, .events = POLLIN }, 1, WAIT_MS), 1);
+	while (read(peer, &byte, 1) > 0)
+		;
+	close(peer);
+	send_request(&hostd, "lv-slow-2", 1000);
+	assert_refused(next_answer_within(&hostd, 1000), "lv-slow-2", "timeout", "virConnectOpen");
+	peer = accept_within(listener, WAIT_MS);
+	stop_hostd(&hostd);
+	fcntl(peer, F_SETFL, 0);
+	assert_int_equal(poll(&(struct pollfd){ .fd = peer, .events = POLLIN }, 1, WAIT_MS), 1);
+	while (read(peer, &byte, 1) > 0)
+		;
+	close(peer);
+	close(listener);
+}
+
 static void malformed_lines_answered(void **state)
 {
 	struct hostd hostd;
@@ -1153,21 +1325,31 @@ static const char *free_port(char *address, size_t size, char *uri, size_t uri_s
 	return address;
 }
 
-/* hostd serving Azure's host protocol by QMP, ready once its log says so. */
-static pid_t start_azure_hostd(const char *address)
+/* hostd serving Azure's host protocol by the backend, ready once its log says so. */
+static pid_t start_azure_hostd_with(const char *address, const char *const *backend)
 {
 	const char *argv[32] = { "snapfreeze-hostd", "--azure-listen", address,
-				 "--log", LOG_FILE, "--qmp", QMP_SOCKET };
+				 "--log", LOG_FILE };
 	const char *const none[] = { NULL };
 	uint64_t deadline = sf_now_ms() + WAIT_MS;
+	int argc = 5;
 	pid_t pid;
 
+	while (*backend)
+		argv[argc++] = *backend++;
 	unlink(LOG_FILE);
-	pid = spawn_hostd_argv(argv, 7, -1, none);
+	pid = spawn_hostd_argv(argv, argc, -1, none);
 	while (access(LOG_FILE, F_OK) && sf_remaining_ms(deadline))
 		poll(NULL, 0, 10);
 	assert_true(log_has_within("serving Azure's host protocol on ", sf_remaining_ms(deadline)));
 	return pid;
+}
+
+static pid_t start_azure_hostd(const char *address)
+{
+	const char *const qmp[] = { "--qmp", QMP_SOCKET, NULL };
+
+	return start_azure_hostd_with(address, qmp);
 }
 
 static void stop_azure_hostd(pid_t pid)
@@ -1251,6 +1433,40 @@ static void azure_protocol_refused(void **state)
 	stop_qmp(&qmp);
 }
 
+/*
+ * The listener's snapshot through libvirt, as the guest's channel has it:
+ * the overlays planned from vm1's XML and libvirt's refusal of the call in
+ * snapshotInfo.
+ */
+static void azure_protocol_by_libvirt(void **state)
+{
+	const char *const backend[] = { "--libvirt", libvirt_uri, "--domain", "vm1",
+					"--snapshot-dir", libvirt_snapshots, NULL };
+	const struct sf_azure_snapshot task = { .task_id = "task-9" };
+	char address[64], uri[80];
+	struct sf_host_answer answer;
+	struct sf_error err;
+	struct sf_host *host;
+	pid_t pid;
+
+	(void)state;
+	pid = start_azure_hostd_with(free_port(address, sizeof(address), uri, sizeof(uri)),
+				     backend);
+	assert_true(log_has("snapshots by libvirt$"));
+	host = sf_host_open(uri, WAIT_MS, &task, &err);
+	assert_non_null(host);
+	assert_int_equal(sf_host_ask(host, &(struct sf_host_request){ .id = "x",
+				     .deadline_ms = WAIT_MS, .abort_fd = -1 }, &answer, &err), 0);
+	assert_false(answer.ok);
+	assert_non_null(strstr(answer.error,
+			       "virDomainSnapshotCreateXML: unsupported flags (0x14)"));
+	sf_host_answer_free(&answer);
+	sf_host_close(host);
+	stop_azure_hostd(pid);
+	assert_false(exists_in(libvirt_snapshots, "vda-task-9.qcow2"));
+	assert_true(log_has("WARNING \\[task-9\\] answered libvirt: virDomainSnapshotCreateXML: "));
+}
+
 static void usage_errors_name_the_option(void **state)
 {
 	static const struct {
@@ -1262,11 +1478,21 @@ static void usage_errors_name_the_option(void **state)
 		{ { "--qmp", "q" }, "--guest SOCKET or --azure-listen ADDRESS:PORT is required" },
 		{ { "--guest", "g", "--azure-listen", "127.0.0.1:1", "--qmp", "q" },
 		  "--guest and --azure-listen exclude each other" },
-		{ { "--guest", "g" }, "--qmp SOCKET or --command CMD is required" },
+		{ { "--guest", "g" }, "--qmp SOCKET, --libvirt URI or --command CMD is required" },
+		{ { "--azure-listen", "127.0.0.1:1" },
+		  "--qmp SOCKET, --libvirt URI or --command CMD is required" },
 		{ { "--guest", "g", "--qmp", "q", "--command", "c" },
-		  "--qmp and --command exclude each other" },
+		  "--qmp, --libvirt and --command exclude each other" },
+		{ { "--guest", "g", "--qmp", "q", "--libvirt", "qemu:///system" },
+		  "--qmp, --libvirt and --command exclude each other" },
+		{ { "--guest", "g", "--libvirt", "qemu:///system" }, "--libvirt needs --domain NAME" },
+		{ { "--guest", "g", "--qmp", "q", "--domain", "vm1" },
+		  "--domain goes with --libvirt only" },
+		{ { "--guest", "g", "--libvirt", "", "--domain", "vm1" }, "--libvirt: an empty URI" },
+		{ { "--guest", "g", "--libvirt", "qemu:///system", "--domain", "" },
+		  "--domain: an empty name" },
 		{ { "--guest", "g", "--command", "c", "--snapshot-dir", "d" },
-		  "--snapshot-dir goes with --qmp only" },
+		  "--snapshot-dir goes with --qmp or --libvirt only" },
 		{ { "--guest", "g", "--command", "c", "--connect-timeout", "soon" },
 		  "--connect-timeout 'soon'" },
 		{ { "--guest", "g", "--command", "c", "extra" }, "unexpected argument 'extra'" },
@@ -1317,6 +1543,7 @@ static int setup(void **state)
 		 "\"inserted\":{\"ro\":false,\"drv\":\"qcow2\",\"file\":\"%1$s/logs.qcow2\","
 		 "\"node-name\":\"logs\"}}]}",
 		 IMAGES);
+	write_libvirt_node();
 	return mkdir(IMAGES, 0700);
 }
 
@@ -1330,6 +1557,10 @@ int main(void)
 		cmocka_unit_test(qmp_stuck_times_out_before_the_guest),
 		cmocka_unit_test(qmp_late_transaction_logged),
 		cmocka_unit_test(qmp_socket_missing_answered),
+		cmocka_unit_test(libvirt_refusal_answered_with_its_message),
+		cmocka_unit_test(libvirt_overlays_planned_from_the_domain),
+		cmocka_unit_test(libvirt_refusals_name_the_call),
+		cmocka_unit_test(libvirt_stuck_times_out_before_the_guest),
 		cmocka_unit_test(requests_beyond_the_rate_refused),
 		cmocka_unit_test(overlays_beyond_the_bound_refused),
 		cmocka_unit_test(malformed_lines_answered),
@@ -1351,6 +1582,7 @@ int main(void)
 		cmocka_unit_test(no_guest_socket_exits_1),
 		cmocka_unit_test(azure_protocol_by_qmp),
 		cmocka_unit_test(azure_protocol_refused),
+		cmocka_unit_test(azure_protocol_by_libvirt),
 		cmocka_unit_test(usage_errors_name_the_option),
 	};
 

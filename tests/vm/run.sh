@@ -20,8 +20,15 @@
 #   SNAPFREEZE_VM_HOST_AGENT    the host side of the guest channel, started as
 #                               AGENT GUEST_SOCKET QMP_SOCKET WORK while the VM
 #                               runs (default: build/tests/fakehost)
+#   SNAPFREEZE_VM_BOOT          boots the VM in place of QEMU with the three
+#                               disks: run as BOOT RELEASE KERNEL_ROOT WORK
+#                               INITRAMFS WORK AGENT, it serves the VM with
+#                               AGENT as it likes, and returns once the VM
+#                               stopped, with console.log and tap.log in WORK
+#                               (default: QEMU, as boot() below)
 #   SNAPFREEZE_VM_QEMU_ARGS     more QEMU arguments (split on blanks), e.g. a
-#                               network device
+#                               network device (QEMU's boot() only, not a
+#                               SNAPFREEZE_VM_BOOT)
 #   SNAPFREEZE_VM_MODULES       more kernel modules in the initramfs, loaded at boot
 #   SNAPFREEZE_VM_FILES         a folder copied into the VM as /tests/files
 #   SNAPFREEZE_VM_HOST_CHECKS   run as CHECKS RELEASE WORK KERNEL_ROOT after the
@@ -42,6 +49,7 @@ version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 bench_disks=${SNAPFREEZE_VM_BENCH_DISKS:-0}
 host_agent=${SNAPFREEZE_VM_HOST_AGENT:-$top/build/tests/fakehost}
 host_checks=${SNAPFREEZE_VM_HOST_CHECKS:-}
+booter=${SNAPFREEZE_VM_BOOT:-boot}
 host_channel=org.snapfreeze.host
 number=0
 failed=0
@@ -269,13 +277,13 @@ test_kernel() { # test_kernel RELEASE
 		return
 	fi
 
-	boot "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work" "$host_agent"
+	$booter "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work" "$host_agent"
 	status=$?
 	if died_while_booting "$work"; then
 		echo "# $release: the kernel died while booting, before the module was loaded or any case ran; booting once more (that console log: $work/console-boot-failure.log)"
 		diag "$work/console.log" 8
 		mv "$work/console.log" "$work/console-boot-failure.log"
-		boot "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work" "$host_agent"
+		$booter "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work" "$host_agent"
 		status=$?
 	fi
 	[ "$status" -lt 124 ] || echo "# $release: the VM did not finish within ${boot_timeout}s and was killed"

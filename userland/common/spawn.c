@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -44,21 +45,29 @@ static void close_from(int first, int max_fd)
 		close(fd);
 }
 
+/* Every child's first steps: a process group of its own, no signal of ours. */
+static void reset_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int sig;
+
+	setpgid(0, 0);
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);	/* SIGKILL, SIGSTOP: EINVAL, harmless */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /*
  * In the child, from fork() to exec: async-signal-safe calls only (the
  * parent may have held any lock, in malloc or stdio, when it forked).
  */
 static _Noreturn void child_exec(const struct sf_spawn *spawn, const struct plan *plan)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	int copies[5], keep = 3, report = plan->report, fd, code;
-	sigset_t none;
 
-	setpgid(0, 0);
-	for (fd = 1; fd < NSIG; fd++)
-		sigaction(fd, &dfl, NULL);	/* SIGKILL, SIGSTOP: EINVAL, harmless */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	reset_signals();
 	/* Out of the way first, so that no dup2() below overwrites one still needed. */
 	for (fd = 0; fd < 3; fd++)
 		copies[fd] = fcntl(plan->stdio[fd], F_DUPFD_CLOEXEC, FD_SCRATCH);
@@ -138,6 +147,28 @@ static int exec_result(const struct sf_spawn *spawn, int report, struct sf_error
 		       got == sizeof(code) ? strerror(code) : "it failed before its exec");
 }
 
+/* In the parent, once forked: the child's group, and a pidfd to watch it by. */
+static int watch(struct sf_child *child, const char *what, struct sf_error *err)
+{
+	/* Also here: a signal sent before the child's own setpgid() reaches its group. */
+	setpgid(child->pid, child->pid);
+	child->pidfd = (int)syscall(SYS_pidfd_open, child->pid, 0);
+	if (child->pidfd >= 0)
+		return 0;
+	return sf_fail(err, SF_EXIT_FAILURE, "cannot watch %s: pidfd_open: %s", what,
+		       strerror(errno));
+}
+
+/* A child that could not be watched or did not start: killed and reaped. */
+static void discard(struct sf_child *child)
+{
+	sf_child_signal(child, SIGKILL);
+	waitpid(child->pid, NULL, 0);
+	if (child->pidfd >= 0)
+		close(child->pidfd);
+	*child = (struct sf_child){ .pid = -1, .pidfd = -1 };
+}
+
 static int start(const struct sf_spawn *spawn, struct plan *plan, struct sf_child *child,
 		 struct sf_error *err)
 {
@@ -156,22 +187,12 @@ static int start(const struct sf_spawn *spawn, struct plan *plan, struct sf_chil
 		return sf_fail(err, SF_EXIT_FAILURE, "cannot run %s: fork: %s", spawn->path,
 			       strerror(errno));
 	}
-	/* Also here: a signal sent before the child's own setpgid() reaches its group. */
-	setpgid(child->pid, child->pid);
-	child->pidfd = (int)syscall(SYS_pidfd_open, child->pid, 0);
-	if (child->pidfd < 0) {
-		sf_fail(err, SF_EXIT_FAILURE, "cannot watch %s: pidfd_open: %s", spawn->path,
-			strerror(errno));
-	} else if (!exec_result(spawn, report[0], err)) {
+	if (!watch(child, spawn->path, err) && !exec_result(spawn, report[0], err)) {
 		close(report[0]);
 		return 0;
 	}
 	close(report[0]);
-	sf_child_signal(child, SIGKILL);
-	waitpid(child->pid, NULL, 0);
-	if (child->pidfd >= 0)
-		close(child->pidfd);
-	*child = (struct sf_child){ .pid = -1, .pidfd = -1 };
+	discard(child);
 	return -1;
 }
 
@@ -214,6 +235,51 @@ int sf_spawn_shell(const char *command, const int stdio[3], struct sf_child *chi
 	};
 
 	return sf_spawn(&spawn, child, err);
+}
+
+/* The forked child's side: what sf_spawn()'s children get, keep as 3. */
+static void fork_child_setup(int keep, pid_t parent, int max)
+{
+	int copy = fcntl(keep, F_DUPFD_CLOEXEC, FD_SCRATCH), null, fd;
+
+	reset_signals();
+	/* Dies with us; we may have died before it asked. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (copy < 0 || null < 0)
+		_exit(127);
+	for (fd = 0; fd < 3; fd++)
+		if (dup2(null, fd) < 0)
+			_exit(127);
+	if (dup3(copy, 3, O_CLOEXEC) < 0)
+		_exit(127);
+	close_from(4, max);
+	umask(022);
+	if (chdir("/"))
+		_exit(127);
+}
+
+int sf_fork(const char *what, int keep, struct sf_child *child, struct sf_error *err)
+{
+	pid_t parent = getpid();
+	int max = max_fd();
+
+	*child = (struct sf_child){ .pid = fork(), .pidfd = -1 };
+	if (child->pid < 0) {
+		child->pid = -1;
+		return sf_fail(err, SF_EXIT_FAILURE, "cannot start %s: fork: %s", what,
+			       strerror(errno));
+	}
+	if (!child->pid) {
+		fork_child_setup(keep, parent, max);
+		return 0;
+	}
+	if (watch(child, what, err)) {
+		discard(child);
+		return -1;
+	}
+	return 1;
 }
 
 void sf_child_signal(const struct sf_child *child, int sig)

@@ -36,6 +36,15 @@ int sf_spawn(const struct sf_spawn *spawn, struct sf_child *child, struct sf_err
 /* /bin/sh -c command, its stdio as given. */
 int sf_spawn_shell(const char *command, const int stdio[3], struct sf_child *child,
 		   struct sf_error *err);
+/*
+ * A child that goes on in our own code, for calls that may block (a
+ * library's) where the caller must not: set up as sf_spawn() sets up its
+ * children, with /dev/null as 0, 1 and 2 and keep as 3, our environment,
+ * and it dies with us (PR_SET_PDEATHSIG). Only for a process of one
+ * thread, so that the child may call what it likes. Returns 0 in the
+ * child, 1 in the parent, -1 (err: what names it) when none started.
+ */
+int sf_fork(const char *what, int keep, struct sf_child *child, struct sf_error *err);
 /* Sends sig to the child's whole process group. */
 void sf_child_signal(const struct sf_child *child, int sig);
 /* Waits up to timeout_ms (-1: for ever) for the child to exit; true if it did. */

@@ -2,8 +2,8 @@
 /*
  * Azure's host protocol, served over HTTP (--azure-listen): what Azure's
  * wire server answers a VMSnapshot extension. presnapshot is answered at
- * once with the time; dosnapshot takes the snapshot with the backend (QMP
- * or the command) and answers snapshotInfo, one entry per disk. One
+ * once with the time; dosnapshot takes the snapshot with the backend (QMP,
+ * libvirt or the command) and answers snapshotInfo, one entry per disk. One
  * connection at a time, each request read within a bound.
  */
 #include "backend.h"
@@ -331,7 +331,7 @@ int hostd_serve_azure(const struct hostd_options *options, struct sf_error *err)
 {
 	struct listener listener = {
 		.options = options,
-		.backend = options->qmp ? &hostd_qmp_backend : &hostd_command_backend,
+		.backend = hostd_backend_of(options),
 		.signals = -1,
 	};
 	sigset_t old_mask;
@@ -341,7 +341,7 @@ int hostd_serve_azure(const struct hostd_options *options, struct sf_error *err)
 		ret = listener.fd = listen_on(options->azure_listen, err);
 	if (ret >= 0) {
 		hostd_log(SF_LOG_INFO, NULL, "serving Azure's host protocol on %s; snapshots by %s",
-			  options->azure_listen, options->qmp ? "QMP" : "command");
+			  options->azure_listen, listener.backend->name);
 		while (!listener.done) {
 			int fd;
 

@@ -23,8 +23,11 @@ enum hostd_step {
 };
 
 #define HOSTD_MAX_FDS 4
+/* How long a snapshot answered "timeout", which may still complete, is waited for. */
+#define HOSTD_LATE_RETURN_MS 60000
 
 struct hostd_backend {
+	const char *name;	/* for the log */
 	/* NULL with result filled when it cannot start. line: the request's. */
 	void *(*start)(const struct hostd_options *options,
 		       const struct hostd_request *request, const char *line,
@@ -38,6 +41,10 @@ struct hostd_backend {
 };
 
 extern const struct hostd_backend hostd_qmp_backend;
+extern const struct hostd_backend hostd_libvirt_backend;
 extern const struct hostd_backend hostd_command_backend;
+
+/* The backend the options chose: --qmp, --libvirt or --command. */
+const struct hostd_backend *hostd_backend_of(const struct hostd_options *options);
 
 #endif

@@ -20,7 +20,8 @@
 
 static const char usage[] =
 	"Usage: snapfreeze-hostd (--guest SOCKET | --azure-listen ADDRESS:PORT)\n"
-	"                        (--qmp SOCKET | --command CMD) [--snapshot-dir DIR]\n"
+	"                        (--qmp SOCKET | --libvirt URI --domain NAME | --command CMD)\n"
+	"                        [--snapshot-dir DIR]\n"
 	"                        [--log FILE] [--once] [--connect-timeout SEC]\n"
 	"                        [--max-requests-per-minute N] [--max-overlays N]\n"
 	"       snapfreeze-hostd --help | --version\n"
@@ -37,6 +38,10 @@ static const char usage[] =
 	"                         answers its VMSnapshot extension\n"
 	"  --qmp SOCKET           QEMU's QMP socket: every writable disk is snapshotted\n"
 	"                         by one transaction of blockdev-snapshot-sync\n"
+	"  --libvirt URI          libvirt's connection (qemu:///system): every writable\n"
+	"                         disk of --domain is snapshotted by one atomic disk-only\n"
+	"                         external snapshot without metadata\n"
+	"  --domain NAME          the libvirt domain's name\n"
 	"  --command CMD          instead, run /bin/sh -c CMD with the request on its\n"
 	"                         standard input; exit 0 and the first line of output\n"
 	"                         name the snapshot, otherwise standard error says why\n"
@@ -63,6 +68,8 @@ enum {
 	OPT_GUEST = 256,
 	OPT_AZURE_LISTEN,
 	OPT_QMP,
+	OPT_LIBVIRT,
+	OPT_DOMAIN,
 	OPT_COMMAND,
 	OPT_SNAPSHOT_DIR,
 	OPT_LOG,
@@ -77,6 +84,8 @@ static const struct option long_options[] = {
 	{ "guest", required_argument, NULL, OPT_GUEST },
 	{ "azure-listen", required_argument, NULL, OPT_AZURE_LISTEN },
 	{ "qmp", required_argument, NULL, OPT_QMP },
+	{ "libvirt", required_argument, NULL, OPT_LIBVIRT },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "command", required_argument, NULL, OPT_COMMAND },
 	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -131,23 +140,33 @@ static int absolute_dir(const char *dir, char **absolute, struct sf_error *err)
 static int check_options(struct hostd_options *options, const char *snapshot_dir,
 			 struct sf_error *err)
 {
+	int backends = !!options->qmp + !!options->libvirt + !!options->command;
+
 	if (!options->guest == !options->azure_listen)
 		return sf_fail(err, SF_EXIT_USAGE, options->guest ?
 			       "--guest and --azure-listen exclude each other" :
 			       "--guest SOCKET or --azure-listen ADDRESS:PORT is required");
-	if (!options->qmp == !options->command)
-		return sf_fail(err, SF_EXIT_USAGE, options->qmp ?
-			       "--qmp and --command exclude each other" :
-			       "--qmp SOCKET or --command CMD is required");
+	if (backends != 1)
+		return sf_fail(err, SF_EXIT_USAGE, backends ?
+			       "--qmp, --libvirt and --command exclude each other" :
+			       "--qmp SOCKET, --libvirt URI or --command CMD is required");
 	if ((options->guest && socket_path("--guest", options->guest, err)) ||
 	    (options->qmp && socket_path("--qmp", options->qmp, err)))
 		return -1;
 	if (options->command && !options->command[0])
 		return sf_fail(err, SF_EXIT_USAGE, "--command: an empty command");
+	if (options->libvirt && !options->libvirt[0])
+		return sf_fail(err, SF_EXIT_USAGE, "--libvirt: an empty URI");
+	if (!options->libvirt != !options->domain)
+		return sf_fail(err, SF_EXIT_USAGE, options->domain ?
+			       "--domain goes with --libvirt only" :
+			       "--libvirt needs --domain NAME");
+	if (options->domain && !options->domain[0])
+		return sf_fail(err, SF_EXIT_USAGE, "--domain: an empty name");
 	if (!snapshot_dir)
 		return 0;
-	if (!options->qmp)
-		return sf_fail(err, SF_EXIT_USAGE, "--snapshot-dir goes with --qmp only");
+	if (options->command)
+		return sf_fail(err, SF_EXIT_USAGE, "--snapshot-dir goes with --qmp or --libvirt only");
 	return absolute_dir(snapshot_dir, &options->snapshot_dir, err);
 }
 
@@ -195,6 +214,12 @@ static int parse_options(int argc, char **argv, struct hostd_options *options,
 			break;
 		case OPT_QMP:
 			options->qmp = optarg;
+			break;
+		case OPT_LIBVIRT:
+			options->libvirt = optarg;
+			break;
+		case OPT_DOMAIN:
+			options->domain = optarg;
 			break;
 		case OPT_COMMAND:
 			options->command = optarg;

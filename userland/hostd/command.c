@@ -287,6 +287,7 @@ static enum hostd_step command_step(void *p, const struct pollfd *fds, int n,
 }
 
 const struct hostd_backend hostd_command_backend = {
+	.name = "command",
 	.start = command_start,
 	.fds = command_fds,
 	.step = command_step,

@@ -12,13 +12,15 @@
 /*
  * snapfreeze-hostd, the host side of docs/protocol.md for QEMU/KVM: it
  * connects to the unix socket behind the VM's virtio-serial port and
- * answers each snapshot request by snapshotting the VM's disks over QMP,
- * or by running a command.
+ * answers each snapshot request by snapshotting the VM's disks over QMP
+ * or through libvirt, or by running a command.
  */
 struct hostd_options {
 	const char *guest;
 	const char *azure_listen;	/* ADDRESS:PORT: Azure's host protocol, instead of guest */
 	const char *qmp;
+	const char *libvirt;	/* its URI */
+	const char *domain;	/* with libvirt */
 	const char *command;
 	char *snapshot_dir;	/* absolute; NULL: next to each image */
 	const char *log;	/* NULL: standard error */

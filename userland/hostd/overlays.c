@@ -14,11 +14,6 @@
 #define TAG_MAX 100
 #define SUFFIX ".qcow2"
 
-static const cJSON *field(const cJSON *json, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(json, key);
-}
-
 /* Letters, digits, '.', '_' and '-' stay; anything else becomes '_'. */
 char *hostd_file_tag(const char *text)
 {
@@ -35,13 +30,13 @@ char *hostd_file_tag(const char *text)
 }
 
 /* Where a disk's overlays go: --snapshot-dir, or the folder of its image. */
-static char *overlay_folder(const struct hostd_options *options, const char *name,
-			    const char *image, struct hostd_result *result)
+static char *overlay_folder(const struct hostd_options *options, const char *cause,
+			    const char *name, const char *image, struct hostd_result *result)
 {
 	char *folder;
 
 	if (!options->snapshot_dir && image[0] != '/') {
-		hostd_fail(result, "qmp",
+		hostd_fail(result, cause,
 			   "the image of %s, '%s', is not an absolute path, so its folder is unknown here: give --snapshot-dir",
 			   name, image);
 		return NULL;
@@ -49,7 +44,7 @@ static char *overlay_folder(const struct hostd_options *options, const char *nam
 	folder = options->snapshot_dir ? strdup(options->snapshot_dir) :
 		 strndup(image, strrchr(image, '/') - image);
 	if (!folder)
-		hostd_fail(result, "qmp", "out of memory");
+		hostd_fail(result, cause, "out of memory");
 	return folder;
 }
 
@@ -93,10 +88,11 @@ static int count_overlays(uint32_t max, const char *folder, const char *name,
 }
 
 /* The path of the disk's new overlay; NULL (result) when there is none to make. */
-static char *new_overlay(const struct hostd_options *options, const char *tag,
-			 const char *name, const char *image, struct hostd_result *result)
+static char *new_overlay(const struct hostd_options *options, const char *cause,
+			 const char *tag, const char *name, const char *image,
+			 struct hostd_result *result)
 {
-	char *folder = overlay_folder(options, name, image, result);
+	char *folder = overlay_folder(options, cause, name, image, result);
 	char *safe_name = folder ? hostd_file_tag(name) : NULL, *path = NULL;
 	struct stat st;
 	int ret;
@@ -105,9 +101,9 @@ static char *new_overlay(const struct hostd_options *options, const char *tag,
 		return NULL;
 	if (!safe_name || asprintf(&path, "%s/%s-%s%s", folder, safe_name, tag, SUFFIX) < 0) {
 		path = NULL;
-		ret = hostd_fail(result, "qmp", "out of memory");
+		ret = hostd_fail(result, cause, "out of memory");
 	} else if (!lstat(path, &st)) {
-		ret = hostd_fail(result, "qmp",
+		ret = hostd_fail(result, cause,
 				 "%s: the overlay of %s exists already: not overwriting it",
 				 path, name);
 	} else {
@@ -122,82 +118,47 @@ static char *new_overlay(const struct hostd_options *options, const char *tag,
 	return path;
 }
 
-static cJSON *snapshot_action(const char *key, const char *name, const char *overlay)
+int hostd_plan_overlay(const struct hostd_options *options, const char *cause,
+		       const char *tag, const char *name, const char *image,
+		       struct hostd_result *planned, struct hostd_result *result)
 {
-	cJSON *action = cJSON_CreateObject(), *data;
+	char *overlay = new_overlay(options, cause, tag, name, image, result);
+	struct hostd_disk *disks;
 
-	if (!action || !cJSON_AddStringToObject(action, "type", "blockdev-snapshot-sync") ||
-	    !(data = cJSON_AddObjectToObject(action, "data")) ||
-	    !cJSON_AddStringToObject(data, key, name) ||
-	    !cJSON_AddStringToObject(data, "snapshot-file", overlay) ||
-	    !cJSON_AddStringToObject(data, "format", "qcow2")) {
-		cJSON_Delete(action);
-		return NULL;
-	}
-	return action;
-}
-
-static int keep_disk(struct hostd_result *planned, const char *name, const char *image,
-		     char *overlay, struct hostd_result *result)
-{
-	struct hostd_disk *disks = realloc(planned->disks,
-					   (planned->n_disks + 1) * sizeof(*disks));
-
+	if (!overlay)
+		return -1;
+	disks = realloc(planned->disks, (planned->n_disks + 1) * sizeof(*disks));
 	if (!disks) {
 		free(overlay);
-		return hostd_fail(result, "qmp", "out of memory");
+		return hostd_fail(result, cause, "out of memory");
 	}
 	planned->disks = disks;
 	disks[planned->n_disks++] = (struct hostd_disk){
 		.device = strdup(name), .image = strdup(image), .overlay = overlay,
 	};
 	if (!disks[planned->n_disks - 1].device || !disks[planned->n_disks - 1].image)
-		return hostd_fail(result, "qmp", "out of memory");
+		return hostd_fail(result, cause, "out of memory");
 	return 0;
 }
 
-/*
- * A drive without a medium, or read-only (a CD-ROM), is left out. A drive
- * made with -blockdev has no device name: its node name stands in.
- */
-static int plan_disk(const struct hostd_options *options, const char *tag,
-		     const cJSON *block, cJSON *actions, struct hostd_result *planned,
-		     struct hostd_result *result)
+void hostd_snapshot_taken(const char *id, const char *tag, bool late,
+			  struct hostd_result *planned, struct hostd_result *result)
 {
-	const cJSON *inserted = field(block, "inserted");
-	const char *device = cJSON_GetStringValue(field(block, "device"));
-	const char *image = cJSON_GetStringValue(field(inserted, "file"));
-	const char *key = device && device[0] ? "device" : "node-name";
-	const char *name = device && device[0] ? device :
-			   cJSON_GetStringValue(field(inserted, "node-name"));
-	char *overlay;
+	size_t i;
 
-	if (!cJSON_IsObject(inserted) || cJSON_IsTrue(field(inserted, "ro")))
-		return 0;
-	if (!name || !name[0] || !image)
-		return hostd_fail(result, "qmp",
-				  "query-block: a disk without a name or an image file");
-	overlay = new_overlay(options, tag, name, image, result);
-	if (!overlay)
-		return -1;
-	if (!cJSON_AddItemToArray(actions, snapshot_action(key, name, overlay))) {
-		free(overlay);
-		return hostd_fail(result, "qmp", "out of memory");
-	}
-	return keep_disk(planned, name, image, overlay, result);
-}
-
-int hostd_plan_overlays(const struct hostd_options *options, const char *tag,
-			const cJSON *blocks, cJSON *actions, struct hostd_result *planned,
-			struct hostd_result *result)
-{
-	const cJSON *block;
-
-	cJSON_ArrayForEach(block, blocks) {
-		if (plan_disk(options, tag, block, actions, planned, result))
-			return -1;
-	}
-	return 0;
+	for (i = 0; i < planned->n_disks; i++)
+		hostd_log(late ? SF_LOG_WARNING : SF_LOG_INFO, id,
+			  late ?
+			  "%s: the transaction completed after the guest was answered \"timeout\": %s holds a snapshot the guest did not see frozen; both it and %s, which QEMU writes to now, are kept" :
+			  "%s: %s holds the snapshot, writes go to %s",
+			  planned->disks[i].device, planned->disks[i].image,
+			  planned->disks[i].overlay);
+	*result = *planned;
+	memset(planned, 0, sizeof(*planned));
+	result->ok = true;
+	result->snapshot = strdup(tag);
+	snprintf(result->message, sizeof(result->message), "%zu disk%s", result->n_disks,
+		 result->n_disks == 1 ? "" : "s");
 }
 
 void hostd_remove_overlays(const char *id, const struct hostd_result *planned)
@@ -217,7 +178,7 @@ void hostd_remove_overlays(const char *id, const struct hostd_result *planned)
 	}
 }
 
-void hostd_keep_overlays(const char *id, const struct hostd_result *planned)
+void hostd_keep_overlays(const char *id, const char *who, const struct hostd_result *planned)
 {
 	struct stat st;
 	size_t i;
@@ -225,7 +186,7 @@ void hostd_keep_overlays(const char *id, const struct hostd_result *planned)
 	for (i = 0; i < planned->n_disks; i++)
 		if (!lstat(planned->disks[i].overlay, &st))
 			hostd_log(SF_LOG_WARNING, id,
-				  "%s: %s is kept: QEMU did not say whether the transaction completed, and may write to it (then %s holds a snapshot the guest did not see frozen)",
-				  planned->disks[i].device, planned->disks[i].overlay,
+				  "%s: %s is kept: %s did not say whether the transaction completed, and QEMU may write to it (then %s holds a snapshot the guest did not see frozen)",
+				  planned->disks[i].device, planned->disks[i].overlay, who,
 				  planned->disks[i].image);
 }

@@ -135,7 +135,7 @@ static cJSON *disk_json(const struct hostd_disk *disk)
 	return json;
 }
 
-static bool add_disks(cJSON *json, const struct hostd_result *result)
+bool hostd_add_disks(cJSON *json, const struct hostd_result *result)
 {
 	cJSON *disks = cJSON_AddArrayToObject(json, "disks");
 	size_t i;
@@ -189,7 +189,7 @@ char *hostd_answer_line(const char *id, const struct hostd_result *result)
 	    (!result->ok && !cJSON_AddStringToObject(json, "error", result->error)) ||
 	    (result->message[0] &&
 	     !cJSON_AddStringToObject(json, "message", result->message)) ||
-	    (result->n_disks && !add_disks(json, result)))
+	    (result->n_disks && !hostd_add_disks(json, result)))
 		goto out;
 	line = hostd_json_line(json);
 out:

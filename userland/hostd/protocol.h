@@ -49,6 +49,8 @@ void hostd_result_free(struct hostd_result *result);
 char *hostd_answer_line(const char *id, const struct hostd_result *result);
 /* A progress line for id: the guest waits deadline_ms more from now. */
 char *hostd_progress_line(const char *id, const char *message);
+/* result's disks, as the answer has them: a "disks" list in json. */
+bool hostd_add_disks(cJSON *json, const struct hostd_result *result);
 /* Any JSON value as one line, as QMP frames them too. */
 char *hostd_json_line(const cJSON *json);
 

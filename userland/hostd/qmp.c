@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "lineio.h"
 #include "overlays.h"
 
@@ -25,8 +26,6 @@
 #define QMP_MAX_LINE (64 << 20)
 /* How soon to connect again when QEMU's backlog is full. */
 #define CONNECT_RETRY_MS 20
-/* How long a transaction answered "timeout" is waited for still. */
-#define LATE_RETURN_MS 60000
 
 enum stage { CONNECT, GREETING, CAPABILITIES, QUERY_BLOCK, TRANSACTION };
 
@@ -43,9 +42,7 @@ struct qmp_job {
 	const struct hostd_options *options;
 	char *id;
 	char *tag;		/* the id as it stands in file names */
-	uint64_t started;
-	uint64_t deadline;	/* after the answer, the end of the wait for QEMU's */
-	bool answered;		/* the guest has its answer: "timeout" */
+	struct hostd_deadline deadline;
 	uint64_t retry_at;	/* CONNECT */
 	enum stage stage;
 	int fd;
@@ -141,20 +138,67 @@ static int on_capabilities(struct qmp_job *job, const cJSON *value,
 	return execute(job, QUERY_BLOCK, NULL, result);
 }
 
+static cJSON *snapshot_action(const char *key, const char *name, const char *overlay)
+{
+	cJSON *action = cJSON_CreateObject(), *data;
+
+	if (!action || !cJSON_AddStringToObject(action, "type", "blockdev-snapshot-sync") ||
+	    !(data = cJSON_AddObjectToObject(action, "data")) ||
+	    !cJSON_AddStringToObject(data, key, name) ||
+	    !cJSON_AddStringToObject(data, "snapshot-file", overlay) ||
+	    !cJSON_AddStringToObject(data, "format", "qcow2")) {
+		cJSON_Delete(action);
+		return NULL;
+	}
+	return action;
+}
+
+/*
+ * A blockdev-snapshot-sync in actions for a disk of query-block's list. A
+ * drive without a medium, or read-only (a CD-ROM), is left out. A drive
+ * made with -blockdev has no device name: its node name stands in.
+ */
+static int plan_disk(struct qmp_job *job, const cJSON *block, cJSON *actions,
+		     struct hostd_result *result)
+{
+	const cJSON *inserted = field(block, "inserted");
+	const char *device = cJSON_GetStringValue(field(block, "device"));
+	const char *image = cJSON_GetStringValue(field(inserted, "file"));
+	const char *key = device && device[0] ? "device" : "node-name";
+	const char *name = device && device[0] ? device :
+			   cJSON_GetStringValue(field(inserted, "node-name"));
+
+	if (!cJSON_IsObject(inserted) || cJSON_IsTrue(field(inserted, "ro")))
+		return 0;
+	if (!name || !name[0] || !image)
+		return hostd_fail(result, "qmp",
+				  "query-block: a disk without a name or an image file");
+	if (hostd_plan_overlay(job->options, "qmp", job->tag, name, image, &job->planned,
+			       result))
+		return -1;
+	if (!cJSON_AddItemToArray(actions, snapshot_action(
+			key, name, job->planned.disks[job->planned.n_disks - 1].overlay)))
+		return hostd_fail(result, "qmp", "out of memory");
+	return 0;
+}
+
 static int on_query_block(struct qmp_job *job, const cJSON *value,
 			  struct hostd_result *result)
 {
 	cJSON *arguments = cJSON_CreateObject();
 	cJSON *actions = cJSON_AddArrayToObject(arguments, "actions");
+	const cJSON *block;
 
 	if (!cJSON_IsArray(value) || !actions) {
 		cJSON_Delete(arguments);
 		return cJSON_IsArray(value) ? hostd_fail(result, "qmp", "out of memory") :
 		       hostd_fail(result, "qmp", "query-block returned no list");
 	}
-	if (hostd_plan_overlays(job->options, job->tag, value, actions, &job->planned, result)) {
-		cJSON_Delete(arguments);
-		return -1;
+	cJSON_ArrayForEach(block, value) {
+		if (plan_disk(job, block, actions, result)) {
+			cJSON_Delete(arguments);
+			return -1;
+		}
 	}
 	if (!job->planned.n_disks) {
 		cJSON_Delete(arguments);
@@ -166,22 +210,9 @@ static int on_query_block(struct qmp_job *job, const cJSON *value,
 static int on_transaction(struct qmp_job *job, const cJSON *value,
 			  struct hostd_result *result)
 {
-	size_t i;
-
 	(void)value;
-	for (i = 0; i < job->planned.n_disks; i++)
-		hostd_log(job->answered ? SF_LOG_WARNING : SF_LOG_INFO, job->id,
-			  job->answered ?
-			  "%s: the transaction completed after the guest was answered \"timeout\": %s holds a snapshot the guest did not see frozen; both it and %s, which QEMU writes to now, are kept" :
-			  "%s: %s holds the snapshot, writes go to %s",
-			  job->planned.disks[i].device, job->planned.disks[i].image,
-			  job->planned.disks[i].overlay);
-	*result = job->planned;
-	memset(&job->planned, 0, sizeof(job->planned));
-	result->ok = true;
-	result->snapshot = strdup(job->tag);
-	snprintf(result->message, sizeof(result->message), "%zu disk%s", result->n_disks,
-		 result->n_disks == 1 ? "" : "s");
+	hostd_snapshot_taken(job->id, job->tag, job->deadline.answered, &job->planned,
+			     result);
 	return 1;
 }
 
@@ -261,34 +292,6 @@ static int receive(struct qmp_job *job, struct hostd_result *result)
 	return ret;
 }
 
-/*
- * A transaction that QEMU has not answered by the deadline may still
- * complete: the guest has its "timeout", and the job waits on, up to
- * LATE_RETURN_MS, to tell what became of it.
- */
-static enum hostd_step expire(struct qmp_job *job, struct hostd_result *result)
-{
-	unsigned long long allowed = job->deadline - job->started;
-	const char *stage = stage_names[job->stage];
-
-	if (job->answered)
-		return HOSTD_DONE;	/* qmp_stop() says what is kept */
-	hostd_log(SF_LOG_WARNING, job->id, "QMP stuck at %s: no answer within %llu ms%s",
-		  stage, allowed,
-		  job->stage == TRANSACTION ?
-		  "; QEMU may still take the snapshot: its answer is awaited a minute more" : "");
-	if (job->stage == CONNECT)
-		hostd_fail(result, "timeout",
-			   "QMP connect: QEMU did not take the connection within %llu ms", allowed);
-	else
-		hostd_fail(result, "timeout", "QMP %s: no answer within %llu ms", stage, allowed);
-	if (job->stage != TRANSACTION)
-		return HOSTD_DONE;
-	job->answered = true;
-	job->deadline = sf_now_ms() + LATE_RETURN_MS;
-	return HOSTD_ANSWER;
-}
-
 static void qmp_stop(void *p)
 {
 	struct qmp_job *job = p;
@@ -297,7 +300,7 @@ static void qmp_stop(void *p)
 		return;
 	/* Sent, and neither answered nor refused: QEMU may write to them. */
 	if (job->stage == TRANSACTION)
-		hostd_keep_overlays(job->id, &job->planned);
+		hostd_keep_overlays(job->id, "QEMU", &job->planned);
 	if (job->fd >= 0)
 		close(job->fd);
 	sf_line_reader_free(&job->lines);
@@ -321,8 +324,7 @@ static void *qmp_start(const struct hostd_options *options,
 		return NULL;
 	}
 	job->options = options;
-	job->started = sf_now_ms();
-	job->deadline = deadline;
+	job->deadline = (struct hostd_deadline){ .started = sf_now_ms(), .at = deadline };
 	job->fd = -1;
 	if (try_connect(job, result)) {
 		qmp_stop(job);
@@ -335,7 +337,7 @@ static int qmp_fds(void *p, struct pollfd *fds, uint64_t *wake)
 {
 	struct qmp_job *job = p;
 
-	*wake = job->deadline;
+	*wake = job->deadline.at;
 	if (job->stage == CONNECT) {
 		if (job->retry_at < *wake)
 			*wake = job->retry_at;
@@ -358,15 +360,15 @@ static enum hostd_step qmp_step(void *p, const struct pollfd *fds, int n,
 		ret = receive(job, result);
 	if (!ret && job->out && revents & POLLOUT)
 		ret = flush(job, result);
-	if (ret < 0 && job->answered)
-		hostd_log(SF_LOG_WARNING, job->id, "after the \"timeout\" answer: %s",
-			  result->message);
-	if (!ret && !sf_remaining_ms(job->deadline))
-		return expire(job, result);
-	return ret ? HOSTD_DONE : HOSTD_RUNNING;
+	return hostd_deadline_step(&job->deadline, job->id, ret, &(struct hostd_stuck){
+		.who = "QMP", .stage = stage_names[job->stage],
+		.taker = job->stage == TRANSACTION ? "QEMU" : NULL,
+		.silence = job->stage == CONNECT ? "QEMU did not take the connection" : NULL,
+	}, result);
 }
 
 const struct hostd_backend hostd_qmp_backend = {
+	.name = "QMP",
 	.start = qmp_start,
 	.fds = qmp_fds,
 	.step = qmp_step,

@@ -362,11 +362,17 @@ static void abandon_job(struct server *server)
 	end_job(server);
 }
 
+const struct hostd_backend *hostd_backend_of(const struct hostd_options *options)
+{
+	return options->qmp ? &hostd_qmp_backend :
+	       options->libvirt ? &hostd_libvirt_backend : &hostd_command_backend;
+}
+
 int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 {
 	struct server server = {
 		.options = options,
-		.backend = options->qmp ? &hostd_qmp_backend : &hostd_command_backend,
+		.backend = hostd_backend_of(options),
 		.guest = -1,
 		.out = { .fd = -1 },
 	};
@@ -378,7 +384,7 @@ int hostd_serve(const struct hostd_options *options, struct sf_error *err)
 		ret = connect_guest(&server, err);
 	if (!ret) {
 		hostd_log(SF_LOG_INFO, NULL, "connected to the guest's channel %s; snapshots by %s",
-			  options->guest, options->qmp ? "QMP" : "command");
+			  options->guest, server.backend->name);
 		sf_line_reader_init(&server.lines, server.guest, SF_HOST_MAX_LINE);
 		ret = serve_loop(&server, err);
 	} else if (ret > 0) {

@@ -12,8 +12,11 @@
 # that failed.
 snapshots_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$snapshots_dir/fscheck.sh"
-# run.sh attaches them in this order: virtio0, virtio1, virtio2.
+# run.sh attaches them in this order: virtio0, virtio1, virtio2 (the names
+# hostd gives their overlays; a libvirt domain's are its targets, which its
+# checks set in disks after sourcing this).
 filesystems=(ext4 xfs btrfs)
+disks=(virtio0 virtio1 virtio2)
 # What is checked of a snapshot that should be consistent, once its images
 # are copied (the checks are PREFIXNAME).
 consistent_checks=(ext4_clean xfs_clean btrfs_clean no_replay_needed consistent_cut)
@@ -55,7 +58,7 @@ noted() {
 # overlay OVERLAYS ID INDEX: the overlay snapshot ID made for disk INDEX in
 # the folder OVERLAYS, named as snapfreeze-hostd names it.
 overlay() {
-	echo "$1/virtio$3-$(printf '%s' "$2" | tr -c 'A-Za-z0-9._-' '_').qcow2"
+	echo "$1/${disks[$3]}-$(printf '%s' "$2" | tr -c 'A-Za-z0-9._-' '_').qcow2"
 }
 
 # point_in_time OVERLAY: the image that holds the disk as the snapshot
@@ -63,6 +66,33 @@ overlay() {
 point_in_time() {
 	[ -f "$1" ] || { echo "no overlay $1"; return 1; }
 	qemu-img info "$1" | sed -n 's/^backing file: //p'
+}
+
+# copy_noted OVERLAYS NAME...: the images of each snapshot NAME the guest
+# noted, copied from their overlays in OVERLAYS (the check NAME_images);
+# the checks of one that is not, as checks_of NAME prints them (a function
+# of the sourcing script's), fail. The names copied go to copied, each
+# one's marker to snapshot_marker.
+declare -A snapshot_marker
+copied=()
+copy_noted() {
+	local overlays=$1 name id consistency marker checks
+	declare -A ids
+	shift
+	while read -r name id consistency marker; do
+		ids[$name]=$id
+		snapshot_marker[$name]=$marker
+	done < <(noted)
+	for name; do
+		mapfile -t checks < <(checks_of "$name")
+		if [ -z "${ids[$name]:-}" ]; then
+			not_checked "the guest noted no such snapshot" "${name}_images" "${checks[@]}"
+		elif check "${name}_images" copy_images "$overlays" "$name" "${ids[$name]}"; then
+			copied+=("$name")
+		else
+			not_checked "no images" "${checks[@]}"
+		fi
+	done
 }
 
 # copy_images OVERLAYS NAME ID: the snapshot's images as raw files in $out,
@@ -73,8 +103,8 @@ copy_images() {
 		overlay=$(overlay "$1" "$3" "$i")
 		image=$(point_in_time "$overlay") && [ -n "$image" ] &&
 			qemu-img convert -O raw "$image" "$out/$2-${filesystems[i]}.img" ||
-			{ echo "snapshot $3: no image of virtio$i${image:+: $image}"; return 1; }
-		echo "virtio$i (${filesystems[i]}): $image holds the snapshot ($(du -h "$image" | cut -f1) used); the VM's writes since went to $overlay"
+			{ echo "snapshot $3: no image of ${disks[i]}${image:+: $image}"; return 1; }
+		echo "${disks[i]} (${filesystems[i]}): $image holds the snapshot ($(du -h "$image" | cut -f1) used); the VM's writes since went to $overlay"
 	done
 }
 

@@ -60,44 +60,29 @@ agent_account() {
 		'^agent: the late answer left the channel before the next request$'
 }
 
+checks_of() { # checks_of NAME: the checks of snapshot NAME's images, once copied
+	if [ "$1" = control ]; then
+		printf '%s\n' "${control_checks[@]/#/control_}"
+	else
+		printf '%s\n' "${consistent_checks[@]/#/${1}_}"
+	fi
+}
+
 plan() {
 	local name count=$((${#agent_checks[@]} + 1))
 	for name in "${expected[@]}"; do
-		if [ "$name" = control ]; then
-			count=$((count + 1 + ${#control_checks[@]}))
-		else
-			count=$((count + 1 + ${#consistent_checks[@]}))
-		fi
+		count=$((count + 1 + $(checks_of "$name" | wc -l)))
 	done
 	echo "1..$count"
 }
 
 main() {
-	local name id consistency marker copied=() checks
-	declare -A snapshot_id snapshot_marker
+	local name
 	rm -rf "$out"
 	mkdir -p "$out"
 	plan
 	agent_account
-	while read -r name id consistency marker; do
-		snapshot_id[$name]=$id
-		snapshot_marker[$name]=$marker
-	done < <(noted)
-	for name in "${expected[@]}"; do
-		if [ "$name" = control ]; then
-			checks=("${control_checks[@]/#/control_}")
-		else
-			checks=("${consistent_checks[@]/#/${name}_}")
-		fi
-		if [ -z "${snapshot_id[$name]:-}" ]; then
-			not_checked "the guest noted no such snapshot" "${name}_images" "${checks[@]}"
-		elif check "${name}_images" copy_images "$work/overlays" "$name" \
-			"${snapshot_id[$name]}"; then
-			copied+=("$name")
-		else
-			not_checked "no images" "${checks[@]}"
-		fi
-	done
+	copy_noted "$work/overlays" "${expected[@]}"
 	read_back "${copied[@]}"
 	for name in "${copied[@]}"; do
 		if [ "$name" = control ]; then
