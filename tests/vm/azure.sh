@@ -10,7 +10,7 @@
 # through QEMU's user network, as it reaches Azure's wire server, and a
 # second listener that never answers dosnapshot at 168.63.129.16:81. Once
 # the VM stopped, azure/verify.sh checks what hostd did. Prints TAP; exits
-# 1 if any test failed. Not part of make check.
+# 1 if any test failed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
