@@ -31,6 +31,9 @@ libvirt_users() {
 # within 30 s.
 start_libvirtd() {
 	local tries=300
+	# The folders the packages' systemd units would make (RuntimeDirectory,
+	# LogsDirectory): without systemd, nothing does.
+	mkdir -p /var/log/libvirt/qemu /run/libvirt || return 1
 	running "$virtlogd_pidfile" || virtlogd -d || { echo "libvirt: virtlogd -d failed"; return 1; }
 	libvirtd -d || { echo "libvirt: libvirtd -d failed"; return 1; }
 	until libvirt_answers; do
