@@ -64,6 +64,9 @@ domain_xml() {
 	    <initrd>$files/initramfs.cpio</initrd>
 	    <cmdline>console=ttyS0 panic_on_warn=1 oops=panic panic=-1</cmdline>
 	  </os>
+	  <features>
+	    <acpi/>
+	  </features>
 	  $cpu
 	  <on_poweroff>destroy</on_poweroff>
 	  <on_reboot>destroy</on_reboot>
