@@ -25,14 +25,16 @@ domain=snapfreeze-test-${release//[^A-Za-z0-9.-]/-}
 files=/var/tmp/snapfreeze-libvirt/$release
 
 # The folder QEMU reads and writes: made anew with run.sh's new disks, kept
-# (with its disks) when run.sh boots once more.
+# (with its disks) when run.sh boots once more. The disks stay reachable
+# from WORK by links, for run.sh's own boots (the canary's).
 prepare_files() {
 	local fs
-	if [ -e "$work/ext4.img" ]; then
+	if [ ! -L "$work/ext4.img" ]; then
 		rm -rf "$files"
 		mkdir -p "$files" || return 1
 		for fs in ext4 xfs btrfs; do
-			mv "$work/$fs.img" "$files/" || return 1
+			mv "$work/$fs.img" "$files/" &&
+				ln -s "$files/$fs.img" "$work/$fs.img" || return 1
 		done
 	fi
 	chown libvirt-qemu:libvirt-qemu "$files" && chmod 755 "$files" &&
