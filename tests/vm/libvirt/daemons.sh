@@ -27,34 +27,6 @@ libvirt_users() {
 			libvirt-qemu; } >/dev/null
 }
 
-qemu_conf=/etc/libvirt/qemu.conf
-qemu_conf_saved=$qemu_conf.snapfreeze-saved
-
-# Inside a chroot "/" is no mount point, and the kernel refuses to change
-# its propagation (EINVAL, as kenv.sh finds): libvirt then cannot build
-# QEMU's private /dev in a mount namespace, and QEMU dies at its start.
-# There the tests' libvirtd runs its domains without (qemu.conf's
-# "namespaces = []"); the file is put back when the daemons stop.
-qemu_conf_for_here() {
-	unshare --mount --propagation private true 2>/dev/null && return 0
-	[ -e "$qemu_conf_saved" ] && return 0
-	if [ -e "$qemu_conf" ]; then
-		cp -p "$qemu_conf" "$qemu_conf_saved" || return 1
-	else
-		: >"$qemu_conf_saved" || return 1
-	fi
-	{ cat "$qemu_conf_saved"; echo 'namespaces = []'; } >"$qemu_conf"
-}
-
-qemu_conf_restore() {
-	[ -e "$qemu_conf_saved" ] || return 0
-	if [ -s "$qemu_conf_saved" ]; then
-		mv "$qemu_conf_saved" "$qemu_conf"
-	else
-		rm -f "$qemu_conf" "$qemu_conf_saved"
-	fi
-}
-
 # start_libvirtd: virtlogd unless it runs, then libvirtd, which must answer
 # within 30 s.
 start_libvirtd() {
@@ -62,7 +34,6 @@ start_libvirtd() {
 	# The folders the packages' systemd units would make (RuntimeDirectory,
 	# LogsDirectory): without systemd, nothing does.
 	mkdir -p /var/log/libvirt/qemu /run/libvirt || return 1
-	qemu_conf_for_here || return 1
 	running "$virtlogd_pidfile" || virtlogd -d || { echo "libvirt: virtlogd -d failed"; return 1; }
 	libvirtd -d || { echo "libvirt: libvirtd -d failed"; return 1; }
 	until libvirt_answers; do
@@ -85,5 +56,4 @@ stop_daemon() { # stop_daemon PIDFILE: SIGTERM, SIGKILL 10 s later
 stop_libvirtd() {
 	stop_daemon "$libvirtd_pidfile"
 	stop_daemon "$virtlogd_pidfile"
-	qemu_conf_restore
 }
