@@ -1,9 +1,8 @@
 #!/bin/bash
 # Runs every test suite (the unit tests, the DKMS kernel range, the builds
 # for kernels not booted, the VM tests, the end-to-end tests, the Azure
-# extension handler's flow, a libvirt domain quiesced through snapfreeze
-# agent, then the Debian packages, built and then used on a Debian 12
-# image) and ends with
+# extension handler's flow, then the Debian packages, built and then used
+# on a Debian 12 image) and ends with
 # "N passed, N failed". A suite that stops before
 # running all the tests it planned, or fails without reporting a failed
 # test, counts as failed tests.
@@ -64,7 +63,6 @@ run_suite "DKMS builds for kernels not booted" "$here/vm/build-only.sh"
 run_suite "VM tests" "$here/vm/run.sh"
 run_suite "end-to-end tests" "$here/vm/e2e.sh"
 run_suite "Azure extension handler" "$here/vm/azure.sh"
-run_suite "libvirt" "$here/vm/libvirt.sh"
 run_suite "Debian packages" "$here/packages.sh"
 run_suite "Debian packages on a Debian 12 image" "$here/image/run.sh"
 echo "$passed passed, $failed failed"
