@@ -6,7 +6,7 @@
 # LOGS/console.log, the second serial port (the guest's TAP) to
 # LOGS/tap.log, QEMU's own output to LOGS/qemu.log. QEMU_ARGs add disks and
 # devices. Exits with QEMU's status, or 124 when the boot was killed after
-# SNAPFREEZE_VM_BOOT_TIMEOUT seconds (default 300). SNAPFREEZE_VM_KVM=1
+# SNAPFREEZE_VM_BOOT_TIMEOUT seconds (default 900). SNAPFREEZE_VM_KVM=1
 # boots with KVM instead of TCG.
 release=$1 kroot=$2 initramfs=$3 logs=$4
 shift 4
@@ -15,7 +15,7 @@ if [ "${SNAPFREEZE_VM_KVM:-0}" = 1 ]; then
 else
 	set -- -accel tcg -cpu max "$@"
 fi
-exec timeout -k 10 "${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}" qemu-system-x86_64 \
+exec timeout -k 10 "${SNAPFREEZE_VM_BOOT_TIMEOUT:-900}" qemu-system-x86_64 \
 	-nodefaults -no-user-config -display none -no-reboot -m 1024 -smp 2 \
 	-kernel "$kroot/boot/vmlinuz-$release" -initrd "$initramfs" \
 	-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1" \

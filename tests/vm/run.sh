@@ -11,7 +11,7 @@
 #   SNAPFREEZE_KERNELS          releases to test (default: see kernels.sh)
 #   SNAPFREEZE_VM_CASES         case files to run (default: cases/*.sh)
 #   SNAPFREEZE_VM_KVM=1         use KVM instead of TCG emulation
-#   SNAPFREEZE_VM_BOOT_TIMEOUT  seconds one boot may take (default 300)
+#   SNAPFREEZE_VM_BOOT_TIMEOUT  seconds one boot may take (default 900)
 #   SNAPFREEZE_VM_CASE_TIMEOUT  seconds one case may take (default 60)
 #   SNAPFREEZE_VM_VERBOSE=1     show the output of passing cases too
 #   SNAPFREEZE_VM_BENCH_DISKS   extra ext4 disks for the benchmark (default 0)
@@ -43,7 +43,7 @@ top=$(cd "$here/../.." && pwd)
 . "$here/kenv.sh"
 . "$here/dkms.sh"
 cache=$kenv_cache
-boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
+boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-900}
 case_timeout=${SNAPFREEZE_VM_CASE_TIMEOUT:-60}
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 bench_disks=${SNAPFREEZE_VM_BENCH_DISKS:-0}
@@ -221,9 +221,16 @@ check_kernel_log() { # check_kernel_log RELEASE WORK
 }
 
 # The harness must be able to fail: a module that WARNs as it loads has to
-# panic its VM, quickly, and be caught in the kernel log.
+# panic its VM, quickly, and be caught in the kernel log. A kernel that
+# stops before the canary loads (see died_while_booting) is booted once more.
+canary_timeout=120
+boot_canary() { # boot_canary RELEASE KERNEL_ROOT WORK
+	SNAPFREEZE_VM_BOOT_TIMEOUT=$canary_timeout \
+		boot "$1" "$2" "$3" "$3/canary/initramfs.cpio" "$3/canary"
+}
+
 check_warn_fails_the_run() { # check_warn_fails_the_run RELEASE KERNEL_ROOT WORK
-	local canary=$3/canary verdict=""
+	local canary=$3/canary verdict="" status
 	rm -rf "$canary"
 	mkdir -p "$canary/stage/bin"
 	cp "$here"/canary/* "$canary/"
@@ -235,10 +242,23 @@ check_warn_fails_the_run() { # check_warn_fails_the_run RELEASE KERNEL_ROOT WORK
 		ln -s busybox "$canary/stage/bin/sh"
 		cp "$canary/init" "$canary/canary.ko" "$canary/stage/"
 		(cd "$canary/stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$canary/initramfs.cpio"
-		boot "$1" "$2" "$3" "$canary/initramfs.cpio" "$canary" ||
-			verdict="the canary VM did not stop by itself"
-		grep -q "still running" "$canary/tap.log" && verdict="the canary's WARN did not panic"
-		grep -q "WARNING:.*canary" "$canary/console.log" || verdict="no WARNING in the canary's console log"
+		boot_canary "$@"
+		status=$?
+		if ! grep -q "canary" "$canary/console.log"; then
+			echo "# $1: the canary's kernel stopped before the canary loaded; booting once more"
+			diag "$canary/console.log" 8
+			boot_canary "$@"
+			status=$?
+		fi
+		if [ "$status" -ge 124 ]; then
+			verdict="the canary VM did not stop within ${canary_timeout}s"
+		elif [ "$status" != 0 ]; then
+			verdict="QEMU exited with status $status"
+		elif grep -q "still running" "$canary/tap.log"; then
+			verdict="the canary's WARN did not panic"
+		elif ! grep -q "WARNING:.*canary" "$canary/console.log"; then
+			verdict="no WARNING in the canary's console log"
+		fi
 	fi
 	if [ -z "$verdict" ]; then
 		tap ok "$1 host/warn_fails_the_run"
