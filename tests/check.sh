@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every test suite (the unit tests, the DKMS kernel range, the builds
-# for kernels not booted, the VM tests, the end-to-end tests, the Azure
+# for kernels not booted, the VM tests on Debian's kernels and on the debug
+# kernel, the end-to-end tests, the Azure
 # extension handler's flow, then the Debian packages, built and then used
 # on a Debian 12 image) and ends with
 # "N passed, N failed". A suite that stops before
@@ -61,6 +62,7 @@ run_suite "unit tests" unit_tests
 run_suite "DKMS's kernel range" "$here/dkms-range.sh"
 run_suite "DKMS builds for kernels not booted" "$here/vm/build-only.sh"
 run_suite "VM tests" "$here/vm/run.sh"
+run_suite "VM tests on the debug kernel" "$here/vm/debug.sh"
 run_suite "end-to-end tests" "$here/vm/e2e.sh"
 run_suite "Azure extension handler" "$here/vm/azure.sh"
 run_suite "Debian packages" "$here/packages.sh"

@@ -18,7 +18,8 @@ top=$(cd "$here/.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 packages="build-essential busybox-static pkg-config libnl-genl-3-dev libcjson-dev libcmocka-dev
-	libcurl4-openssl-dev libssl-dev libvirt-dev libxml2-dev libvirt-daemon-driver-qemu"
+	libcurl4-openssl-dev libssl-dev libvirt-dev libxml2-dev libvirt-daemon-driver-qemu
+	linux-source-6.12 libelf-dev"
 
 # The commands that the Makefile and the scripts under tests/ run on this
 # machine, each with the package it comes from. A command the harness
@@ -27,6 +28,8 @@ commands="
 	apt-cache apt
 	apt-get apt
 	awk mawk
+	bc bc
+	bison bison
 	btrfs btrfs-progs
 	busybox busybox-static
 	cc build-essential
@@ -46,6 +49,7 @@ commands="
 	dumpe2fs e2fsprogs
 	e2fsck e2fsprogs
 	find findutils
+	flex flex
 	fsfreeze util-linux
 	getent libc-bin
 	grep grep

@@ -9,7 +9,8 @@
 # "host" (this machine's apt) or "root" (the Debian 13 root's).
 #
 # SNAPFREEZE_KERNELS="REL..." chooses the releases instead; each is looked
-# for in this machine's apt first, then in the root's.
+# for on this machine first (its headers installed, as the debug kernel's
+# are, or known to apt), then in the root's apt.
 #
 # --build-only prints the kernels the module is built for but not booted
 # (their headers come from this machine's apt): by default the oldest of
@@ -59,7 +60,8 @@ fi
 
 if [ -n "${SNAPFREEZE_KERNELS:-}" ]; then
 	for release in $SNAPFREEZE_KERNELS; do
-		if apt-cache show "linux-headers-$release" >/dev/null 2>&1; then
+		if [ -f "/lib/modules/$release/build/Makefile" ] ||
+			apt-cache show "linux-headers-$release" >/dev/null 2>&1; then
 			say "$release" host
 		elif root_apt apt-cache show "linux-headers-$release" >/dev/null 2>&1; then
 			say "$release" root
