@@ -155,7 +155,14 @@ static void sf_session_release_work(struct work_struct *work)
 		container_of(work, struct sf_session, release_work);
 	unsigned int i;
 
-	cancel_delayed_work_sync(&session->watchdog);
+	/*
+	 * The session has ended (the list's reference is dropped only then)
+	 * or never started: its watchdog does not arm the timer again, so
+	 * once the timer is cancelled the work can only be queued, not
+	 * requeued.
+	 */
+	hrtimer_cancel(&session->watchdog_timer);
+	cancel_work_sync(&session->watchdog);
 	for (i = 0; i < session->n_targets; i++) {
 		sf_thread_forget(&session->targets[i].freezer, false);
 		sf_thread_forget(&session->targets[i].thawer, false);
@@ -369,7 +376,7 @@ static void sf_session_end(struct sf_session *session)
 	if (session->frozen_at)
 		wait_for_completion(&session->frozen_announced);
 	snapfreeze_genl_notify(session, SNAPFREEZE_EVENT_THAWED);
-	cancel_delayed_work(&session->watchdog);
+	hrtimer_try_to_cancel(&session->watchdog_timer);
 	wake_up_all(&session->changed);
 	sf_session_put(session);	/* the list's reference */
 }
@@ -422,18 +429,28 @@ static bool sf_session_teardown(struct sf_session *session,
 	return sf_session_teardown_unlock(session, reason);
 }
 
-/*
- * Never replaces a pending check: an owner-gone teardown asks for one at
- * once, and must not be postponed.
- */
-static void sf_session_arm_watchdog(struct sf_session *session, ktime_t at,
-				    ktime_t now)
+/* The watchdog's check, as soon as the workqueue runs it. */
+static void sf_session_check_now(struct sf_session *session)
 {
-	s64 ns = ktime_to_ns(ktime_sub(at, now));
+	queue_work(sf_wq, &session->watchdog);
+}
 
-	session->watchdog_at = at;
-	queue_delayed_work(sf_wq, &session->watchdog,
-			   ns > 0 ? msecs_to_jiffies(DIV_ROUND_UP_ULL(ns, NSEC_PER_MSEC)) : 0);
+/* Hard interrupt context: the check itself takes session->lock. */
+static enum hrtimer_restart sf_session_watchdog_fire(struct hrtimer *timer)
+{
+	sf_session_check_now(container_of(timer, struct sf_session,
+					  watchdog_timer));
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * The next check, at AT: replaces the one armed before. A check asked for
+ * at once (an owner-gone teardown, an expired pet) is queued directly, so
+ * arming the timer never postpones it.
+ */
+static void sf_session_arm_watchdog(struct sf_session *session, ktime_t at)
+{
+	hrtimer_start(&session->watchdog_timer, at, HRTIMER_MODE_ABS);
 }
 
 /*
@@ -444,8 +461,7 @@ static void sf_session_arm_watchdog(struct sf_session *session, ktime_t at,
  */
 static enum snapfreeze_reason sf_session_expired(struct sf_session *session)
 {
-	/* The timer fired for watchdog_at: jiffies may run ahead of ktime. */
-	ktime_t now = max(ktime_get(), session->watchdog_at);
+	ktime_t now = ktime_get();
 	ktime_t next;
 
 	lockdep_assert_held(&session->lock);
@@ -461,7 +477,7 @@ static enum snapfreeze_reason sf_session_expired(struct sf_session *session)
 	} else {
 		next = ktime_add_ms(now, session->keepalive_ms);
 	}
-	sf_session_arm_watchdog(session, min(next, session->deadline), now);
+	sf_session_arm_watchdog(session, min(next, session->deadline));
 	return 0;
 }
 
@@ -473,7 +489,7 @@ static enum snapfreeze_reason sf_session_expired(struct sf_session *session)
 static void sf_session_watchdog(struct work_struct *work)
 {
 	struct sf_session *session =
-		container_of(to_delayed_work(work), struct sf_session, watchdog);
+		container_of(work, struct sf_session, watchdog);
 	enum snapfreeze_reason reason = atomic_read(&session->teardown_reason);
 
 	mutex_lock(&session->lock);
@@ -546,7 +562,9 @@ struct sf_session *sf_session_alloc(unsigned int n_targets)
 	kref_init(&session->ref);
 	INIT_LIST_HEAD(&session->node);
 	mutex_init(&session->lock);
-	INIT_DELAYED_WORK(&session->watchdog, sf_session_watchdog);
+	INIT_WORK(&session->watchdog, sf_session_watchdog);
+	hrtimer_setup(&session->watchdog_timer, sf_session_watchdog_fire,
+		      CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	INIT_WORK(&session->release_work, sf_session_release_work);
 	init_waitqueue_head(&session->freezers_ready);
 	init_completion(&session->freezers_go);
@@ -750,13 +768,12 @@ int sf_session_freeze(struct sf_session *session,
 		return ret;
 
 	/* Armed before the first freeze: even a freeze that hangs is bounded. */
-	session->watchdog_at = session->deadline;
 	if (session->keepalive_ms && session->keepalive_ms < session->timeout_ms)
-		session->watchdog_at = ktime_add_ms(session->requested_at,
-						    session->keepalive_ms);
-	queue_delayed_work(sf_wq, &session->watchdog,
-			   msecs_to_jiffies(ktime_ms_delta(session->watchdog_at,
-							   session->requested_at)));
+		sf_session_arm_watchdog(session,
+					ktime_add_ms(session->requested_at,
+						     session->keepalive_ms));
+	else
+		sf_session_arm_watchdog(session, session->deadline);
 
 	/*
 	 * A level waits for its freezes, or for the session to be ended
@@ -854,7 +871,7 @@ int sf_session_keepalive(struct sf_session *session, const struct sock *sk,
 		session->last_pet = now;
 	}
 	if (ret == -ETIMEDOUT)
-		mod_delayed_work(sf_wq, &session->watchdog, 0);
+		sf_session_check_now(session);
 	mutex_unlock(&session->lock);
 	return ret;
 }
@@ -959,7 +976,7 @@ void sf_sessions_owner_gone(u32 portid)
 			continue;
 		atomic_set(&session->teardown_reason,
 			   SNAPFREEZE_REASON_OWNER_GONE);
-		mod_delayed_work(sf_wq, &session->watchdog, 0);
+		sf_session_check_now(session);
 	}
 	mutex_unlock(&sf_sessions_lock);
 }

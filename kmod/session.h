@@ -53,12 +53,15 @@ struct sf_session {
 	u32 keepalive_ms;		/* 0: no keepalive */
 	ktime_t requested_at;
 	ktime_t deadline;
-	ktime_t watchdog_at;		/* when the watchdog is due */
 	/*
 	 * Ends the session at its deadline, when a keepalive interval passes
-	 * without a pet, or at once on teardown.
+	 * without a pet, or at once on teardown. The timer queues the work
+	 * when a check is due: an hrtimer, since a timer-wheel timer a second or more
+	 * away may fire an eighth of its delay late, and a filesystem would
+	 * stay frozen that much past the deadline the caller asked for.
 	 */
-	struct delayed_work watchdog;
+	struct hrtimer watchdog_timer;
+	struct work_struct watchdog;
 	atomic_t teardown_reason;	/* 0: the deadline passed */
 	struct work_struct release_work;
 	atomic_t freezers_starting;	/* threads not yet at the barrier */

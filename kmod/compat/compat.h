@@ -12,6 +12,7 @@
 #include "generated/features.h"
 
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <net/genetlink.h>
 
 /*
@@ -77,6 +78,17 @@ enum freeze_holder {
 #define compat_genl_doit_ops genl_split_ops
 #else
 #define compat_genl_doit_ops genl_ops
+#endif
+
+/* hrtimer_setup() from 6.13; before, hrtimer_init() and the function set by hand. */
+#ifndef HAVE_HRTIMER_SETUP
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
 #endif
 
 #endif /* _SNAPFREEZE_COMPAT_H */
