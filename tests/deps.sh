@@ -50,6 +50,7 @@ commands="
 	e2fsck e2fsprogs
 	find findutils
 	flex flex
+	flock util-linux
 	fsfreeze util-linux
 	getent libc-bin
 	grep grep
@@ -65,6 +66,7 @@ commands="
 	modinfo kmod
 	modprobe kmod
 	mount mount
+	nice coreutils
 	openssl openssl
 	pkg-config pkg-config
 	qemu-img qemu-utils

@@ -11,9 +11,10 @@
 # fetch-kernel.sh lays Debian's kernels: root/boot/vmlinuz-RELEASE and
 # root/lib/modules/RELEASE, plus build/, the kernel's build tree, which
 # /lib/modules/RELEASE/build points to so that DKMS builds the module
-# against it as against any installed headers. A finished build is reused:
-# a machine builds each release once; the builds of older releases are
-# removed. Prints the release; with --release, prints it and builds nothing.
+# against it as against any installed headers. A finished build is reused
+# while debug.config stays the same: a machine builds it once; the builds
+# of older releases are removed. Runs one build at a time (a lock in the
+# cache). Prints the release; with --release, prints it and builds nothing.
 #
 # SNAPFREEZE_DEBUG_JOBS  make's jobs (default: the number of CPUs)
 set -eu
@@ -36,7 +37,16 @@ if [ "${1:-}" = --release ]; then
 fi
 
 dir=$kenv_cache/kernels/$release
-if [ -f "$dir/complete" ] && [ -f "/lib/modules/$release/build/Makefile" ]; then
+# A build is reused while its configuration is the one asked for.
+key=$(cksum <"$here/debug-kernel/debug.config")
+built() { [ -f "$dir/complete" ] && [ "$(cat "$dir/complete")" = "$key" ]; }
+
+# One build at a time: make check starts one in the background early, and
+# its debug suite waits here for it to end.
+mkdir -p "$kenv_cache/kernels"
+exec 9>"$kenv_cache/kernels/debug.lock"
+flock 9
+if built && [ -f "/lib/modules/$release/build/Makefile" ]; then
 	echo "$release"
 	exit 0
 fi
@@ -79,7 +89,7 @@ build() {
 	}
 }
 
-if [ ! -f "$dir/complete" ]; then
+if ! built; then
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	log=$dir/build.log
@@ -91,7 +101,7 @@ if [ ! -f "$dir/complete" ]; then
 		exit 1
 	}
 	echo "debug-kernel.sh: built $release in $(($(date +%s) - start)) s" >&2
-	touch "$dir/complete"
+	echo "$key" >"$dir/complete"
 fi
 mkdir -p "/lib/modules/$release"
 ln -sfn "$dir/build" "/lib/modules/$release/build"
