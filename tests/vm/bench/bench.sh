@@ -33,8 +33,10 @@ measure() {
 		out=$(snapfreeze freeze --detach --json --timeout 1 "$@") || fail "snapfreeze freeze"
 		wait_until 30 gone "$watcher" || fail "no thaw within 30 s"
 		thawed=$(tail -n 1 /tmp/events)
-		extra="all_frozen_ns $(json_number "$out" freeze_ns)"
-		extra="$extra module_spread_ns $(json_number "$out" spread_ns)"
+		# Each target has a freeze_ns too: the session's comes before.
+		session=${out%%\"targets\":*}
+		extra="all_frozen_ns $(json_number "$session" freeze_ns)"
+		extra="$extra module_spread_ns $(json_number "$session" spread_ns)"
 		extra="$extra lateness_ns $(($(json_number "$thawed" duration_ns) - 1000000000))"
 	else
 		extra=$(freezebench fifreeze 300 "$@") || fail "FIFREEZE loop"
