@@ -1,12 +1,13 @@
 #!/bin/bash
 # make bench [KVER=RELEASE]: boots a test kernel (SNAPFREEZE_BENCH_KERNEL,
-# by default the newest) with 16 extra ext4 disks and measures, for 1, 4
-# and 16 filesystems under continuous writers, snapfreeze against a
-# sequential FIFREEZE loop in the same run: the spread of the instants the
-# filesystems stopped taking writes, the time from the request to all
-# frozen, and the watchdog's lateness. Prints the figures and writes them
-# to docs/benchmark.md, in that kernel's section; the other kernels'
-# sections stay as they were.
+# by default the newest) with 16 extra ext4 disks and measures snapfreeze
+# against a sequential FIFREEZE loop in the same run, under light writers
+# (1, 4 and 16 filesystems) and heavy ones (4, 16 and 64: 64 are loop
+# filesystems on the 16 disks): the spread of the instants the filesystems
+# stopped taking writes, the time from the request to all frozen, and the
+# watchdog's lateness. Prints the figures and writes them to
+# docs/benchmark.md, in that kernel's section; the other kernels' sections
+# stay as they were.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -25,17 +26,17 @@ status=$?
 grep -v '^# \[' "$log"
 [ "$status" = 0 ] || { echo "snapfreeze bench: the run failed" >&2; exit 1; }
 
-# The section of one kernel: "## Linux RELEASE", its table, up to the next.
+# The section of one kernel: "## Linux RELEASE", its tables (one per
+# workload, "### ..."), up to the next.
 section_heading="## Linux $kernel"
 
-# "# RESULT n N method M spread_ns X all_stopped_ns Y [lateness_ns Z] ..."
+# "# RESULT workload W n N method M spread_ns S all_frozen_ns F
+# [module_spread_ns MS lateness_ns L]"
 {
 	echo "$section_heading"
 	echo
 	echo "Produced by \`make bench\` on $(date -u +%Y-%m-%d), under QEMU TCG on $(nproc) cores."
 	echo
-	echo "| filesystems | method | spread (ms) | request to all frozen (ms) | watchdog lateness (ms) | spread, loop / snapfreeze |"
-	echo "| ---: | --- | ---: | ---: | ---: | ---: |"
 	grep '^# RESULT' "$log" | awk -f "$here/bench/table.awk"
 } >"$table"
 
@@ -50,12 +51,23 @@ other_sections() {
 {
 	echo "# Benchmark: when do the filesystems stop taking writes?"
 	echo
-	echo "Each filesystem (ext4, 128 MiB virtio disk) has a writer appending a"
-	echo "CLOCK_MONOTONIC stamp every 200 us; the last stamp before its"
-	echo "longest pause is when the filesystem stopped taking writes. \"FIFREEZE loop\""
-	echo "freezes the filesystems one after another, as freeze helpers do today, and"
-	echo "thaws them 300 ms later; snapfreeze freezes them as one session, thawed by"
-	echo "its 1 s watchdog."
+	echo "Each filesystem (ext4) has a writer of its own, which notes the instant"
+	echo "(CLOCK_MONOTONIC) each of its writes completed; the last one before its"
+	echo "longest pause is when the filesystem stopped taking writes. Two workloads:"
+	echo
+	echo "- Light writers: each appends an 8-byte stamp every 200 us. 1, 4 and 16"
+	echo "  filesystems, each a 128 MiB virtio disk."
+	echo "- Heavy writers, as busy databases write: each appends 64 KiB buffered"
+	echo "  writes back to back, without a pause, truncating its file once it"
+	echo "  holds 32 MiB, keeping the instants in memory. 4 and 16 filesystems are"
+	echo "  virtio disks as above; 64 are loop devices, four 24 MiB ext4 images on"
+	echo "  each of the 16 disks (their files truncated at 8 MiB); the disks under"
+	echo "  them are not frozen."
+	echo
+	echo "\"FIFREEZE loop\" freezes the filesystems one after another, as freeze"
+	echo "helpers do today, and thaws them 300 ms later (1 s under heavy writers);"
+	echo "snapfreeze freezes them as one session, thawed by its watchdog after 1 s"
+	echo "(5 s under heavy writers: each freeze first writes their dirty data back)."
 	echo
 	echo "- Spread: from the first filesystem to stop taking writes to the last, as"
 	echo "  the writers saw it; for snapfreeze, the module's own measure follows (the"
@@ -65,8 +77,9 @@ other_sections() {
 	echo "- Watchdog lateness: from the session's deadline to its last thaw, as the"
 	echo "  module reports it (duration_ns minus the timeout)."
 	echo
-	echo "One section per kernel, newest run first; each figure is the median of"
-	echo "three runs."
+	echo "One section per kernel, newest run first, with a table per workload (a"
+	echo "section from before the heavy workload has one, of light writers); each"
+	echo "figure is the median of three runs."
 	echo
 	cat "$table"
 	other_sections

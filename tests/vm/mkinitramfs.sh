@@ -61,6 +61,9 @@ copy_program "$(command -v fsfreeze)" /usr/bin/fsfreeze
 copy_program "$(command -v sfdisk)" /usr/bin/sfdisk
 copy_program "$(command -v dmsetup)" /usr/bin/dmsetup
 copy_program "$(command -v mkfs.btrfs)" /usr/bin/mkfs.btrfs
+# The benchmark's loop filesystems: busybox's mke2fs makes no journal. (As
+# mkfs.ext4, not mke2fs: the cases' mke2fs stays busybox's.)
+copy_program "$(command -v mkfs.ext4)" /usr/bin/mkfs.ext4
 copy_program "$(command -v mkfs.gfs2)" /usr/bin/mkfs.gfs2
 
 cp "$here/guest/init" "$stage/init"

@@ -1,7 +1,18 @@
-# "make bench": when does each filesystem stop taking writes? For 1, 4 and
-# 16 ext4 filesystems under continuous writers, snapfreeze (one session,
-# thawed by its 1 s watchdog) against a sequential FIFREEZE loop (held
-# 300 ms), three times each. Prints one "RESULT" line per measurement.
+# "make bench": when does each filesystem stop taking writes? Each ext4
+# filesystem has a writer of its own, under one of two workloads:
+# - light (case_freeze_spread, 1, 4 and 16 filesystems): "freezebench
+#   write", an 8-byte stamp every 200 us;
+# - heavy (case_heavy_writer_spread, 4, 16 and 64 filesystems):
+#   "freezebench write-heavy", 64 KiB buffered writes back to back, as a
+#   busy database writes.
+# snapfreeze (one session, thawed by its watchdog) against a sequential
+# FIFREEZE loop, three times each. Prints one "RESULT" line per measurement.
+# Up to 16 filesystems are the bench disks themselves; 64 are loop devices
+# on them (loop_mounts).
+
+# write-heavy truncates its file once it holds that many MiB: a quarter of
+# a bench disk. The case sets it lower for the small loop filesystems.
+heavy_max_mib=32
 
 bench_mounts() { # bench_mounts N: the first N bench disks, mounted
 	ls /dev/vd? | tail -n +4 | head -n "$1" | while read -r dev; do
@@ -13,37 +24,129 @@ bench_mounts() { # bench_mounts N: the first N bench disks, mounted
 	done
 }
 
-# measure METHOD MOUNT...: prints a RESULT line.
-measure() {
-	method=$1
+# loop_mounts N: N ext4 filesystems of 24 MiB, each an image on a bench disk
+# (spread over the 16: four on each for 64) attached to a loop device,
+# mounted at /mnt/loop-I. The bench disks under them are not frozen, and no
+# loop filesystem is stored on another: all N freeze at one level.
+loop_mounts() {
+	disks=$(bench_mounts 16) || exit 1
+	i=0
+	while [ "$i" -lt "$1" ]; do
+		for disk in $disks; do
+			[ "$i" -lt "$1" ] || break
+			i=$((i + 1))
+			loop_mount "$disk/loop-$i.img" "/mnt/loop-$i" || exit 1
+			echo "/mnt/loop-$i"
+		done
+	done
+}
+
+# loop_mount IMAGE MOUNT: a new ext4 filesystem in IMAGE, mounted at MOUNT
+# through a free loop device (unless MOUNT is mounted already). Busybox's
+# mke2fs makes no journal: e2fsprogs' mkfs.ext4 does.
+loop_mount() {
+	mkdir -p "$2"
+	grep -q " $2 " /proc/mounts && return 0
+	truncate -s 24M "$1" && mkfs.ext4 -q -F "$1" >/dev/null || return 1
+	dev=$(losetup -f) && losetup "$dev" "$1" || return 1
+	mount -t ext4 "$dev" "$2"
+}
+
+# loop_unmount: undoes loop_mounts. A session holds its filesystems a moment
+# past its end: an unmount may have to wait for it. (A device still held
+# is detached once let go.)
+loop_unmount() {
+	awk '$2 ~ "^/mnt/loop-" { print $1, $2 }' /proc/mounts |
+		while read -r dev mount_point; do
+			wait_until 10 umount "$mount_point" 2>/dev/null ||
+				fail "umount $mount_point"
+			losetup -d "$dev" || fail "losetup -d $dev"
+		done || exit 1
+	rm -f /mnt/bench-vd?/loop-*.img
+}
+
+# start_writers WORKLOAD MOUNT...: a writer on each MOUNT, once each has
+# written; their pids in $pids, the stamp files "analyze" reads in $stamps.
+start_writers() {
+	workload=$1
 	shift
 	pids=
 	files=
+	stamps=
+	i=0
 	for mount_point in "$@"; do
-		freezebench write "$mount_point/stamps" &
+		i=$((i + 1))
+		if [ "$workload" = heavy ]; then
+			freezebench write-heavy "$mount_point/data" \
+				"/tmp/heavy-$i.log" "$heavy_max_mib" &
+			files="$files $mount_point/data"
+			stamps="$stamps /tmp/heavy-$i.log"
+		else
+			freezebench write "$mount_point/stamps" &
+			files="$files $mount_point/stamps"
+			stamps="$stamps $mount_point/stamps"
+		fi
 		pids="$pids $!"
-		files="$files $mount_point/stamps"
 	done
 	for file in $files; do
 		wait_until 10 test -s "$file" || fail "writer on $file did not start"
 	done
+}
+
+# stop_writers WORKLOAD: SIGTERM to the writers, and their end. A heavy
+# writer then writes its log, and exits 0; its data file goes, for the
+# room the loop filesystems' images need on the bench disks.
+stop_writers() {
+	kill $pids
+	for pid in $pids; do
+		wait_until 30 gone "$pid" || fail "writer $pid still there 30 s after SIGTERM"
+		wait "$pid"
+		status=$?
+		[ "$1" = light ] || [ "$status" = 0 ] ||
+			fail "freezebench write-heavy exited with status $status"
+	done
+	[ "$1" = light ] || rm -f $files
+}
+
+# measure WORKLOAD METHOD MOUNT...: prints a RESULT line. Under heavy
+# writers a freeze first writes their dirty data back: snapfreeze's
+# watchdog gets 5 s for it instead of 1, and the FIFREEZE loop holds 1 s
+# instead of 300 ms, for the pause of each filesystem's freeze to stay
+# well above the writers' own waits (the kernel throttles a writer that
+# dirties too fast, up to 200 ms at a time).
+measure() {
+	workload=$1
+	method=$2
+	shift 2
+	if [ "$workload" = heavy ]; then
+		timeout_s=5
+		hold_ms=1000
+	else
+		timeout_s=1
+		hold_ms=300
+	fi
+	start_writers "$workload" "$@"
 	since=$(freezebench now)
 	if [ "$method" = snapfreeze ]; then
 		start_watcher 2
-		out=$(snapfreeze freeze --detach --json --timeout 1 "$@") || fail "snapfreeze freeze"
-		wait_until 30 gone "$watcher" || fail "no thaw within 30 s"
+		out=$(snapfreeze freeze --detach --json --timeout "$timeout_s" "$@") ||
+			fail "snapfreeze freeze"
+		wait_until $((timeout_s + 30)) gone "$watcher" ||
+			fail "no thaw within $((timeout_s + 30)) s"
+		wait "$watcher"
 		thawed=$(tail -n 1 /tmp/events)
-		extra="all_frozen_ns $(json_number "$out" freeze_ns)"
-		extra="$extra module_spread_ns $(json_number "$out" spread_ns)"
-		extra="$extra lateness_ns $(($(json_number "$thawed" duration_ns) - 1000000000))"
+		# Each target has a freeze_ns too: the session's comes before.
+		session=${out%%\"targets\":*}
+		extra="all_frozen_ns $(json_number "$session" freeze_ns)"
+		extra="$extra module_spread_ns $(json_number "$session" spread_ns)"
+		extra="$extra lateness_ns $(($(json_number "$thawed" duration_ns) - timeout_s * 1000000000))"
 	else
-		extra=$(freezebench fifreeze 300 "$@") || fail "FIFREEZE loop"
+		extra=$(freezebench fifreeze "$hold_ms" "$@") || fail "FIFREEZE loop"
 		extra=${extra#start_ns * }
 	fi
-	kill $pids
-	wait
-	result=$(freezebench analyze "$since" $files) || fail "analyze"
-	echo "RESULT n $# method $method $result $extra"
+	stop_writers "$workload"
+	result=$(freezebench analyze "$since" $stamps) || fail "analyze"
+	echo "RESULT workload $workload n $# method $method $result $extra"
 }
 
 case_freeze_spread() {
@@ -53,8 +156,30 @@ case_freeze_spread() {
 		mounts=$(bench_mounts "$n") || fail "mount the bench disks"
 		for run in 1 2 3; do
 			for method in fifreeze snapfreeze; do
-				measure "$method" $mounts
+				measure light "$method" $mounts
 			done
 		done
 	done
+}
+
+# 4 and 16 filesystems are bench disks, 64 the loop filesystems on them
+# (their writers' files truncated at 8 MiB, a third of 24).
+case_heavy_writer_spread() {
+	load_module
+	[ "$BENCH_DISKS" -ge 16 ] || fail "the benchmark needs 16 extra disks (SNAPFREEZE_VM_BENCH_DISKS)"
+	for n in 4 16 64; do
+		if [ "$n" -le 16 ]; then
+			heavy_max_mib=32
+			mounts=$(bench_mounts "$n") || fail "mount the bench disks"
+		else
+			heavy_max_mib=8
+			mounts=$(loop_mounts "$n") || fail "make $n loop filesystems"
+		fi
+		for run in 1 2 3; do
+			for method in fifreeze snapfreeze; do
+				measure heavy "$method" $mounts
+			done
+		done
+	done
+	loop_unmount
 }

@@ -1,5 +1,7 @@
-# The benchmark table from the guest's "# RESULT" lines (bench.sh): one
-# row per filesystem count and method, medians in milliseconds.
+# The benchmark tables from the guest's "# RESULT" lines (bench.sh): one per
+# workload, light writers then heavy, each with a row per filesystem count
+# and method, medians in milliseconds. A line without a workload is light
+# (the guest's lines before there were two).
 function field(name,   i) {
 	for (i = 1; i < NF; i++) if ($i == name) return $(i + 1)
 	return ""
@@ -11,19 +13,18 @@ function median(list,   v, n, i, j, t) {
 			if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
 	return v[int((n + 1) / 2)] / 1e6
 }
-{
-	key = field("n") " " field("method")
-	if (!(key in spread)) order[++keys] = key
-	spread[key] = spread[key] " " field("spread_ns")
-	frozen[key] = frozen[key] " " field("all_frozen_ns")
-	module[key] = module[key] " " field("module_spread_ns")
-	late[key] = late[key] " " field("lateness_ns")
-}
-END {
+function table(workload, title,   k, part, n, key, loop, s, rows) {
 	for (k = 1; k <= keys; k++) {
 		split(order[k], part, " ")
-		n = part[1]; key = order[k]
-		if (part[2] == "fifreeze") {
+		if (part[1] != workload) continue
+		if (!rows++) {
+			print "### " title
+			print ""
+			print "| filesystems | method | spread (ms) | request to all frozen (ms) | watchdog lateness (ms) | spread, loop / snapfreeze |"
+			print "| ---: | --- | ---: | ---: | ---: | ---: |"
+		}
+		n = part[2]; key = order[k]
+		if (part[3] == "fifreeze") {
 			loop[n] = median(spread[key])
 			printf "| %d | FIFREEZE loop | %.2f | %.2f | - | |\n", n, loop[n], median(frozen[key])
 		} else {
@@ -33,4 +34,18 @@ END {
 				(s > 0 ? sprintf("%.0fx", loop[n] / s) : "-")
 		}
 	}
+	if (rows) print ""
+}
+{
+	workload = field("workload")
+	key = (workload == "" ? "light" : workload) " " field("n") " " field("method")
+	if (!(key in spread)) order[++keys] = key
+	spread[key] = spread[key] " " field("spread_ns")
+	frozen[key] = frozen[key] " " field("all_frozen_ns")
+	module[key] = module[key] " " field("module_spread_ns")
+	late[key] = late[key] " " field("lateness_ns")
+}
+END {
+	table("light", "Light writers")
+	table("heavy", "Heavy writers")
 }

@@ -10,6 +10,13 @@
  *	taking writes, the first after it when it took them again. Sleeping
  *	between writes keeps many writers from crowding the CPUs, which would
  *	blur those instants by whole scheduler time slices.
+ *   freezebench write-heavy FILE LOG [MAX_MIB]
+ *	a busy database's writer: appends 64 KiB buffered writes to FILE back
+ *	to back, truncating FILE to 0 once it holds MAX_MIB MiB (default 32),
+ *	and keeps in memory the instant each write or truncation returned
+ *	(the last 4 Mi of them). On SIGTERM, writes those instants to LOG,
+ *	oldest first, in the format of "write" (analyze reads either), and
+ *	exits 0.
  *   freezebench fifreeze HOLD_MS MOUNT...
  *	the baseline: FIFREEZE each MOUNT in turn (what freeze helpers do
  *	today), hold HOLD_MS, FITHAW in reverse; prints the time from the
@@ -21,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +64,116 @@ static int write_stamps(const char *path)
 			return fail(path);
 		usleep(200);
 	}
+}
+
+/*
+ * write-heavy's ring of completion instants: 32 MiB of address space,
+ * faulted in as it fills (a page per 512 writes), never touched ahead: 64
+ * writers' rings would not fit in the VM's memory.
+ */
+#define HEAVY_RING (4u << 20)
+#define HEAVY_CHUNK (64 * 1024)
+
+static volatile sig_atomic_t stopping;
+
+static void stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* Without SA_RESTART: a write SIGTERM interrupts returns EINTR. */
+static int stop_on_sigterm(void)
+{
+	struct sigaction action = { .sa_handler = stop };
+
+	sigemptyset(&action.sa_mask);
+	return sigaction(SIGTERM, &action, NULL);
+}
+
+/*
+ * One write to fd, or the truncation it is due once size reaches max: 1 once
+ * done, 0 if a signal interrupted it, -1 on an error.
+ */
+static int heavy_step(int fd, off_t *size, off_t max)
+{
+	static char chunk[HEAVY_CHUNK];
+	ssize_t done;
+
+	if (*size >= max) {
+		if (ftruncate(fd, 0))
+			return errno == EINTR ? 0 : -1;
+		*size = 0;
+		return 1;
+	}
+	done = write(fd, chunk, sizeof(chunk));
+	if (done < 0)
+		return errno == EINTR ? 0 : -1;
+	*size += done;
+	return 1;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t done = write(fd, p, len);
+
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done < 0)
+			return -1;
+		p += done;
+		len -= done;
+	}
+	return 0;
+}
+
+/* The ring to fd, oldest first: count instants, or the last HEAVY_RING. */
+static int save_ring(int fd, const int64_t *ring, uint64_t count)
+{
+	size_t start = count > HEAVY_RING ? count % HEAVY_RING : 0;
+	size_t n = count > HEAVY_RING ? HEAVY_RING : count;
+	size_t first = n < HEAVY_RING - start ? n : HEAVY_RING - start;
+
+	if (write_all(fd, ring + start, first * sizeof(*ring)) ||
+	    write_all(fd, ring, (n - first) * sizeof(*ring)))
+		return -1;
+	return close(fd);
+}
+
+static int write_heavy(const char *path, const char *log, long max_mib)
+{
+	int64_t *ring = malloc(HEAVY_RING * sizeof(*ring));
+	off_t size = 0, max = (off_t)max_mib << 20;
+	uint64_t count = 0;
+	int fd, log_fd, ret;
+
+	if (max_mib <= 0) {
+		errno = EINVAL;
+		return fail("MAX_MIB");
+	}
+	if (!ring)
+		return fail("ring");
+	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (log_fd < 0)
+		return fail(log);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
+	if (fd < 0)
+		return fail(path);
+	if (stop_on_sigterm())
+		return fail("sigaction");
+	while (!stopping) {
+		ret = heavy_step(fd, &size, max);
+		if (ret < 0)
+			return fail(path);
+		if (ret)
+			ring[count++ % HEAVY_RING] = now_ns();
+	}
+	if (save_ring(log_fd, ring, count))
+		return fail(log);
+	return 0;
 }
 
 static int fifreeze(int hold_ms, int n, char **mounts)
@@ -137,6 +255,9 @@ int main(int argc, char **argv)
 		return printf("%lld\n", (long long)now_ns()) < 0;
 	if (argc == 3 && !strcmp(argv[1], "write"))
 		return write_stamps(argv[2]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "write-heavy"))
+		return write_heavy(argv[2], argv[3],
+				   argc == 5 ? atol(argv[4]) : 32);
 	if (argc >= 4 && !strcmp(argv[1], "fifreeze"))
 		return fifreeze(atoi(argv[2]), argc - 3, argv + 3);
 	if (argc >= 4 && !strcmp(argv[1], "analyze"))
