@@ -16,7 +16,9 @@
 # of older releases are removed. Runs one build at a time (a lock in the
 # cache). Prints the release; with --release, prints it and builds nothing.
 #
-# SNAPFREEZE_DEBUG_JOBS  make's jobs (default: the number of CPUs)
+# SNAPFREEZE_DEBUG_JOBS   make's jobs (default: the number of CPUs)
+# SNAPFREEZE_DEBUG_RETRY  1: build again a configuration whose build failed
+#                         (by default it fails at once, its log kept)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -49,6 +51,14 @@ flock 9
 if built && [ -f "/lib/modules/$release/build/Makefile" ]; then
 	echo "$release"
 	exit 0
+fi
+# A build that failed fails at once for the same configuration: make
+# check's suite does not spend the build's time again on the same error.
+if [ -f "$dir/failed" ] && [ "$(cat "$dir/failed")" = "$key" ] &&
+	[ -z "${SNAPFREEZE_DEBUG_RETRY:-}" ]; then
+	tail -n 20 "$dir/build.log" >&2
+	echo "debug-kernel.sh: the build of $release failed (log: $dir/build.log); SNAPFREEZE_DEBUG_RETRY=1 tries again" >&2
+	exit 1
 fi
 
 # The builds of older sources, and their links.
@@ -96,6 +106,7 @@ if ! built; then
 	echo "debug-kernel.sh: building $release from $source_package $version (log: $log)" >&2
 	start=$(date +%s)
 	build >"$log" 2>&1 || {
+		echo "$key" >"$dir/failed"
 		tail -n 20 "$log" >&2
 		echo "debug-kernel.sh: the build of $release failed (log: $log)" >&2
 		exit 1
