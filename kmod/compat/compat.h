@@ -29,16 +29,18 @@
 #if defined(HAVE_FREEZE_SUPER_OWNER)
 /* The newest API: nothing to translate. */
 #elif defined(HAVE_FREEZE_SUPER_HOLDER)
-#define freeze_super(sb, who, owner) freeze_super(sb, who)
-#define thaw_super(sb, who, owner) thaw_super(sb, who)
+#define freeze_super(sb, who, owner) ((void)(owner), freeze_super(sb, who))
+#define thaw_super(sb, who, owner) ((void)(owner), thaw_super(sb, who))
 #elif defined(HAVE_FREEZE_SUPER_NOHOLDER)
 enum freeze_holder {
 	FREEZE_HOLDER_KERNEL = (1U << 0),
 	FREEZE_HOLDER_USERSPACE = (1U << 1),
 };
 
-#define freeze_super(sb, who, owner) freeze_super(sb)
-#define thaw_super(sb, who, owner) thaw_super(sb)
+#define freeze_super(sb, who, owner) \
+	((void)(who), (void)(owner), freeze_super(sb))
+#define thaw_super(sb, who, owner) \
+	((void)(who), (void)(owner), thaw_super(sb))
 #else
 #error "snapfreeze: no known freeze_super() in this kernel (see kmod/compat/generated/features.h)"
 #endif
@@ -66,11 +68,15 @@ enum freeze_holder {
  * kernels get the plain message, which must make sense on its own.
  */
 #ifdef HAVE_NL_SET_ERR_MSG_FMT
-#define compat_set_err_msg_fmt(extack, plain, fmt, args...) \
-	NL_SET_ERR_MSG_FMT(extack, fmt, ##args)
+#define compat_set_err_msg_fmt(extack, plain, fmt, args...) do {	\
+	(void)(plain);							\
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##args);			\
+} while (0)
 #else
-#define compat_set_err_msg_fmt(extack, plain, fmt, args...) \
-	NL_SET_ERR_MSG(extack, plain)
+#define compat_set_err_msg_fmt(extack, plain, fmt, args...) do {	\
+	(void)(fmt);							\
+	NL_SET_ERR_MSG(extack, plain);					\
+} while (0)
 #endif
 
 /* pre_doit is given the split operation from 6.2, the operation before. */
