@@ -167,6 +167,11 @@ case_freeze_spread() {
 case_heavy_writer_spread() {
 	load_module
 	[ "$BENCH_DISKS" -ge 16 ] || fail "the benchmark needs 16 extra disks (SNAPFREEZE_VM_BENCH_DISKS)"
+	# A freeze holds writers while dirty data is written back: at 64
+	# filesystems under TCG, writers were seen blocked past the guest's
+	# 30 s hung-task limit, whose reports fail the run. Such a wait is what
+	# the bench measures, not a fault.
+	echo 600 >/proc/sys/kernel/hung_task_timeout_secs
 	for n in 4 16 64; do
 		if [ "$n" -le 16 ]; then
 			heavy_max_mib=32
@@ -182,4 +187,5 @@ case_heavy_writer_spread() {
 		done
 	done
 	loop_unmount
+	echo 30 >/proc/sys/kernel/hung_task_timeout_secs
 }
