@@ -157,9 +157,9 @@ static void sf_session_release_work(struct work_struct *work)
 
 	/*
 	 * The session has ended (the list's reference is dropped only then)
-	 * or never started: its watchdog does not arm the timer again, so
-	 * once the timer is cancelled the work can only be queued, not
-	 * requeued.
+	 * or never started, and the watchdog of an ended session arms
+	 * nothing: once the timer is cancelled, cancel_work_sync() catches
+	 * the last check it may have queued.
 	 */
 	hrtimer_cancel(&session->watchdog_timer);
 	cancel_work_sync(&session->watchdog);

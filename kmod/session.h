@@ -56,9 +56,9 @@ struct sf_session {
 	/*
 	 * Ends the session at its deadline, when a keepalive interval passes
 	 * without a pet, or at once on teardown. The timer queues the work
-	 * when a check is due: an hrtimer, since a timer-wheel timer a second or more
-	 * away may fire an eighth of its delay late, and a filesystem would
-	 * stay frozen that much past the deadline the caller asked for.
+	 * when a check is due: an hrtimer, since a timer-wheel timer a
+	 * second or more away may fire an eighth of its delay late, and a
+	 * filesystem would stay frozen that much past the deadline asked for.
 	 */
 	struct hrtimer watchdog_timer;
 	struct work_struct watchdog;
