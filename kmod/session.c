@@ -165,7 +165,6 @@ static void sf_session_release_work(struct work_struct *work)
 	cancel_work_sync(&session->watchdog);
 	for (i = 0; i < session->n_targets; i++) {
 		sf_thread_forget(&session->targets[i].freezer, false);
-		sf_thread_forget(&session->targets[i].thawer, false);
 		sf_target_release(&session->targets[i]);
 	}
 	if (session->owner_sk)
@@ -200,10 +199,11 @@ static void sf_note_frozen_ns(u64 ns)
 }
 
 /*
- * A freezer or thawer thread holds a reference to its session and one to
- * the module until it exits: a freeze that never returns keeps the module
- * loaded (rmmod fails with EBUSY) instead of making anything wait for it.
- * The module reference is dropped by the kernel, once our code has run.
+ * A target's thread holds a reference to its session until it exits, and
+ * one to the module while it freezes or thaws: a freeze or a thaw that
+ * never returns keeps the module loaded (rmmod fails with EBUSY) instead
+ * of making anything wait for it. The last module reference is dropped by
+ * the kernel, once our code has run.
  */
 static struct task_struct *sf_thread_create(int (*fn)(void *),
 					    struct sf_target *target)
@@ -244,28 +244,19 @@ static void sf_target_thaw_now(struct sf_target *target)
 			target->path, ret);
 }
 
-static int sf_target_thaw_thread(void *data)
-{
-	struct sf_target *target = data;
-	struct sf_session *session = target->session;
-
-	sf_target_thaw_now(target);
-	atomic_dec(&session->thaws_running);
-	wake_up_all(&session->changed);
-	sf_thread_exit(session);
-}
-
 /*
- * Thaws every frozen target at once, each in a thread of its own, the
- * targets others are stored on started first: a thaw may wait on another
- * (a loop-backed filesystem writes through to its image on a target still
- * frozen), so none may wait behind another. A thread that cannot start is
- * replaced by a thaw right here. The threads are kept (task references)
- * so that unloading can wait for them to be gone.
+ * Thaws every frozen target at once, the targets others are stored on
+ * first: a thaw may wait on another (a loop-backed filesystem writes
+ * through to its image on a target still frozen), so none may wait behind
+ * another. Each is thawed by its freezer thread, parked since its freeze
+ * without a module reference: creating a thread per thaw would wait on
+ * kthreadd once per target, and the last target would thaw that much
+ * later. The reference the thaw holds is taken here, on the thread's
+ * behalf, by code the module cannot leave yet (a request, the watchdog,
+ * or the unload itself, which then waits for the thread to exit).
  */
 static void sf_session_thaw_frozen(struct sf_session *session)
 {
-	struct task_struct *thread;
 	struct sf_target *target;
 	unsigned int level, i;
 	bool thaw;
@@ -285,14 +276,9 @@ static void sf_session_thaw_frozen(struct sf_session *session)
 			if (!thaw)
 				continue;
 			atomic_inc(&session->thaws_running);
-			thread = sf_thread_create(sf_target_thaw_thread, target);
-			if (IS_ERR(thread)) {
-				sf_target_thaw_now(target);
-				atomic_dec(&session->thaws_running);
-				continue;
-			}
-			target->thawer = get_task_struct(thread);
-			wake_up_process(thread);
+			__module_get(THIS_MODULE);
+			WRITE_ONCE(target->thaw_ordered, true);
+			wake_up_process(target->freezer);
 		}
 	}
 }
@@ -306,10 +292,11 @@ static bool sf_target_running(const struct sf_target *target)
 
 /*
  * Unloading waits for every thread of the session to be out of our code:
- * the module's text goes once it returns. Only threads started while it
- * unloads can be left, since the others hold the module: thaws, which
- * run concurrently, and freezers, which find the session ending and skip
- * their freeze unless they had started it.
+ * the module's text goes once it returns. A thread that holds the module
+ * would have refused the unload, so the threads left are the frozen
+ * targets', parked without a reference and woken just before to thaw, and
+ * freezers started while it unloads, which find the session ending and
+ * skip their freeze.
  */
 static void sf_session_wait_threads(struct sf_session *session)
 {
@@ -320,7 +307,6 @@ static void sf_session_wait_threads(struct sf_session *session)
 		   !atomic_read(&session->thaws_running));
 	for (i = 0; i < session->n_targets; i++) {
 		sf_thread_forget(&session->targets[i].freezer, true);
-		sf_thread_forget(&session->targets[i].thawer, true);
 	}
 }
 
@@ -504,17 +490,38 @@ static void sf_session_watchdog(struct work_struct *work)
 }
 
 /*
+ * A frozen target's thread waits for its thaw without the module
+ * reference it froze with, so that unloading, which thaws every session,
+ * is not refused while a session is frozen. It may still run our code:
+ * unloading waits for it to exit, after ordering its thaw like any other
+ * end of the session (sf_session_thaw_frozen() gives it the reference its
+ * exit drops). Idle, not uninterruptible: a freeze may last minutes, and
+ * the hung-task detector would report the wait.
+ */
+static void sf_target_park_until_thaw(struct sf_target *target)
+{
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (READ_ONCE(target->thaw_ordered))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
  * One thread per target, all created before any is let go: a workqueue
  * would start them one after another, each freeze that sleeps making it
  * create the next worker, and the spread would be the sum of those starts.
  * A session ended at the barrier or between levels freezes nothing more;
- * one ended while this freeze ran has it thawed at once.
+ * one ended while this freeze ran has it thawed at once. A target frozen
+ * is thawed by this same thread when the session ends.
  */
 static int sf_target_freeze_thread(void *data)
 {
 	struct sf_target *target = data;
 	struct sf_session *session = target->session;
-	bool ended, thaw = false;
+	bool ended, thaw = false, frozen = false;
 	ktime_t start, end;
 	int ret;
 
@@ -539,14 +546,25 @@ static int sf_target_freeze_thread(void *data)
 		if (ret && !session->end_reason)
 			WRITE_ONCE(session->end_reason, SNAPFREEZE_REASON_ERROR);
 		thaw = !ret && session->end_reason;
-		target->frozen = !ret && !thaw;
+		frozen = !ret && !thaw;
+		target->frozen = frozen;
 		target->thawing = thaw;
 	}
 	mutex_unlock(&session->lock);
 	if (thaw)
 		sf_target_thaw_now(target);
+	/* Before the freeze counts as returned: rmmod may follow the reply. */
+	if (frozen)
+		module_put(THIS_MODULE);
 
 	atomic_dec(&session->freezes_running);
+	wake_up_all(&session->changed);
+	if (!frozen)
+		sf_thread_exit(session);
+
+	sf_target_park_until_thaw(target);
+	sf_target_thaw_now(target);
+	atomic_dec(&session->thaws_running);
 	wake_up_all(&session->changed);
 	sf_thread_exit(session);
 }

@@ -21,9 +21,12 @@ struct sf_target {
 	u32 *stored_on;			/* indexes of the targets holding it */
 	unsigned int n_stored_on;
 	unsigned int level;		/* frozen in increasing level order */
-	/* Its threads, with task references: unloading waits for them. */
+	/*
+	 * Its thread, which freezes it and, once frozen, thaws it; with a
+	 * task reference: unloading waits for it.
+	 */
 	struct task_struct *freezer;
-	struct task_struct *thawer;
+	bool thaw_ordered;		/* set once, to wake it for its thaw */
 
 	/* Under session->lock. */
 	bool freezer_started;		/* a freezer thread runs or ran for it */
