@@ -82,6 +82,7 @@ write_guest_env() { # write_guest_env RELEASE KO FILE
 	CASE_TIMEOUT='$case_timeout'
 	VERBOSE='${SNAPFREEZE_VM_VERBOSE:-0}'
 	BENCH_DISKS='$bench_disks'
+	BENCH_TRACE='${SNAPFREEZE_BENCH_TRACE:-0}'
 	EOF
 }
 

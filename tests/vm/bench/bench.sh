@@ -108,6 +108,43 @@ stop_writers() {
 	[ "$1" = light ] || rm -f $files
 }
 
+# With SNAPFREEZE_BENCH_TRACE=1 (BENCH_TRACE in the guest), each snapfreeze
+# measurement under heavy writers is traced: the freezer threads' wakeups
+# and runs, each freeze_super() from its entry to its write cut (its
+# sync_filesystem(), once writes and page faults are blocked) to its
+# return, and the writers' dirty throttling; trace_report sums it up.
+tracing=/sys/kernel/tracing
+
+trace_start() {
+	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+	[ -d "$tracing/events" ] || mount -t tracefs tracefs "$tracing" ||
+		fail "mount tracefs"
+	echo 0 >"$tracing/tracing_on"
+	echo 16384 >"$tracing/buffer_size_kb"
+	echo >"$tracing/trace"
+	{
+		echo 'p:sf/freeze freeze_super'
+		echo 'p:sf/cut sync_filesystem'
+		echo 'r:sf/frozen freeze_super ret=$retval'
+	} >"$tracing/kprobe_events" || fail "kprobe events"
+	echo 1 >"$tracing/events/sf/enable"
+	echo 'comm ~ "snapfreeze*"' >"$tracing/events/sched/sched_wakeup/filter"
+	echo 1 >"$tracing/events/sched/sched_wakeup/enable"
+	echo 'next_comm ~ "snapfreeze*"' >"$tracing/events/sched/sched_switch/filter"
+	echo 1 >"$tracing/events/sched/sched_switch/enable"
+	echo 1 >"$tracing/events/writeback/balance_dirty_pages/enable"
+	echo 1 >"$tracing/tracing_on"
+}
+
+# trace_report N: "TRACE" lines from the trace of one measurement.
+trace_report() {
+	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+	echo 0 >"$tracing/tracing_on"
+	awk -v n="$1" -f /tests/cases/trace.awk "$tracing/trace"
+	echo 0 >"$tracing/events/enable"
+	echo >"$tracing/kprobe_events"
+}
+
 # measure WORKLOAD METHOD MOUNT...: prints a RESULT line. Under heavy
 # writers a freeze first writes their dirty data back: snapfreeze's
 # watchdog gets 5 s for it instead of 1, and the FIFREEZE loop holds 1 s
@@ -128,6 +165,7 @@ measure() {
 	start_writers "$workload" "$@"
 	since=$(freezebench now)
 	if [ "$method" = snapfreeze ]; then
+		[ "$workload" = light ] || trace_start
 		start_watcher 2
 		out=$(snapfreeze freeze --detach --json --timeout "$timeout_s" "$@") ||
 			fail "snapfreeze freeze"
@@ -140,6 +178,7 @@ measure() {
 		extra="all_frozen_ns $(json_number "$session" freeze_ns)"
 		extra="$extra module_spread_ns $(json_number "$session" spread_ns)"
 		extra="$extra lateness_ns $(($(json_number "$thawed" duration_ns) - timeout_s * 1000000000))"
+		[ "$workload" = light ] || trace_report "$#"
 	else
 		extra=$(freezebench fifreeze "$hold_ms" "$@") || fail "FIFREEZE loop"
 		extra=${extra#start_ns * }

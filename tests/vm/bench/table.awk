@@ -13,25 +13,29 @@ function median(list,   v, n, i, j, t) {
 			if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
 	return v[int((n + 1) / 2)] / 1e6
 }
-function table(workload, title,   k, part, n, key, loop, s, rows) {
+function table(workload, title,   k, part, n, key, loop, alone, s, f, rows) {
 	for (k = 1; k <= keys; k++) {
 		split(order[k], part, " ")
 		if (part[1] != workload) continue
 		if (!rows++) {
 			print "### " title
 			print ""
-			print "| filesystems | method | spread (ms) | request to all frozen (ms) | watchdog lateness (ms) | spread, loop / snapfreeze |"
-			print "| ---: | --- | ---: | ---: | ---: | ---: |"
+			print "| filesystems | method | spread (ms) | request to all frozen (ms) | slowest filesystem alone (ms) | watchdog lateness (ms) | spread, loop / snapfreeze | all frozen / slowest alone |"
+			print "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 		}
 		n = part[2]; key = order[k]
 		if (part[3] == "fifreeze") {
 			loop[n] = median(spread[key])
-			printf "| %d | FIFREEZE loop | %.2f | %.2f | - | |\n", n, loop[n], median(frozen[key])
+			alone[n] = slowest[key] ~ /[0-9]/ ? median(slowest[key]) : 0
+			printf "| %d | FIFREEZE loop | %.2f | %.2f | %s | - | | |\n", n, loop[n],
+				median(frozen[key]), (alone[n] > 0 ? sprintf("%.2f", alone[n]) : "-")
 		} else {
 			s = median(spread[key])
-			printf "| %d | snapfreeze | %.2f (module: %.2f) | %.2f | %.2f | %s |\n", n, s,
-				median(module[key]), median(frozen[key]), median(late[key]),
-				(s > 0 ? sprintf("%.0fx", loop[n] / s) : "-")
+			f = median(frozen[key])
+			printf "| %d | snapfreeze | %.2f (module: %.2f) | %.2f | | %.2f | %s | %s |\n", n, s,
+				median(module[key]), f, median(late[key]),
+				(s > 0 ? sprintf("%.0fx", loop[n] / s) : "-"),
+				(alone[n] > 0 ? sprintf("%.2f", f / alone[n]) : "-")
 		}
 	}
 	if (rows) print ""
@@ -44,6 +48,7 @@ function table(workload, title,   k, part, n, key, loop, s, rows) {
 	frozen[key] = frozen[key] " " field("all_frozen_ns")
 	module[key] = module[key] " " field("module_spread_ns")
 	late[key] = late[key] " " field("lateness_ns")
+	slowest[key] = slowest[key] " " field("slowest_ns")
 }
 END {
 	table("light", "Light writers")

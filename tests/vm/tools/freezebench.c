@@ -20,7 +20,8 @@
  *   freezebench fifreeze HOLD_MS MOUNT...
  *	the baseline: FIFREEZE each MOUNT in turn (what freeze helpers do
  *	today), hold HOLD_MS, FITHAW in reverse; prints the time from the
- *	first request to the last filesystem frozen
+ *	first request to the last filesystem frozen, and the longest single
+ *	FIFREEZE (the slowest filesystem, frozen alone)
  *   freezebench analyze SINCE_NS FILE...
  *	finds in each FILE the longest pause after SINCE_NS and prints the
  *	spread of the instants the writers stopped
@@ -179,7 +180,7 @@ static int write_heavy(const char *path, const char *log, long max_mib)
 static int fifreeze(int hold_ms, int n, char **mounts)
 {
 	int fds[64], i;
-	int64_t start, frozen;
+	int64_t start, frozen, before, slowest = 0;
 
 	if (n > 64)
 		return fail("too many mounts");
@@ -189,20 +190,24 @@ static int fifreeze(int hold_ms, int n, char **mounts)
 			return fail(mounts[i]);
 	}
 	start = now_ns();
+	frozen = start;
 	for (i = 0; i < n; i++) {
+		before = now_ns();
 		if (ioctl(fds[i], FIFREEZE, 0)) {
 			fail(mounts[i]);
 			while (i-- > 0)
 				ioctl(fds[i], FITHAW, 0);
 			return 1;
 		}
+		frozen = now_ns();
+		if (frozen - before > slowest)
+			slowest = frozen - before;
 	}
-	frozen = now_ns();
 	usleep(hold_ms * 1000);
 	for (i = n; i-- > 0;)
 		ioctl(fds[i], FITHAW, 0);
-	printf("start_ns %lld all_frozen_ns %lld\n", (long long)start,
-	       (long long)(frozen - start));
+	printf("start_ns %lld all_frozen_ns %lld slowest_ns %lld\n",
+	       (long long)start, (long long)(frozen - start), (long long)slowest);
 	return 0;
 }
 
