@@ -218,7 +218,9 @@ static int sf_fill_session_from(struct sk_buff *msg,
 	    nla_put_u64_64bit(msg, SNAPFREEZE_A_TIME_LEFT_MS,
 			      sf_session_time_left_ms(session), SNAPFREEZE_A_PAD) ||
 	    (session->keepalive_ms &&
-	     nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, session->keepalive_ms)))
+	     nla_put_u32(msg, SNAPFREEZE_A_KEEPALIVE_MS, session->keepalive_ms)) ||
+	    (session->end_reason &&
+	     nla_put_u32(msg, SNAPFREEZE_A_REASON, session->end_reason)))
 		return -EMSGSIZE;
 	if (session->frozen_at &&
 	    (nla_put_u64_64bit(msg, SNAPFREEZE_A_FREEZE_NS,
@@ -231,7 +233,6 @@ static int sf_fill_session_from(struct sk_buff *msg,
 	if (session->state == SNAPFREEZE_STATE_THAWED &&
 	    (nla_put_u64_64bit(msg, SNAPFREEZE_A_FROZEN_NS,
 			       sf_session_frozen_ns(session), SNAPFREEZE_A_PAD) ||
-	     nla_put_u32(msg, SNAPFREEZE_A_REASON, session->end_reason) ||
 	     nla_put_u64_64bit(msg, SNAPFREEZE_A_DURATION_NS,
 			       ktime_to_ns(ktime_sub(session->thawed_at,
 						     session->requested_at)),

@@ -125,6 +125,26 @@ static void stuck_targets_and_thawing_printed(void **state)
 	free(text);
 }
 
+/* A session told to end while it still freezes says why; one ended says by what. */
+static void ending_reason_printed(void **state)
+{
+	struct sf_session_info session = { .id = 4, .state = SNAPFREEZE_STATE_FREEZING,
+					   .reason = SNAPFREEZE_REASON_REQUEST };
+	char *text;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(out);
+	sf_session_print(out, &session);
+	session.state = SNAPFREEZE_STATE_THAWED;
+	sf_session_print(out, &session);
+	fclose(out);
+	assert_non_null(strstr(text, "session 4: freezing, ending by request ("));
+	assert_non_null(strstr(text, "session 4: thawed by request ("));
+	free(text);
+}
+
 static void stuck_targets_in_json(void **state)
 {
 	cJSON *json = sf_session_json(&ending);
@@ -159,6 +179,7 @@ int main(void)
 		cmocka_unit_test(json_flattened_and_valid),
 		cmocka_unit_test(error_printed_flattened),
 		cmocka_unit_test(stuck_targets_and_thawing_printed),
+		cmocka_unit_test(ending_reason_printed),
 		cmocka_unit_test(stuck_targets_in_json),
 		cmocka_unit_test(stuck_targets_named),
 	};

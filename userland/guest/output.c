@@ -141,11 +141,13 @@ void sf_session_print(FILE *out, const struct sf_session_info *session)
 	char dev[24];
 	size_t i;
 
-	fprintf(out, "session %llu: %s%s", (unsigned long long)session->id,
-		sf_state_name(session->state),
-		session->reason ? " by " : "");
+	fprintf(out, "session %llu: %s", (unsigned long long)session->id,
+		sf_state_name(session->state));
+	/* A session still freezing or thawing that is to end says why. */
 	if (session->reason)
-		fputs(sf_reason_name(session->reason), out);
+		fprintf(out, "%s%s",
+			session->state == SNAPFREEZE_STATE_THAWED ? " by " : ", ending by ",
+			sf_reason_name(session->reason));
 	fprintf(out, " (%s, owner pid %u, timeout %u ms",
 		session->flags & SNAPFREEZE_F_DETACHED ? "detached" : "attached",
 		session->owner_pid, session->timeout_ms);

@@ -147,7 +147,9 @@
  *                             one starting to refuse writes (once frozen)
  *     SNAPFREEZE_A_FROZEN_NS: NLA_U64, the longest any target stayed frozen
  *                             (once ended: THAW replies and THAWED events)
- *     SNAPFREEZE_A_REASON: NLA_U32, enum snapfreeze_reason (once ended)
+ *     SNAPFREEZE_A_REASON: NLA_U32, enum snapfreeze_reason (once the
+ *                          session is to end: a session still freezing
+ *                          when it was told to end carries it too)
  *     SNAPFREEZE_A_DURATION_NS: NLA_U64, from the request to the last thaw
  *                               (once ended); for a session the watchdog
  *                               ended, minus the timeout, the watchdog's

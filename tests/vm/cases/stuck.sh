@@ -29,6 +29,11 @@ session_freezing() {
 	snapfreeze status --json | grep -q '"state":"freezing"'
 }
 
+# A session still freezing that a THAW request told to end.
+session_ending() {
+	snapfreeze status --json | grep -q '"state":"freezing".*"reason":"request"'
+}
+
 module_unused() {
 	[ "$(cat /sys/module/snapfreeze/refcnt)" = 0 ]
 }
@@ -115,6 +120,9 @@ case_thaw_between_levels_freezes_nothing_more() {
 	expect_writable /mnt/ext4
 	snapfreeze thaw "$id" >/tmp/thaw.out 2>&1 &
 	thawer=$!
+	# The THAW must have reached the module before the first level's
+	# freeze returns.
+	wait_until 10 session_ending || fail "the session never showed its THAW"
 	stall_release
 	wait_until 10 gone "$thawer" || fail "no THAW reply once the freeze returned"
 	wait "$thawer"
