@@ -20,7 +20,7 @@ trap 'rm -f "$log" "$table" "$results.new"' EXIT
 echo "snapfreeze bench: booting $kernel with 16 extra disks (a few minutes)"
 SNAPFREEZE_KERNELS=$kernel SNAPFREEZE_VM_CASES="$here/bench/*.sh" \
 	SNAPFREEZE_VM_BENCH_DISKS=16 SNAPFREEZE_VM_VERBOSE=1 \
-	SNAPFREEZE_VM_CASE_TIMEOUT=600 SNAPFREEZE_VM_BOOT_TIMEOUT=900 \
+	SNAPFREEZE_VM_CASE_TIMEOUT=3600 SNAPFREEZE_VM_BOOT_TIMEOUT=5400 \
 	"$here/run.sh" >"$log" 2>&1
 status=$?
 grep -v '^# \[' "$log"

@@ -110,9 +110,12 @@ stop_writers() {
 
 # With SNAPFREEZE_BENCH_TRACE=1 (BENCH_TRACE in the guest), each snapfreeze
 # measurement under heavy writers is traced: the freezer threads' wakeups
-# and runs, each freeze_super() from its entry to its write cut (its
-# sync_filesystem(), once writes and page faults are blocked) to its
-# return, and the writers' dirty throttling; trace_report sums it up.
+# and runs; in each freeze_super(), the first level's RCU grace period
+# (rcu_sync_enter() returning), its write cut (percpu_down_write()
+# returning: new writes blocked and those in flight done), the sync
+# (sync_filesystem()) and the return; the writers' dirty throttling.
+# trace_report sums it up. The return probes allow 64 threads at once
+# (the default, 2 per CPU, would miss most of them).
 tracing=/sys/kernel/tracing
 
 trace_start() {
@@ -124,8 +127,10 @@ trace_start() {
 	echo >"$tracing/trace"
 	{
 		echo 'p:sf/freeze freeze_super'
-		echo 'p:sf/cut sync_filesystem'
-		echo 'r:sf/frozen freeze_super ret=$retval'
+		echo 'r64:sf/gp rcu_sync_enter'
+		echo 'r64:sf/blocked percpu_down_write'
+		echo 'p:sf/sync sync_filesystem'
+		echo 'r64:sf/frozen freeze_super ret=$retval'
 	} >"$tracing/kprobe_events" || fail "kprobe events"
 	echo 1 >"$tracing/events/sf/enable"
 	echo 'comm ~ "snapfreeze*"' >"$tracing/events/sched/sched_wakeup/filter"
@@ -147,7 +152,9 @@ trace_report() {
 
 # measure WORKLOAD METHOD MOUNT...: prints a RESULT line. Under heavy
 # writers a freeze first writes their dirty data back: snapfreeze's
-# watchdog gets 5 s for it instead of 1, and the FIFREEZE loop holds 1 s
+# watchdog gets 5 s for it instead of 1 (30 s for the 64 loop
+# filesystems, of which one alone was seen to take 4.6 s, and all of them
+# more than 5), and the FIFREEZE loop holds 1 s
 # instead of 300 ms, for the pause of each filesystem's freeze to stay
 # well above the writers' own waits (the kernel throttles a writer that
 # dirties too fast, up to 200 ms at a time).
@@ -156,7 +163,7 @@ measure() {
 	method=$2
 	shift 2
 	if [ "$workload" = heavy ]; then
-		timeout_s=5
+		timeout_s=$(($# > 16 ? 30 : 5))
 		hold_ms=1000
 	else
 		timeout_s=1

@@ -1,14 +1,17 @@
 # Sums up the trace of one traced snapfreeze measurement (bench.sh's
 # trace_start), in the guest, with busybox awk: one "TRACE" line. -v n=N,
-# the number of filesystems. Times in ms from the instant the freezer
-# threads were let go (the first wakeup of a thread that then froze):
-# - run: from its wakeup to the thread running (scheduling);
-# - entry: the thread entering freeze_super();
-# - cut: its sync_filesystem(), once writes and page faults are blocked,
-#   from entry (waiting for the writes in flight, and RCU);
-# - frozen: freeze_super() returning, from the cut (the writeback);
-# - writers in a throttle pause (balance_dirty_pages) when the threads
-#   were let go, and the longest time one of them still had to sleep.
+# the number of filesystems. Per freezer thread, in ms:
+# - run: from its last wakeup before freezing (the barrier) to running;
+# - entry: entering freeze_super(), from the first thread let go;
+# - gp: the first level's RCU grace period (rcu_sync_enter()), from entry;
+# - drain: from then to the write cut (percpu_down_write() returning: new
+#   writes blocked, those in flight done);
+# - cut: the write cut, from the first thread let go; its spread;
+# - sync: from the cut to sync_filesystem() (the page-fault level);
+# - frozen: freeze_super() returning, from the cut;
+# and the writers in a throttle pause (balance_dirty_pages) when the
+# threads were let go, with the longest time one of them still had to
+# sleep.
 
 function stamp(   i) {
 	for (i = 1; i <= NF; i++)
@@ -28,15 +31,20 @@ function value(key,   i) {
 	return ""
 }
 
-function sorted_stat(list, count, which,   a, i, j, t) {
+# stat(LIST, COUNT, WHICH): the median of LIST's COUNT numbers, or their
+# maximum when WHICH is "max".
+function stat(list, count, which,   a, i, j, t) {
 	split(list, a, " ")
 	for (i = 2; i <= count; i++)
 		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
 			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
 		}
-	if (which == "max")
-		return a[count]
-	return a[int((count + 1) / 2)]
+	return which == "max" ? a[count] : a[int((count + 1) / 2)]
+}
+
+function both(name, list) {
+	return sprintf(" %s_ms median %.2f max %.2f", name, stat(list, threads),
+		       stat(list, threads, "max"))
 }
 
 /^#/ { next }
@@ -50,21 +58,25 @@ function sorted_stat(list, count, which,   a, i, j, t) {
 
 / sched_wakeup: / {
 	p = value("pid")
-	if (!(p in entry))
+	if (!(p in entry)) {
 		woken[p] = t
+		delete ran[p]
+	}
 	next
 }
 
 / sched_switch: / {
 	p = value("next_pid")
-	if ((p in woken) && !(p in ran) && t >= woken[p])
+	if ((p in woken) && !(p in ran) && !(p in entry))
 		ran[p] = t
 	next
 }
 
-/ freeze: / { entry[pid] = t; wake_at[pid] = woken[pid]; run_at[pid] = ran[pid]; next }
-/ cut: / { if (pid in entry) cut[pid] = t; next }
-/ frozen: / { if (pid in cut) frozen[pid] = t; next }
+/ freeze: / { entry[pid] = t; next }
+/ gp: / { if ((pid in entry) && !(pid in gp)) gp[pid] = t; next }
+/ blocked: / { if ((pid in gp) && !(pid in blocked)) blocked[pid] = t; next }
+/ sync: / { if (pid in blocked) synced[pid] = t; next }
+/ frozen: / { if (pid in synced) frozen[pid] = t; next }
 
 / balance_dirty_pages: / {
 	pause = value("pause") + 0
@@ -81,18 +93,22 @@ function sorted_stat(list, count, which,   a, i, j, t) {
 END {
 	go = -1
 	for (p in entry)
-		if (wake_at[p] != "" && (go < 0 || wake_at[p] < go))
-			go = wake_at[p]
+		if ((p in woken) && (go < 0 || woken[p] < go))
+			go = woken[p]
 	threads = 0
 	for (p in frozen) {
+		if (!(p in woken) || !(p in ran))
+			continue
 		threads++
-		runs = runs " " (run_at[p] != "" ? run_at[p] - wake_at[p] : 0)
+		runs = runs " " (ran[p] - woken[p])
 		entries = entries " " (entry[p] - go)
-		to_cut = to_cut " " (cut[p] - entry[p])
-		cuts = cuts " " (cut[p] - go)
-		to_frozen = to_frozen " " (frozen[p] - cut[p])
-		if (first_cut == "" || cut[p] < first_cut) first_cut = cut[p]
-		if (last_cut == "" || cut[p] > last_cut) last_cut = cut[p]
+		gps = gps " " (gp[p] - entry[p])
+		drains = drains " " (blocked[p] - gp[p])
+		cuts = cuts " " (blocked[p] - go)
+		syncs = syncs " " (synced[p] - blocked[p])
+		to_frozen = to_frozen " " (frozen[p] - blocked[p])
+		if (first_cut == "" || blocked[p] < first_cut) first_cut = blocked[p]
+		if (last_cut == "" || blocked[p] > last_cut) last_cut = blocked[p]
 	}
 	if (!threads || go < 0) {
 		print "TRACE n " n " no freeze traced"
@@ -109,14 +125,10 @@ END {
 				remaining = end_at - go
 		}
 	}
-	printf "TRACE n %d threads %d run_ms median %.2f max %.2f", n, threads,
-		sorted_stat(runs, threads), sorted_stat(runs, threads, "max")
-	printf " entry_ms max %.2f", sorted_stat(entries, threads, "max")
-	printf " entry_to_cut_ms median %.2f max %.2f", sorted_stat(to_cut, threads),
-		sorted_stat(to_cut, threads, "max")
-	printf " cut_spread_ms %.2f last_cut_ms %.2f", last_cut - first_cut, last_cut - go
-	printf " cut_to_frozen_ms median %.2f max %.2f", sorted_stat(to_frozen, threads),
-		sorted_stat(to_frozen, threads, "max")
+	printf "TRACE n %d threads %d%s%s%s%s%s cut_spread_ms %.2f%s%s", n, threads,
+		both("run", runs), both("entry", entries), both("gp", gps),
+		both("drain", drains), both("cut", cuts), last_cut - first_cut,
+		both("sync", syncs), both("frozen", to_frozen)
 	printf " writers_in_pause %d longest_remaining_ms %.2f longest_pause_ms %d\n",
 		in_pause, remaining, longest_pause
 }
