@@ -55,7 +55,7 @@ LIBHOSTD := $(BUILD)/libsnapfreeze-hostd.a
 # What DKMS needs to build the module: the sources, never build output.
 DKMS_FILES := Kbuild Makefile dkms.conf include/uapi/linux/snapfreeze.h \
 	$(wildcard kmod/*.c kmod/*.h) kmod/compat/compat.h \
-	kmod/compat/probe.sh $(wildcard kmod/compat/probes/*.c) kmod/compat/probes/exports
+	kmod/compat/probe.sh $(wildcard kmod/compat/probes/*.c)
 DKMS_SRC := /usr/src/snapfreeze-$(VERSION)
 
 # Keep the objects of the unit tests between builds.

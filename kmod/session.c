@@ -8,7 +8,6 @@
 
 #include <linux/kthread.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "netlink.h"
@@ -218,16 +217,7 @@ static struct task_struct *sf_thread_create(int (*fn)(void *),
 	if (IS_ERR(thread)) {
 		sf_session_put(session);
 		module_put(THIS_MODULE);
-		return thread;
 	}
-	/*
-	 * Real-time, the lowest priority: let go at the barrier, every
-	 * thread runs at once instead of waiting behind the writers it is
-	 * about to stop, which can hold every CPU. It mostly sleeps (grace
-	 * periods, the writes in flight, the writeback), and so does its
-	 * thaw.
-	 */
-	sched_set_fifo_low(thread);
 	return thread;
 }
 
@@ -700,10 +690,11 @@ static void sf_session_freeze_level(struct sf_session *session,
 			wake_up_process(thread);
 		}
 	}
-	/* Returns once every thread is at the barrier. */
+	/* Every thread is at the barrier: let them all go at once. */
 	if (!atomic_dec_and_test(&session->freezers_starting))
 		wait_event(session->freezers_ready,
 			   !atomic_read(&session->freezers_starting));
+	complete_all(&session->freezers_go);
 }
 
 /* Under session->lock, once ended: why the freeze did not complete. */
@@ -811,20 +802,9 @@ int sf_session_freeze(struct sf_session *session,
 		if (READ_ONCE(session->end_reason))
 			break;
 		sf_session_freeze_level(session, level);
-		/*
-		 * Each freeze starts with an RCU grace period before it blocks
-		 * new writes (percpu_down_write()), and two more after: a
-		 * normal one lasts milliseconds, more on busy CPUs, and a
-		 * thread that just misses one waits for the next, so the
-		 * filesystems would stop taking writes that far apart.
-		 * Expedited while the level freezes, they take microseconds.
-		 */
-		rcu_expedite_gp();
-		complete_all(&session->freezers_go);
 		wait_event(session->changed,
 			   !atomic_read(&session->freezes_running) ||
 			   READ_ONCE(session->end_reason));
-		rcu_unexpedite_gp();
 		mutex_lock(&session->lock);
 		going = sf_session_level_done(session, level);
 		mutex_unlock(&session->lock);

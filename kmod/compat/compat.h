@@ -97,23 +97,4 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 }
 #endif
 
-/*
- * Expedited RCU grace periods, while a level freezes: exported to modules
- * since 4.0 but declared in kernel/rcu/rcu.h only. A kernel that does not
- * export them (Tiny RCU, where a grace period takes no time) freezes with
- * normal grace periods.
- */
-#if defined(HAVE_EXPORT_RCU_EXPEDITE_GP) && defined(HAVE_EXPORT_RCU_UNEXPEDITE_GP)
-void rcu_expedite_gp(void);
-void rcu_unexpedite_gp(void);
-#else
-static inline void rcu_expedite_gp(void)
-{
-}
-
-static inline void rcu_unexpedite_gp(void)
-{
-}
-#endif
-
 #endif /* _SNAPFREEZE_COMPAT_H */

@@ -4,10 +4,7 @@
 # Usage: probe.sh KDIR OUTPUT
 #
 # Compiles every probes/NAME.c against the kernel build tree KDIR and writes
-# OUTPUT with "#define HAVE_NAME 1" for each probe that compiles, and
-# "#define HAVE_EXPORT_NAME 1" for each symbol of probes/exports (one a
-# line: functions the kernel exports to modules but declares in no public
-# header) that KDIR's Module.symvers lists. compat.h
+# OUTPUT with "#define HAVE_NAME 1" for each probe that compiles. compat.h
 # turns those into one API for the rest of the module, so the sources never
 # test kernel version numbers (distributions backport).
 #
@@ -22,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ -f "$kdir/Makefile" ] || { echo "probe.sh: $kdir: not a kernel build tree" >&2; exit 1; }
 release=$(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo unknown)
-key="$(cd "$kdir" && pwd -P) $release $(cat "$here"/probe.sh "$here"/probes/*.c "$here"/probes/exports "$kdir/Module.symvers" 2>/dev/null | cksum | cut -d' ' -f1)"
+key="$(cd "$kdir" && pwd -P) $release $(cat "$here"/probe.sh "$here"/probes/*.c | cksum | cut -d' ' -f1)"
 
 report() {
 	echo "probe.sh: $release: found:" $(sed -n 's/^#define \(HAVE_[A-Z0-9_]*\) 1$/\1/p' "$output")
@@ -61,13 +58,6 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u sub_make_done \
 			echo "/* HAVE_$(echo "$name" | tr a-z A-Z) is not set */"
 		fi
 	done
-	while read -r name; do
-		if grep -q "^[^	]*	$name	vmlinux	" "$kdir/Module.symvers" 2>/dev/null; then
-			echo "#define HAVE_EXPORT_$(echo "$name" | tr a-z A-Z) 1"
-		else
-			echo "/* HAVE_EXPORT_$(echo "$name" | tr a-z A-Z) is not set */"
-		fi
-	done <"$here/probes/exports"
 } >"$work/config.h"
 mkdir -p "$(dirname "$output")"
 mv "$work/config.h" "$output"

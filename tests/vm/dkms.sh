@@ -34,9 +34,7 @@ dkms_build() {
 # freeze_super(sb) before 6.6, with a holder from 6.6, with an owner from
 # 6.16; the CAP_SYS_ADMIN flag of a multicast group from 6.8 and 6.1.176,
 # its bitfield from 6.1.68 to 6.1.175; NL_SET_ERR_MSG_FMT and pre_doit's
-# split operation from 6.2; hrtimer_setup() from 6.13; and the exports of
-# rcu_expedite_gp() and rcu_unexpedite_gp(), which every Debian kernel has
-# (Tree RCU).
+# split operation from 6.2; hrtimer_setup() from 6.13.
 check_probes() {
 	local line upstream found a b c expected name verdict=
 	line=$(grep '^probe.sh: [^:]*: found:' "$2/dkms.log" | tail -n 1)
@@ -64,7 +62,6 @@ check_probes() {
 	fi
 	((a == 6 && b < 2)) || expected+=" NL_SET_ERR_MSG_FMT GENL_SPLIT_OPS"
 	((a == 6 && b < 13)) || expected+=" HRTIMER_SETUP"
-	expected+=" EXPORT_RCU_EXPEDITE_GP EXPORT_RCU_UNEXPEDITE_GP"
 	for name in $expected; do
 		[[ $found == *" HAVE_$name "* ]] || verdict+=" HAVE_$name missing"
 	done
