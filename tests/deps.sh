@@ -77,11 +77,13 @@ commands="
 	sha256sum coreutils
 	socat socat
 	ss iproute2
+	stat coreutils
 	tail coreutils
 	timeout coreutils
 	truncate coreutils
 	unshare util-linux
 	useradd passwd
+	usermod passwd
 	virsh libvirt-clients
 	virtlogd libvirt-daemon
 	xfs_logprint xfsprogs
