@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test suite (the unit tests, the DKMS kernel range, the builds
 # for kernels not booted, the VM tests, the end-to-end tests, the Azure
-# extension handler's flow, the Debian packages, built and then used on a
+# extension handler's flow, the libvirt tests on the newest kernel, the
+# Debian packages, built and then used on a
 # Debian 12 image, then the VM tests on the debug kernel) and ends with
 # "N passed, N failed". A suite that stops before
 # running all the tests it planned, or fails without reporting a failed
@@ -70,6 +71,10 @@ run_suite "DKMS builds for kernels not booted" "$here/vm/build-only.sh"
 run_suite "VM tests" "$here/vm/run.sh"
 run_suite "end-to-end tests" "$here/vm/e2e.sh"
 run_suite "Azure extension handler" "$here/vm/azure.sh"
+# libvirt's side is the host's: the guest's kernel is exercised above, so
+# one kernel, the newest, is enough here.
+run_suite "libvirt" env SNAPFREEZE_KERNELS="$("$here/vm/kernels.sh" | tail -n 1)" \
+	"$here/vm/libvirt.sh"
 run_suite "Debian packages" "$here/packages.sh"
 run_suite "Debian packages on a Debian 12 image" "$here/image/run.sh"
 wait "$debug_build"
