@@ -75,13 +75,16 @@ other_sections() {
 	echo "\"FIFREEZE loop\" freezes the filesystems one after another, as freeze"
 	echo "helpers do today, and thaws them 300 ms later (1 s under heavy writers);"
 	echo "snapfreeze freezes them as one session, thawed by its watchdog after 1 s"
-	echo "(5 s under heavy writers: each freeze first writes their dirty data back)."
+	echo "(5 s under heavy writers: each freeze first writes their dirty data back;"
+	echo "30 s for the 64 loop filesystems)."
 	echo
 	echo "- Spread: from the first filesystem to stop taking writes to the last, as"
 	echo "  the writers saw it; for snapfreeze, the module's own measure follows (the"
 	echo "  spread of the instants its threads began to freeze)."
 	echo "- Request to all frozen: from the FIFREEZE call or the FREEZE request to"
 	echo "  the last filesystem frozen, as the loop and the module measure it."
+	echo "- Slowest filesystem alone: the longest single FIFREEZE of the loop; \"all"
+	echo "  frozen / slowest alone\" divides snapfreeze's request to all frozen by it."
 	echo "- Watchdog lateness: from the session's deadline to its last thaw, as the"
 	echo "  module reports it (duration_ns minus the timeout)."
 	echo
