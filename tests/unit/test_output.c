@@ -16,6 +16,19 @@
 /* A path a user may mount FUSE at: an OSC sequence that sets the title. */
 #define HOSTILE_PATH "/home/u/\x1b]0;owned\x07\r\xc2\x9b" "2J"
 
+/* What sf_session_print() prints for SESSION: free it. */
+static char *printed(const struct sf_session_info *session)
+{
+	char *text;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	sf_session_print(out, session);
+	fclose(out);
+	return text;
+}
+
 static void session_text_flattened(void **state)
 {
 	struct sf_target_info target = {
@@ -28,14 +41,9 @@ static void session_text_flattened(void **state)
 		.targets = &target,
 		.n_targets = 1,
 	};
-	char *text;
-	size_t len;
-	FILE *out = open_memstream(&text, &len);
+	char *text = printed(&session);
 
 	(void)state;
-	assert_non_null(out);
-	sf_session_print(out, &session);
-	fclose(out);
 	if (strpbrk(text, "\x1b\x07\r\x9b"))
 		fail_msg("raw control characters: '%s'", text);
 	assert_non_null(strstr(text, "  /home/u/ ]0;owned    2J  fuse [8m  dev "));
@@ -106,14 +114,9 @@ static const struct sf_session_info ending = {
 
 static void stuck_targets_and_thawing_printed(void **state)
 {
-	char *text;
-	size_t len;
-	FILE *out = open_memstream(&text, &len);
+	char *text = printed(&ending);
 
 	(void)state;
-	assert_non_null(out);
-	sf_session_print(out, &ending);
-	fclose(out);
 	assert_non_null(strstr(text, "session 9: thawing ("));
 	assert_non_null(strstr(text, "  /mnt/img  ext4  dev 0:0  frozen in 0.000 ms  stuck: "
 				     "still freezing when the session ended; "
@@ -130,17 +133,13 @@ static void ending_reason_printed(void **state)
 {
 	struct sf_session_info session = { .id = 4, .state = SNAPFREEZE_STATE_FREEZING,
 					   .reason = SNAPFREEZE_REASON_REQUEST };
-	char *text;
-	size_t len;
-	FILE *out = open_memstream(&text, &len);
+	char *text = printed(&session);
 
 	(void)state;
-	assert_non_null(out);
-	sf_session_print(out, &session);
-	session.state = SNAPFREEZE_STATE_THAWED;
-	sf_session_print(out, &session);
-	fclose(out);
 	assert_non_null(strstr(text, "session 4: freezing, ending by request ("));
+	free(text);
+	session.state = SNAPFREEZE_STATE_THAWED;
+	text = printed(&session);
 	assert_non_null(strstr(text, "session 4: thawed by request ("));
 	free(text);
 }
