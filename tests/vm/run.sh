@@ -42,6 +42,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/kenv.sh"
 . "$here/dkms.sh"
+. "$here/boot-again.sh"
 cache=$kenv_cache
 boot_timeout=${SNAPFREEZE_VM_BOOT_TIMEOUT:-900}
 case_timeout=${SNAPFREEZE_VM_CASE_TIMEOUT:-60}
@@ -197,18 +198,6 @@ report_guest() { # report_guest RELEASE WORK: one line per case, in list order
 	done < <("$here/list-cases.sh")
 }
 
-# A kernel that panicked before the first case started, with no module of
-# ours loaded: under TCG, Debian's kernels very rarely trip over their own
-# code patching early in boot (an int3 oops in sched_clock_cpu was seen).
-# Not a result of the module, so the boot is tried once more; a second such
-# death fails the run as usual.
-died_while_booting() { # died_while_booting WORK
-	! grep -q "runner: " "$1/console.log" &&
-		! grep -q "snapfreeze: " "$1/console.log" &&
-		grep -q "Kernel panic" "$1/console.log" &&
-		! grep -Eq "^(not )?ok " "$1/tap.log"
-}
-
 # Any WARN, oops, BUG or lockdep report fails the kernel, even one that did
 # not panic.
 check_kernel_log() { # check_kernel_log RELEASE WORK
@@ -223,7 +212,7 @@ check_kernel_log() { # check_kernel_log RELEASE WORK
 
 # The harness must be able to fail: a module that WARNs as it loads has to
 # panic its VM, quickly, and be caught in the kernel log. A kernel that
-# stops before the canary loads (see died_while_booting) is booted once more.
+# stops before the canary loads (see boot-again.sh) is booted once more.
 canary_timeout=120
 boot_canary() { # boot_canary RELEASE KERNEL_ROOT WORK
 	SNAPFREEZE_VM_BOOT_TIMEOUT=$canary_timeout \
@@ -298,15 +287,9 @@ test_kernel() { # test_kernel RELEASE
 		return
 	fi
 
-	$booter "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work" "$host_agent"
-	status=$?
-	if died_while_booting "$work"; then
-		echo "# $release: the kernel died while booting, before the module was loaded or any case ran; booting once more (that console log: $work/console-boot-failure.log)"
-		diag "$work/console.log" 8
-		mv "$work/console.log" "$work/console-boot-failure.log"
+	boot_again_if_it_died "$work" \
 		$booter "$release" "$kroot" "$work" "$work/initramfs.cpio" "$work" "$host_agent"
-		status=$?
-	fi
+	status=$?
 	[ "$status" -lt 124 ] || echo "# $release: the VM did not finish within ${boot_timeout}s and was killed"
 	report_guest "$release" "$work"
 	run_host_checks "$release" "$work" "$kroot"

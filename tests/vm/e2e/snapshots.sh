@@ -12,6 +12,7 @@
 # that failed.
 snapshots_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$snapshots_dir/fscheck.sh"
+. "$snapshots_dir/../boot-again.sh"
 # run.sh attaches them in this order: virtio0, virtio1, virtio2 (the names
 # hostd gives their overlays; a libvirt domain's are its targets, which its
 # checks set in disks after sourcing this).
@@ -135,7 +136,8 @@ read_back() {
 	{ cat "$work/env"; echo "CASE_TIMEOUT='240'"; } >"$stage/tests/env"
 	{ cat "$work/initramfs.cpio"
 	  (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet); } >"$out/initramfs.cpio"
-	"$snapshots_dir/../qemu.sh" "$release" "$kroot" "$out/initramfs.cpio" "$out" "${disks[@]}"
+	boot_again_if_it_died "$out" \
+		"$snapshots_dir/../qemu.sh" "$release" "$kroot" "$out/initramfs.cpio" "$out" "${disks[@]}"
 	rm -f "$out/initramfs.cpio"
 	if grep -q '^ok - readback/read_snapshots' "$out/tap.log"; then
 		verdict 0 readback_boot ""
