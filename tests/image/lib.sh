@@ -45,3 +45,11 @@ image_boot() {
 		-serial "file:$image_boot_logs/tap.log" \
 		"$@" >"$image_boot_logs/qemu.log" 2>&1
 }
+
+# image_packages VERSION DIR: the three Debian packages of this tree, as
+# version VERSION, in DIR (without their sources and debug symbols, which
+# the image needs not).
+image_packages() {
+	DEB_BUILD_OPTIONS=nocheck "$kenv_top/debian/build-packages.sh" "$1" "$2" &&
+		rm -rf "$2/src" "$2"/*dbgsym*
+}

@@ -63,12 +63,10 @@ rm -rf "$work"
 mkdir -p "$work/job/debs" "$work/snapshots"
 build_packages() {
 	make -C "$top" --no-print-directory userland >"$work/build.log" 2>&1 &&
-		DEB_BUILD_OPTIONS=nocheck "$top/debian/build-packages.sh" "$version_1" \
-			"$work/job/debs/v1" >>"$work/build.log" 2>&1 &&
-		DEB_BUILD_OPTIONS=nocheck "$top/debian/build-packages.sh" "$version_2" \
-			"$work/job/debs/v2" >>"$work/build.log" 2>&1 &&
+		image_packages "$version_1" "$work/job/debs/v1" >>"$work/build.log" 2>&1 &&
+		image_packages "$version_2" "$work/job/debs/v2" >>"$work/build.log" 2>&1 &&
 		build_broken_packages >>"$work/build.log" 2>&1 &&
-		rm -rf "$work"/job/debs/*/src "$work"/job/debs/*/*dbgsym* "$work/broken-tree"
+		rm -rf "$work"/job/debs/broken/src "$work"/job/debs/broken/*dbgsym* "$work/broken-tree"
 }
 
 # build_broken_packages: from a copy of the tree whose module stops at an

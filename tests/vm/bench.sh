@@ -5,18 +5,23 @@
 # (1, 4 and 16 filesystems) and heavy ones (4, 16 and 64: 64 are loop
 # filesystems on the 16 disks): the spread of the instants the filesystems
 # stopped taking writes, the time from the request to all frozen, and the
-# watchdog's lateness. Prints the figures and writes them to
-# docs/benchmark.md, in that kernel's section; the other kernels' sections
-# stay as they were. SNAPFREEZE_BENCH_TRACE=1 traces the heavy workload's
-# freezes (docs/testing.md) and writes nothing.
+# watchdog's lateness. Then, in the package tests' Debian 12 image under
+# libvirt, Debian's qemu-guest-agent against snapfreeze agent, driven by
+# virsh domfsfreeze (tests/image/bench.sh). Prints the figures and writes
+# them to docs/benchmark.md, in that kernel's section and in the agents'
+# section; the other kernels' sections stay as they were.
+# SNAPFREEZE_BENCH_TRACE=1 traces the heavy workload's freezes
+# (docs/testing.md) and writes nothing; SNAPFREEZE_BENCH_AGENTS=0 leaves
+# the agents out (and their section as it was).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 results=$top/docs/benchmark.md
 kernel=${SNAPFREEZE_BENCH_KERNEL:-$("$here/kernels.sh" | tail -n 1)}
 log=$(mktemp)
+agents_log=$(mktemp)
 table=$(mktemp)
-trap 'rm -f "$log" "$table" "$results.new"' EXIT
+trap 'rm -f "$log" "$agents_log" "$table" "$results.new"' EXIT
 
 echo "snapfreeze bench: booting $kernel with 16 extra disks (a few minutes)"
 SNAPFREEZE_KERNELS=$kernel SNAPFREEZE_VM_CASES="$here/bench/*.sh" \
@@ -27,9 +32,19 @@ status=$?
 grep -v '^# \[' "$log"
 [ "$status" = 0 ] || { echo "snapfreeze bench: the run failed" >&2; exit 1; }
 
+if [ "${SNAPFREEZE_BENCH_AGENTS:-1}" = 1 ]; then
+	echo "snapfreeze bench: qemu-ga against snapfreeze agent, on a Debian 12 image under libvirt (about 15 minutes)"
+	"$top/tests/image/bench.sh" >"$agents_log" 2>&1
+	status=$?
+	cat "$agents_log"
+	[ "$status" = 0 ] || { echo "snapfreeze bench: the agents' run failed" >&2; exit 1; }
+fi
+
 # The section of one kernel: "## Linux RELEASE", its tables (one per
 # workload, "### ..."), up to the next.
 section_heading="## Linux $kernel"
+agents_heading="## Guest agents under libvirt"
+agents_kernel=$(sed -n 's/^# the agents. kernel: //p' "$agents_log")
 
 # "# RESULT workload W n N method M spread_ns S all_frozen_ns F
 # [module_spread_ns MS lateness_ns L]"
@@ -39,6 +54,13 @@ section_heading="## Linux $kernel"
 	echo "Produced by \`make bench\` on $(date -u +%Y-%m-%d), under QEMU TCG on $(nproc) cores."
 	echo
 	grep '^# RESULT' "$log" | awk -f "$here/bench/table.awk"
+	if [ -n "$agents_kernel" ]; then
+		echo "$agents_heading"
+		echo
+		echo "Produced by \`make bench\` on $(date -u +%Y-%m-%d): Debian 12's image with Linux $agents_kernel, a TCG domain of libvirt on $(nproc) cores."
+		echo
+		grep '^# RESULT' "$agents_log" | awk -f "$here/bench/table.awk"
+	fi
 } >"$table"
 
 # A traced run's figures carry the probes' cost: shown, not kept.
@@ -51,8 +73,8 @@ fi
 # The other kernels' sections, from the document as it was.
 other_sections() {
 	[ -f "$results" ] || return 0
-	awk -v mine="$section_heading" '
-		/^## / { keep = ($0 != mine) }
+	awk -v mine="$section_heading" -v agents="${agents_kernel:+$agents_heading}" '
+		/^## / { keep = ($0 != mine && !(agents && index($0, agents) == 1)) }
 		keep' "$results"
 }
 
@@ -87,6 +109,15 @@ other_sections() {
 	echo "  frozen / slowest alone\" divides snapfreeze's request to all frozen by it."
 	echo "- Watchdog lateness: from the session's deadline to its last thaw, as the"
 	echo "  module reports it (duration_ns minus the timeout)."
+	echo
+	echo "The guest agents: Debian's qemu-guest-agent, which freezes one filesystem"
+	echo "after another with FIFREEZE, against snapfreeze agent, which freezes them as"
+	echo "one session of the module, both driven from the host by libvirt's \`virsh"
+	echo "domfsfreeze --mountpoint ...\` and \`virsh domfsthaw\` 300 ms later, in the"
+	echo "package tests' Debian 12 image booted with systemd, light writers on 4 and 16"
+	echo "of its 128 MiB disks. \"domfsfreeze to all frozen\" is how long \`virsh"
+	echo "domfsfreeze\` took, virsh's own start and libvirt's round trip included (the"
+	echo "same for both agents)."
 	echo
 	echo "One section per kernel, newest run first, with a table per workload (a"
 	echo "section from before the heavy workload has one, of light writers); each"

@@ -1,7 +1,8 @@
-# The benchmark tables from the guest's "# RESULT" lines (bench.sh): one per
-# workload, light writers then heavy, each with a row per filesystem count
-# and method, medians in milliseconds. A line without a workload is light
-# (the guest's lines before there were two).
+# The benchmark tables from the "# RESULT" lines of the guest (bench.sh)
+# and of the agents' bench (tests/image/bench.sh): one per workload, light
+# writers, heavy writers, then the guest agents under libvirt, each with a
+# row per filesystem count and method, medians in milliseconds. A line
+# without a workload is light (the guest's lines before there were two).
 function field(name,   i) {
 	for (i = 1; i < NF; i++) if ($i == name) return $(i + 1)
 	return ""
@@ -40,6 +41,32 @@ function table(workload, title,   k, part, n, key, loop, alone, s, f, rows) {
 	}
 	if (rows) print ""
 }
+# The guest agents: qemu-ga's row, then snapfreeze agent's with the ratios.
+function agents_table(   k, part, n, key, s, f, ga_spread, ga_frozen, rows) {
+	for (k = 1; k <= keys; k++) {
+		split(order[k], part, " ")
+		if (part[1] != "agents") continue
+		if (!rows++) {
+			print "### Guest agents under virsh domfsfreeze"
+			print ""
+			print "| filesystems | agent | spread (ms) | domfsfreeze to all frozen (ms) | spread, qemu-ga / snapfreeze | all frozen, qemu-ga / snapfreeze |"
+			print "| ---: | --- | ---: | ---: | ---: | ---: |"
+		}
+		n = part[2]; key = order[k]
+		s = median(spread[key])
+		f = median(frozen[key])
+		if (part[3] == "qemu-ga") {
+			ga_spread[n] = s
+			ga_frozen[n] = f
+			printf "| %d | qemu-ga | %.2f | %.2f | | |\n", n, s, f
+		} else {
+			printf "| %d | snapfreeze agent | %.2f | %.2f | %s | %s |\n", n, s, f,
+				(s > 0 ? sprintf("%.0fx", ga_spread[n] / s) : "-"),
+				(f > 0 ? sprintf("%.2f", ga_frozen[n] / f) : "-")
+		}
+	}
+	if (rows) print ""
+}
 {
 	workload = field("workload")
 	key = (workload == "" ? "light" : workload) " " field("n") " " field("method")
@@ -53,4 +80,5 @@ function table(workload, title,   k, part, n, key, loop, alone, s, f, rows) {
 END {
 	table("light", "Light writers")
 	table("heavy", "Heavy writers")
+	agents_table()
 }

@@ -25,6 +25,10 @@
  *   freezebench analyze SINCE_NS FILE...
  *	finds in each FILE the longest pause after SINCE_NS and prints the
  *	spread of the instants the writers stopped
+ *   freezebench resumed SINCE_NS PAUSE_MS FILE...
+ *	exits 0 once each FILE's writer took writes again after a pause of
+ *	at least PAUSE_MS begun after SINCE_NS (its filesystem was frozen
+ *	and thawed), 1 before: what the agents' bench waits for
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -211,7 +215,10 @@ static int fifreeze(int hold_ms, int n, char **mounts)
 	return 0;
 }
 
-/* The longest pause after since in one writer's stamps. */
+/*
+ * The longest pause after since in one writer's stamps: stopped and resumed
+ * stay 0 if there is none.
+ */
 static int longest_pause(const char *path, int64_t since, int64_t *stopped,
 			 int64_t *resumed)
 {
@@ -229,11 +236,6 @@ static int longest_pause(const char *path, int64_t since, int64_t *stopped,
 		previous = stamp;
 	}
 	fclose(file);
-	if (!*stopped) {
-		fprintf(stderr, "freezebench: %s: no pause after %lld\n", path,
-			(long long)since);
-		return 1;
-	}
 	return 0;
 }
 
@@ -247,10 +249,30 @@ static int analyze(int64_t since, int n, char **files)
 
 		if (longest_pause(files[i], since, &stopped, &resumed))
 			return 1;
+		if (!stopped) {
+			fprintf(stderr, "freezebench: %s: no pause after %lld\n",
+				files[i], (long long)since);
+			return 1;
+		}
 		first_stop = stopped < first_stop ? stopped : first_stop;
 		last_stop = stopped > last_stop ? stopped : last_stop;
 	}
 	printf("spread_ns %lld\n", (long long)(last_stop - first_stop));
+	return 0;
+}
+
+static int all_resumed(int64_t since, int64_t pause_ns, int n, char **files)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int64_t stopped = 0, resumed = 0;
+
+		if (longest_pause(files[i], since, &stopped, &resumed))
+			return 2;
+		if (resumed - stopped < pause_ns)
+			return 1;
+	}
 	return 0;
 }
 
@@ -267,6 +289,9 @@ int main(int argc, char **argv)
 		return fifreeze(atoi(argv[2]), argc - 3, argv + 3);
 	if (argc >= 4 && !strcmp(argv[1], "analyze"))
 		return analyze(atoll(argv[2]), argc - 3, argv + 3);
+	if (argc >= 5 && !strcmp(argv[1], "resumed"))
+		return all_resumed(atoll(argv[2]), atoll(argv[3]) * 1000000,
+				   argc - 4, argv + 4);
 	fprintf(stderr, "usage: see the comment at the top of freezebench.c\n");
 	return 2;
 }
