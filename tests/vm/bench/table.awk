@@ -14,6 +14,11 @@ function median(list,   v, n, i, j, t) {
 			if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
 	return v[int((n + 1) / 2)] / 1e6
 }
+# The median of the longest last write before the cut ("-" for lines from
+# before it was measured).
+function last_write_cell(key) {
+	return last_write[key] ~ /[0-9]/ ? sprintf("%.2f", median(last_write[key])) : "-"
+}
 function table(workload, title,   k, part, n, key, loop, alone, s, f, rows) {
 	for (k = 1; k <= keys; k++) {
 		split(order[k], part, " ")
@@ -21,20 +26,21 @@ function table(workload, title,   k, part, n, key, loop, alone, s, f, rows) {
 		if (!rows++) {
 			print "### " title
 			print ""
-			print "| filesystems | method | spread (ms) | request to all frozen (ms) | slowest filesystem alone (ms) | watchdog lateness (ms) | spread, loop / snapfreeze | all frozen / slowest alone |"
-			print "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+			print "| filesystems | method | spread (ms) | longest last write (ms) | request to all frozen (ms) | slowest filesystem alone (ms) | watchdog lateness (ms) | spread, loop / snapfreeze | all frozen / slowest alone |"
+			print "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 		}
 		n = part[2]; key = order[k]
 		if (part[3] == "fifreeze") {
 			loop[n] = median(spread[key])
 			alone[n] = slowest[key] ~ /[0-9]/ ? median(slowest[key]) : 0
-			printf "| %d | FIFREEZE loop | %.2f | %.2f | %s | - | | |\n", n, loop[n],
-				median(frozen[key]), (alone[n] > 0 ? sprintf("%.2f", alone[n]) : "-")
+			printf "| %d | FIFREEZE loop | %.2f | %s | %.2f | %s | - | | |\n", n, loop[n],
+				last_write_cell(key), median(frozen[key]),
+				(alone[n] > 0 ? sprintf("%.2f", alone[n]) : "-")
 		} else {
 			s = median(spread[key])
 			f = median(frozen[key])
-			printf "| %d | snapfreeze | %.2f (module: %.2f) | %.2f | | %.2f | %s | %s |\n", n, s,
-				median(module[key]), f, median(late[key]),
+			printf "| %d | snapfreeze | %.2f (module: %.2f) | %s | %.2f | | %.2f | %s | %s |\n", n, s,
+				median(module[key]), last_write_cell(key), f, median(late[key]),
 				(s > 0 ? sprintf("%.0fx", loop[n] / s) : "-"),
 				(alone[n] > 0 ? sprintf("%.2f", f / alone[n]) : "-")
 		}
@@ -49,8 +55,8 @@ function agents_table(   k, part, n, key, s, f, ga_spread, ga_frozen, rows) {
 		if (!rows++) {
 			print "### Guest agents under virsh domfsfreeze"
 			print ""
-			print "| filesystems | agent | spread (ms) | domfsfreeze to all frozen (ms) | spread, qemu-ga / snapfreeze | all frozen, qemu-ga / snapfreeze |"
-			print "| ---: | --- | ---: | ---: | ---: | ---: |"
+			print "| filesystems | agent | spread (ms) | longest last write (ms) | domfsfreeze to all frozen (ms) | spread, qemu-ga / snapfreeze | all frozen, qemu-ga / snapfreeze |"
+			print "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
 		}
 		n = part[2]; key = order[k]
 		s = median(spread[key])
@@ -58,9 +64,10 @@ function agents_table(   k, part, n, key, s, f, ga_spread, ga_frozen, rows) {
 		if (part[3] == "qemu-ga") {
 			ga_spread[n] = s
 			ga_frozen[n] = f
-			printf "| %d | qemu-ga | %.2f | %.2f | | |\n", n, s, f
+			printf "| %d | qemu-ga | %.2f | %s | %.2f | | |\n", n, s, last_write_cell(key), f
 		} else {
-			printf "| %d | snapfreeze agent | %.2f | %.2f | %s | %s |\n", n, s, f,
+			printf "| %d | snapfreeze agent | %.2f | %s | %.2f | %s | %s |\n", n, s,
+				last_write_cell(key), f,
 				(s > 0 ? sprintf("%.0fx", ga_spread[n] / s) : "-"),
 				(f > 0 ? sprintf("%.2f", ga_frozen[n] / f) : "-")
 		}
@@ -76,6 +83,7 @@ function agents_table(   k, part, n, key, s, f, ga_spread, ga_frozen, rows) {
 	module[key] = module[key] " " field("module_spread_ns")
 	late[key] = late[key] " " field("lateness_ns")
 	slowest[key] = slowest[key] " " field("slowest_ns")
+	last_write[key] = last_write[key] " " field("last_write_ns")
 }
 END {
 	table("light", "Light writers")

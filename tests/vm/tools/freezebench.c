@@ -24,7 +24,8 @@
  *	FIFREEZE (the slowest filesystem, frozen alone)
  *   freezebench analyze SINCE_NS FILE...
  *	finds in each FILE the longest pause after SINCE_NS and prints the
- *	spread of the instants the writers stopped
+ *	spread of the instants the writers stopped, and the longest of their
+ *	last writes before it (how precisely the writers see the cut)
  *   freezebench resumed SINCE_NS PAUSE_MS FILE...
  *	exits 0 once each FILE's writer took writes again after a pause of
  *	at least PAUSE_MS begun after SINCE_NS (its filesystem was frozen
@@ -216,48 +217,66 @@ static int fifreeze(int hold_ms, int n, char **mounts)
 }
 
 /*
- * The longest pause after since in one writer's stamps: stopped and resumed
- * stay 0 if there is none.
+ * The longest pause after since in one writer's stamps, and how long the
+ * write before it took (from the stamp before): stopped, resumed and
+ * last_write stay 0 if there is none.
  */
-static int longest_pause(const char *path, int64_t since, int64_t *stopped,
-			 int64_t *resumed)
+struct pause {
+	int64_t stopped, resumed, last_write;
+};
+
+static int longest_pause(const char *path, int64_t since, struct pause *pause)
 {
 	FILE *file = fopen(path, "r");
-	int64_t previous = 0, stamp;
+	int64_t earlier = 0, previous = 0, stamp;
 
 	if (!file)
 		return fail(path);
-	*stopped = *resumed = 0;
+	*pause = (struct pause){ 0 };
 	while (fread(&stamp, sizeof(stamp), 1, file) == 1) {
-		if (previous >= since && stamp - previous > *resumed - *stopped) {
-			*stopped = previous;
-			*resumed = stamp;
+		if (previous >= since &&
+		    stamp - previous > pause->resumed - pause->stopped) {
+			pause->stopped = previous;
+			pause->resumed = stamp;
+			pause->last_write = earlier ? previous - earlier : 0;
 		}
+		earlier = previous;
 		previous = stamp;
 	}
 	fclose(file);
 	return 0;
 }
 
+/*
+ * The spread of the instants the writers stopped, and the longest of their
+ * last writes before the pause: a filesystem stopped taking writes within
+ * that write, so the spread the writers see is the filesystems' own to
+ * within it.
+ */
 static int analyze(int64_t since, int n, char **files)
 {
-	int64_t first_stop = INT64_MAX, last_stop = 0;
+	int64_t first_stop = INT64_MAX, last_stop = 0, last_write = 0;
 	int i;
 
 	for (i = 0; i < n; i++) {
-		int64_t stopped = 0, resumed = 0;
+		struct pause pause;
 
-		if (longest_pause(files[i], since, &stopped, &resumed))
+		if (longest_pause(files[i], since, &pause))
 			return 1;
-		if (!stopped) {
+		if (!pause.stopped) {
 			fprintf(stderr, "freezebench: %s: no pause after %lld\n",
 				files[i], (long long)since);
 			return 1;
 		}
-		first_stop = stopped < first_stop ? stopped : first_stop;
-		last_stop = stopped > last_stop ? stopped : last_stop;
+		if (pause.stopped < first_stop)
+			first_stop = pause.stopped;
+		if (pause.stopped > last_stop)
+			last_stop = pause.stopped;
+		if (pause.last_write > last_write)
+			last_write = pause.last_write;
 	}
-	printf("spread_ns %lld\n", (long long)(last_stop - first_stop));
+	printf("spread_ns %lld last_write_ns %lld\n",
+	       (long long)(last_stop - first_stop), (long long)last_write);
 	return 0;
 }
 
@@ -266,11 +285,11 @@ static int all_resumed(int64_t since, int64_t pause_ns, int n, char **files)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		int64_t stopped = 0, resumed = 0;
+		struct pause pause;
 
-		if (longest_pause(files[i], since, &stopped, &resumed))
+		if (longest_pause(files[i], since, &pause))
 			return 2;
-		if (resumed - stopped < pause_ns)
+		if (pause.resumed - pause.stopped < pause_ns)
 			return 1;
 	}
 	return 0;
