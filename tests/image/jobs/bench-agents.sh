@@ -6,7 +6,8 @@
 # writers run, waits for every writer to have been frozen and thawed, and
 # notes "bench-result AGENT N RUN spread_ns NS" (freezebench analyze).
 . ./lib.sh
-export PATH="$PWD:$PATH"
+# The job's folder is on /run, which systemd mounts noexec.
+install -m 0755 freezebench /usr/local/bin/freezebench
 
 # wait_until SECONDS CMD...: CMD succeeded within SECONDS (tried every 50 ms).
 wait_until() {
