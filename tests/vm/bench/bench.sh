@@ -89,7 +89,7 @@ start_writers() {
 		pids="$pids $!"
 	done
 	for file in $files; do
-		wait_until 10 test -s "$file" || fail "writer on $file did not start"
+		wait_until 60 test -s "$file" || fail "writer on $file did not start within 60 s"
 	done
 }
 
