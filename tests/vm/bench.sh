@@ -11,8 +11,9 @@
 # them to docs/benchmark.md, in that kernel's section and in the agents'
 # section; the other kernels' sections stay as they were.
 # SNAPFREEZE_BENCH_TRACE=1 traces the heavy workload's freezes
-# (docs/testing.md) and writes nothing; SNAPFREEZE_BENCH_AGENTS=0 leaves
-# the agents out (and their section as it was).
+# (docs/testing.md), leaves the agents out and writes nothing;
+# SNAPFREEZE_BENCH_AGENTS=0 leaves the agents out (and their section as it
+# was).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -32,8 +33,9 @@ status=$?
 grep -v '^# \[' "$log"
 [ "$status" = 0 ] || { echo "snapfreeze bench: the run failed" >&2; exit 1; }
 
-if [ "${SNAPFREEZE_BENCH_AGENTS:-1}" = 1 ]; then
-	echo "snapfreeze bench: qemu-ga against snapfreeze agent, on a Debian 12 image under libvirt (about 15 minutes)"
+# A traced run is about the module's threads: the agents are left out.
+if [ "${SNAPFREEZE_BENCH_AGENTS:-1}" = 1 ] && [ "${SNAPFREEZE_BENCH_TRACE:-0}" != 1 ]; then
+	echo "snapfreeze bench: qemu-ga against snapfreeze agent, on a Debian 12 image under libvirt (about 10 minutes)"
 	"$top/tests/image/bench.sh" >"$agents_log" 2>&1
 	status=$?
 	cat "$agents_log"
@@ -46,8 +48,8 @@ section_heading="## Linux $kernel"
 agents_heading="## Guest agents under libvirt"
 agents_kernel=$(sed -n 's/^# the agents. kernel: //p' "$agents_log")
 
-# "# RESULT workload W n N method M spread_ns S all_frozen_ns F
-# [module_spread_ns MS lateness_ns L]"
+# "# RESULT workload W n N method M spread_ns S last_write_ns W
+# all_frozen_ns F [module_spread_ns MS lateness_ns L | slowest_ns A]"
 {
 	echo "$section_heading"
 	echo
