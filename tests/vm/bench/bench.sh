@@ -10,8 +10,9 @@
 # Up to 16 filesystems are the bench disks themselves; 64 are loop devices
 # on them (loop_mounts).
 
-# write-heavy truncates its file once it holds that many MiB: a quarter of
-# a bench disk. The case sets it lower for the small loop filesystems.
+# write-heavy writes its file over from its start once it holds that many
+# MiB: a quarter of a bench disk. The case sets it lower for the small loop
+# filesystems.
 heavy_max_mib=32
 
 bench_mounts() { # bench_mounts N: the first N bench disks, mounted
@@ -211,7 +212,7 @@ case_freeze_spread() {
 rcu_stall_timeout=/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout
 
 # 4 and 16 filesystems are bench disks, 64 the loop filesystems on them
-# (their writers' files truncated at 8 MiB, a third of 24).
+# (their writers' files 8 MiB, a third of 24).
 case_heavy_writer_spread() {
 	load_module
 	[ "$BENCH_DISKS" -ge 16 ] || fail "the benchmark needs 16 extra disks (SNAPFREEZE_VM_BENCH_DISKS)"

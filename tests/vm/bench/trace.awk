@@ -6,6 +6,9 @@
 # - gp: the first level's RCU grace period (rcu_sync_enter()), from entry;
 # - drain: from then to the write cut (percpu_down_write() returning: new
 #   writes blocked, those in flight done);
+# - block: the first level's grace period over, new writes blocked (the
+#   instant the filesystem stops taking writes: those in flight go on);
+#   the spread of those instants;
 # - cut: the write cut, from the first thread let go; its spread;
 # - sync: from the cut to sync_filesystem() (the page-fault level);
 # - frozen: freeze_super() returning, from the cut;
@@ -107,6 +110,8 @@ END {
 		cuts = cuts " " (blocked[p] - go)
 		syncs = syncs " " (synced[p] - blocked[p])
 		to_frozen = to_frozen " " (frozen[p] - blocked[p])
+		if (first_block == "" || gp[p] < first_block) first_block = gp[p]
+		if (last_block == "" || gp[p] > last_block) last_block = gp[p]
 		if (first_cut == "" || blocked[p] < first_cut) first_cut = blocked[p]
 		if (last_cut == "" || blocked[p] > last_cut) last_cut = blocked[p]
 	}
@@ -125,9 +130,10 @@ END {
 				remaining = end_at - go
 		}
 	}
-	printf "TRACE n %d threads %d%s%s%s%s%s cut_spread_ms %.2f%s%s", n, threads,
-		both("run", runs), both("entry", entries), both("gp", gps),
-		both("drain", drains), both("cut", cuts), last_cut - first_cut,
+	printf "TRACE n %d threads %d%s%s%s block_spread_ms %.2f%s%s cut_spread_ms %.2f%s%s",
+		n, threads, both("run", runs), both("entry", entries),
+		both("gp", gps), last_block - first_block, both("drain", drains),
+		both("cut", cuts), last_cut - first_cut,
 		both("sync", syncs), both("frozen", to_frozen)
 	printf " writers_in_pause %d longest_remaining_ms %.2f longest_pause_ms %d\n",
 		in_pause, remaining, longest_pause

@@ -11,10 +11,14 @@
  *	between writes keeps many writers from crowding the CPUs, which would
  *	blur those instants by whole scheduler time slices.
  *   freezebench write-heavy FILE LOG [MAX_MIB]
- *	a busy database's writer: appends 64 KiB buffered writes to FILE back
- *	to back, truncating FILE to 0 once it holds MAX_MIB MiB (default 32),
- *	and keeps in memory the instant each write or truncation returned
- *	(the last 4 Mi of them). On SIGTERM, writes those instants to LOG,
+ *	a busy database's writer: 64 KiB buffered writes to FILE back to
+ *	back, appended until FILE holds MAX_MIB MiB (default 32), then over
+ *	it again from its start, round and round, as a database recycles its
+ *	log; keeps in memory the instant each write returned (the last 4 Mi
+ *	of them). No truncation: freeing 32 MiB of page cache takes a
+ *	truncation hundreds of milliseconds under TCG, and a freeze waits for
+ *	one in flight, so the writers would see it rather than the freeze.
+ *	On SIGTERM, writes those instants to LOG,
  *	oldest first, in the format of "write" (analyze reads either), and
  *	exits 0.
  *   freezebench fifreeze HOLD_MS MOUNT...
@@ -98,24 +102,20 @@ static int stop_on_sigterm(void)
 }
 
 /*
- * One write to fd, or the truncation it is due once size reaches max: 1 once
+ * One write to fd at *offset, which wraps to 0 once it reaches max: 1 once
  * done, 0 if a signal interrupted it, -1 on an error.
  */
-static int heavy_step(int fd, off_t *size, off_t max)
+static int heavy_step(int fd, off_t *offset, off_t max)
 {
 	static char chunk[HEAVY_CHUNK];
 	ssize_t done;
 
-	if (*size >= max) {
-		if (ftruncate(fd, 0))
-			return errno == EINTR ? 0 : -1;
-		*size = 0;
-		return 1;
-	}
-	done = write(fd, chunk, sizeof(chunk));
+	if (*offset >= max)
+		*offset = 0;
+	done = pwrite(fd, chunk, sizeof(chunk), *offset);
 	if (done < 0)
 		return errno == EINTR ? 0 : -1;
-	*size += done;
+	*offset += done;
 	return 1;
 }
 
@@ -152,7 +152,7 @@ static int save_ring(int fd, const int64_t *ring, uint64_t count)
 static int write_heavy(const char *path, const char *log, long max_mib)
 {
 	int64_t *ring = malloc(HEAVY_RING * sizeof(*ring));
-	off_t size = 0, max = (off_t)max_mib << 20;
+	off_t offset = 0, max = (off_t)max_mib << 20;
 	uint64_t count = 0;
 	int fd, log_fd, ret;
 
@@ -165,13 +165,13 @@ static int write_heavy(const char *path, const char *log, long max_mib)
 	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (log_fd < 0)
 		return fail(log);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return fail(path);
 	if (stop_on_sigterm())
 		return fail("sigaction");
 	while (!stopping) {
-		ret = heavy_step(fd, &size, max);
+		ret = heavy_step(fd, &offset, max);
 		if (ret < 0)
 			return fail(path);
 		if (ret)
