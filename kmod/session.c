@@ -6,8 +6,11 @@
 
 #include "session.h"
 
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "netlink.h"
@@ -217,7 +220,17 @@ static struct task_struct *sf_thread_create(int (*fn)(void *),
 	if (IS_ERR(thread)) {
 		sf_session_put(session);
 		module_put(THIS_MODULE);
+		return thread;
 	}
+	/*
+	 * Real-time, at the lowest priority: let go at the barrier, every
+	 * thread runs at once instead of queueing behind the writers it is
+	 * about to stop, which can hold every CPU (traced with 16 busy
+	 * writers on 2 CPUs: up to 23 ms from the barrier to running, 0.5 ms
+	 * real-time). The thread mostly sleeps (grace periods, the writes in
+	 * flight, the writeback), and so does its thaw.
+	 */
+	sched_set_fifo_low(thread);
 	return thread;
 }
 
@@ -305,9 +318,8 @@ static void sf_session_wait_threads(struct sf_session *session)
 	wait_event(session->changed,
 		   !atomic_read(&session->freezes_running) &&
 		   !atomic_read(&session->thaws_running));
-	for (i = 0; i < session->n_targets; i++) {
+	for (i = 0; i < session->n_targets; i++)
 		sf_thread_forget(&session->targets[i].freezer, true);
-	}
 }
 
 /*
@@ -654,6 +666,27 @@ out:
 	return ret;
 }
 
+/*
+ * Each freeze blocks new writes once an RCU grace period has passed since
+ * it began (percpu_down_write() of the first level). Threads let go while
+ * no grace period runs start one with the first of them, and those a
+ * moment later need the next: traced with 16 busy writers on 2 CPUs, the
+ * filesystems then stopped taking writes a whole grace period (tens of
+ * milliseconds) apart. Let go while one runs, every thread waits for the
+ * same next one. Returns once a grace period has started (or ended) since
+ * the call, or the session was told to end; it polls, for at most the
+ * time the grace-period kthread takes to be scheduled.
+ */
+static void sf_session_wait_grace_period_running(struct sf_session *session)
+{
+	unsigned long cookie = start_poll_synchronize_rcu();
+
+	while (get_state_synchronize_rcu() == cookie &&
+	       !poll_state_synchronize_rcu(cookie) &&
+	       !READ_ONCE(session->end_reason))
+		usleep_range(20, 50);
+}
+
 static void sf_session_freeze_level(struct sf_session *session,
 				    unsigned int level)
 {
@@ -694,6 +727,7 @@ static void sf_session_freeze_level(struct sf_session *session,
 	if (!atomic_dec_and_test(&session->freezers_starting))
 		wait_event(session->freezers_ready,
 			   !atomic_read(&session->freezers_starting));
+	sf_session_wait_grace_period_running(session);
 	complete_all(&session->freezers_go);
 }
 
