@@ -19,7 +19,9 @@
 # Each step logs "host: STEP: status N: OUTPUT", which verify.sh checks. A
 # case that fails before its note holds up no later step: each wait ends
 # after SNAPFREEZE_VM_CASE_TIMEOUT seconds. On SIGTERM (the domain
-# stopped) it reports how hostd ended, and exits.
+# stopped) a step under way still ends and logs its line (libvirtd's start
+# can outlast the guest's last case), the waits for the guest end, and it
+# reports how hostd ended and exits.
 set -uo pipefail
 domain=$1 guest=$2 work=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,12 +30,14 @@ top=$(cd "$here/../../.." && pwd)
 files=$(readlink -f "$work/libvirt")
 wait_s=${SNAPFREEZE_VM_CASE_TIMEOUT:-120}
 hostd=
+stopping=
 
 # guest_says NOTE: the guest noted NOTE (maybe followed by more) on its TAP port.
 guest_says() {
 	local tries=$((wait_s * 20))
 	until tr -d '\r' <"$work/tap.log" | grep -Eq "^# $1( |\$)"; do
-		((tries-- > 0)) || { echo "host: the guest never said '$1'"; return 1; }
+		((tries-- > 0)) && [ -z "$stopping" ] ||
+			{ echo "host: the guest never said '$1'"; return 1; }
 		sleep 0.05
 	done
 }
@@ -52,7 +56,8 @@ step() {
 agent_answers() {
 	local tries=$((wait_s * 2))
 	until lv qemu-agent-command "$domain" '{"execute":"guest-ping"}' >/dev/null 2>&1; do
-		((tries-- > 0)) || { echo "host: the guest's agent never answered guest-ping"; return 1; }
+		((tries-- > 0)) && [ -z "$stopping" ] ||
+			{ echo "host: the guest's agent never answered guest-ping"; return 1; }
 		sleep 0.5
 	done
 }
@@ -95,14 +100,13 @@ libvirtd_killed_while_frozen() {
 }
 
 finish() {
-	trap - TERM
 	kill -TERM "$hostd" 2>/dev/null
 	wait "$hostd"
 	echo "host: hostd exited with status $?"
 	exit 0
 }
 
-trap finish TERM
+trap 'stopping=1' TERM
 "$top/build/snapfreeze-hostd" --guest "$guest" --libvirt "$libvirt_uri" --domain "$domain" \
 	--snapshot-dir "$files" --log "$work/hostd.log" &
 hostd=$!
@@ -110,6 +114,7 @@ echo "host: hostd started, pid $hostd, on $guest"
 domfsfreeze_and_thaw
 quiesced_snapshot
 libvirtd_killed_while_frozen
-while :; do
+until [ -n "$stopping" ]; do
 	sleep 1
 done
+finish
