@@ -672,10 +672,12 @@ out:
  * no grace period runs start one with the first of them, and those a
  * moment later need the next: traced with 16 busy writers on 2 CPUs, the
  * filesystems then stopped taking writes a whole grace period (tens of
- * milliseconds) apart. Let go while one runs, every thread waits for the
- * same next one. Returns once a grace period has started (or ended) since
- * the call, or the session was told to end; it polls, for at most the
- * time the grace-period kthread takes to be scheduled.
+ * milliseconds) apart. Let go while one runs, the threads that enter
+ * before it ends all need the same next one (it still ends first in some
+ * runs, and the cut then straddles two). Returns once a grace period has
+ * started (or ended) since the call, or the session was told to end; it
+ * polls, for at most the time the grace-period kthread takes to be
+ * scheduled.
  */
 static void sf_session_wait_grace_period_running(struct sf_session *session)
 {
