@@ -537,8 +537,9 @@ static int sf_target_freeze_thread(void *data)
 	ktime_t start, end;
 	int ret;
 
+	sf_target_lock_for_freeze(target);
 	if (atomic_dec_and_test(&session->freezers_starting))
-		wake_up(&session->freezers_ready);
+		wake_up_all(&session->changed);
 	wait_for_completion(&session->freezers_go);
 
 	ended = READ_ONCE(session->end_reason);
@@ -546,6 +547,8 @@ static int sf_target_freeze_thread(void *data)
 		start = ktime_get();
 		ret = sf_target_freeze(target);
 		end = ktime_get();
+	} else {
+		sf_target_unlock_unfrozen(target);
 	}
 
 	mutex_lock(&session->lock);
@@ -596,7 +599,6 @@ struct sf_session *sf_session_alloc(unsigned int n_targets)
 	hrtimer_setup(&session->watchdog_timer, sf_session_watchdog_fire,
 		      CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	INIT_WORK(&session->release_work, sf_session_release_work);
-	init_waitqueue_head(&session->freezers_ready);
 	init_completion(&session->freezers_go);
 	init_completion(&session->frozen_announced);
 	init_waitqueue_head(&session->changed);
@@ -725,10 +727,17 @@ static void sf_session_freeze_level(struct sf_session *session,
 			wake_up_process(thread);
 		}
 	}
-	/* Every thread is at the barrier: let them all go at once. */
+	/*
+	 * Every thread is at the barrier, its filesystem's s_umount held:
+	 * let them all go at once. A thread that cannot take it (another
+	 * task holds it for as long as it likes) holds the barrier until the
+	 * session is ended; it then freezes nothing, and is stuck until it
+	 * gets the lock.
+	 */
 	if (!atomic_dec_and_test(&session->freezers_starting))
-		wait_event(session->freezers_ready,
-			   !atomic_read(&session->freezers_starting));
+		wait_event(session->changed,
+			   !atomic_read(&session->freezers_starting) ||
+			   READ_ONCE(session->end_reason));
 	sf_session_wait_grace_period_running(session);
 	complete_all(&session->freezers_go);
 }

@@ -65,7 +65,6 @@ struct sf_session {
 	atomic_t teardown_reason;	/* 0: the deadline passed */
 	struct work_struct release_work;
 	atomic_t freezers_starting;	/* threads not yet at the barrier */
-	wait_queue_head_t freezers_ready;
 	struct completion freezers_go;	/* the barrier */
 	/* Sent FROZEN: THAWED waits for it, never comes before it. */
 	struct completion frozen_announced;

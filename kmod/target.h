@@ -46,6 +46,8 @@ int sf_target_resolve(struct sf_target *target, const struct nlattr *attr,
 		      struct netlink_ext_ack *extack);
 void sf_target_release(struct sf_target *target);
 const char *sf_target_fstype(const struct sf_target *target);
+void sf_target_lock_for_freeze(struct sf_target *target);
+void sf_target_unlock_unfrozen(struct sf_target *target);
 int sf_target_freeze(struct sf_target *target);
 int sf_target_thaw(struct sf_target *target);
 
