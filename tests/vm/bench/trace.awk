@@ -12,6 +12,11 @@
 # - cut: the write cut, from the first thread let go; its spread;
 # - sync: from the cut to sync_filesystem() (the page-fault level);
 # - frozen: freeze_super() returning, from the cut;
+# who woke the threads past their grace period: RCU's grace-period
+# kthread, a kworker (past the fifth waiter, on kernels that wake
+# synchronize_rcu() callers from the grace-period kthread:
+# rcu_normal_wake_from_gp), or another task; from the first thread past
+# its grace period to the first one a kworker woke;
 # and the writers in a throttle pause (balance_dirty_pages) when the
 # threads were let go, with the longest time one of them still had to
 # sleep.
@@ -25,6 +30,10 @@ function stamp(   i) {
 
 function pid_of(task) {
 	return substr(task, match(task, /-[0-9]+$/) + 1)
+}
+
+function comm_of(task) {
+	return substr(task, 1, match(task, /-[0-9]+$/) - 1)
 }
 
 function value(key,   i) {
@@ -61,6 +70,7 @@ function both(name, list) {
 
 / sched_wakeup: / {
 	p = value("pid")
+	waker[p] = comm_of($1)
 	if (!(p in entry)) {
 		woken[p] = t
 		delete ran[p]
@@ -76,7 +86,13 @@ function both(name, list) {
 }
 
 / freeze: / { entry[pid] = t; next }
-/ gp: / { if ((pid in entry) && !(pid in gp)) gp[pid] = t; next }
+/ gp: / {
+	if ((pid in entry) && !(pid in gp)) {
+		gp[pid] = t
+		gp_waker[pid] = waker[pid]
+	}
+	next
+}
 / blocked: / { if ((pid in gp) && !(pid in blocked)) blocked[pid] = t; next }
 / sync: / { if (pid in blocked) synced[pid] = t; next }
 / frozen: / { if (pid in synced) frozen[pid] = t; next }
@@ -112,6 +128,14 @@ END {
 		to_frozen = to_frozen " " (frozen[p] - blocked[p])
 		if (first_block == "" || gp[p] < first_block) first_block = gp[p]
 		if (last_block == "" || gp[p] > last_block) last_block = gp[p]
+		if (gp_waker[p] ~ /^rcu_/)
+			by_rcu++
+		else if (gp_waker[p] ~ /^kworker/) {
+			by_kworker++
+			if (first_kworker == "" || gp[p] < first_kworker)
+				first_kworker = gp[p]
+		} else
+			by_other++
 		if (first_cut == "" || blocked[p] < first_cut) first_cut = blocked[p]
 		if (last_cut == "" || blocked[p] > last_cut) last_cut = blocked[p]
 	}
@@ -135,6 +159,9 @@ END {
 		both("gp", gps), last_block - first_block, both("drain", drains),
 		both("cut", cuts), last_cut - first_cut,
 		both("sync", syncs), both("frozen", to_frozen)
+	printf " gp_woken_by_rcu %d gp_woken_by_kworker %d gp_woken_by_other %d kworker_first_ms %.2f",
+		by_rcu, by_kworker, by_other,
+		first_kworker == "" ? 0 : first_kworker - first_block
 	printf " writers_in_pause %d longest_remaining_ms %.2f longest_pause_ms %d\n",
 		in_pause, remaining, longest_pause
 }
