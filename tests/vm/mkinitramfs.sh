@@ -71,7 +71,7 @@ cp "$here/guest/runner.sh" "$here/guest/lib.sh" "$stage/tests/"
 cp "$env_file" "$stage/tests/env"
 cp "$here"/cases/*.sh "$here"/demo/*.sh "$here"/bench/*.sh "$here"/e2e/*.sh \
 	"$here"/libvirt/guest/*.sh "$here"/azure/handler.sh \
-	"$here"/bench/trace.awk "$stage/tests/cases/"
+	"$here"/bench/trace.awk "$here"/bench/block.awk "$stage/tests/cases/"
 if [ -n "${SNAPFREEZE_VM_FILES:-}" ]; then
 	cp -r "$SNAPFREEZE_VM_FILES" "$stage/tests/files"
 fi

@@ -109,44 +109,57 @@ stop_writers() {
 	[ "$1" = light ] || rm -f $files
 }
 
+# Every measurement, of either method, traces when each filesystem stopped
+# taking new writes, as the kernel blocked them (block.awk): the writers'
+# stamps place that instant only to within their last write, which under
+# heavy writers lasts tens of milliseconds, and they count the writes in
+# flight, which finish after it.
 # With SNAPFREEZE_BENCH_TRACE=1 (BENCH_TRACE in the guest), each snapfreeze
-# measurement under heavy writers is traced: the freezer threads' wakeups
-# and runs; in each freeze_super(), the first level's RCU grace period
-# (rcu_sync_enter() returning), its write cut (percpu_down_write()
+# measurement under heavy writers is traced further: the freezer threads'
+# wakeups and runs; in each freeze_super(), the first level's RCU grace
+# period (rcu_sync_enter() returning), its write cut (percpu_down_write()
 # returning: new writes blocked and those in flight done), the sync
 # (sync_filesystem()) and the return; the writers' dirty throttling.
-# trace_report sums it up. The return probes allow 64 threads at once
+# probes_report sums it up. The return probes allow 64 threads at once
 # (the default, 2 per CPU, would miss most of them).
 tracing=/sys/kernel/tracing
 
-trace_start() {
-	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+# probes_start TRACED: block.awk's probes, and with TRACED=1 the rest.
+probes_start() {
 	[ -d "$tracing/events" ] || mount -t tracefs tracefs "$tracing" ||
 		fail "mount tracefs"
 	echo 0 >"$tracing/tracing_on"
-	echo 16384 >"$tracing/buffer_size_kb"
+	[ "$1" = 0 ] || echo 16384 >"$tracing/buffer_size_kb"
 	echo >"$tracing/trace"
 	{
-		echo 'p:sf/freeze freeze_super'
-		echo 'r64:sf/gp rcu_sync_enter'
-		echo 'r64:sf/blocked percpu_down_write'
-		echo 'p:sf/sync sync_filesystem'
-		echo 'r64:sf/frozen freeze_super ret=$retval'
+		echo 'p:sf/stop_freeze freeze_super'
+		echo 'r64:sf/stop_gp rcu_sync_enter'
 	} >"$tracing/kprobe_events" || fail "kprobe events"
+	if [ "$1" = 1 ]; then
+		{
+			echo 'p:sf/freeze freeze_super'
+			echo 'r64:sf/gp rcu_sync_enter'
+			echo 'r64:sf/blocked percpu_down_write'
+			echo 'p:sf/sync sync_filesystem'
+			echo 'r64:sf/frozen freeze_super ret=$retval'
+		} >>"$tracing/kprobe_events" || fail "kprobe events"
+		echo 'comm ~ "snapfreeze*"' >"$tracing/events/sched/sched_wakeup/filter"
+		echo 1 >"$tracing/events/sched/sched_wakeup/enable"
+		echo 'next_comm ~ "snapfreeze*"' >"$tracing/events/sched/sched_switch/filter"
+		echo 1 >"$tracing/events/sched/sched_switch/enable"
+		echo 1 >"$tracing/events/writeback/balance_dirty_pages/enable"
+	fi
 	echo 1 >"$tracing/events/sf/enable"
-	echo 'comm ~ "snapfreeze*"' >"$tracing/events/sched/sched_wakeup/filter"
-	echo 1 >"$tracing/events/sched/sched_wakeup/enable"
-	echo 'next_comm ~ "snapfreeze*"' >"$tracing/events/sched/sched_switch/filter"
-	echo 1 >"$tracing/events/sched/sched_switch/enable"
-	echo 1 >"$tracing/events/writeback/balance_dirty_pages/enable"
 	echo 1 >"$tracing/tracing_on"
 }
 
-# trace_report N: "TRACE" lines from the trace of one measurement.
-trace_report() {
-	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+# probes_report N TRACED: $block, "block_spread_ns NS" for the RESULT line,
+# once the trace holds N freezes; with TRACED=1, the "TRACE" line.
+probes_report() {
 	echo 0 >"$tracing/tracing_on"
-	awk -v n="$1" -f /tests/cases/trace.awk "$tracing/trace"
+	block=$(awk -v n="$1" -f /tests/cases/block.awk "$tracing/trace") ||
+		fail "the trace of the instants new writes were blocked"
+	[ "$2" = 0 ] || awk -v n="$1" -f /tests/cases/trace.awk "$tracing/trace"
 	echo 0 >"$tracing/events/enable"
 	echo >"$tracing/kprobe_events"
 }
@@ -170,10 +183,12 @@ measure() {
 		timeout_s=1
 		hold_ms=300
 	fi
+	traced=0
+	[ "$method/$workload/${BENCH_TRACE:-0}" = snapfreeze/heavy/1 ] && traced=1
 	start_writers "$workload" "$@"
 	since=$(freezebench now)
+	probes_start "$traced"
 	if [ "$method" = snapfreeze ]; then
-		[ "$workload" = light ] || trace_start
 		start_watcher 2
 		out=$(snapfreeze freeze --detach --json --timeout "$timeout_s" "$@") ||
 			fail "snapfreeze freeze"
@@ -186,14 +201,14 @@ measure() {
 		extra="all_frozen_ns $(json_number "$session" freeze_ns)"
 		extra="$extra module_spread_ns $(json_number "$session" spread_ns)"
 		extra="$extra lateness_ns $(($(json_number "$thawed" duration_ns) - timeout_s * 1000000000))"
-		[ "$workload" = light ] || trace_report "$#"
 	else
 		extra=$(freezebench fifreeze "$hold_ms" "$@") || fail "FIFREEZE loop"
 		extra=${extra#start_ns * }
 	fi
+	probes_report "$#" "$traced"
 	stop_writers "$workload"
 	result=$(freezebench analyze "$since" $stamps) || fail "analyze"
-	echo "RESULT workload $workload n $# method $method $result $extra"
+	echo "RESULT workload $workload n $# method $method $result $block $extra"
 }
 
 case_freeze_spread() {

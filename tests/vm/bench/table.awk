@@ -19,29 +19,43 @@ function median(list,   v, n, i, j, t) {
 function last_write_cell(key) {
 	return last_write[key] ~ /[0-9]/ ? sprintf("%.2f", median(last_write[key])) : "-"
 }
-function table(workload, title,   k, part, n, key, loop, alone, s, f, rows) {
+# The median spread of the instants the kernel blocked new writes, in ms,
+# or -1 for lines from before it was measured.
+function kernel_block(key) {
+	return block[key] ~ /[0-9]/ ? median(block[key]) : -1
+}
+function ms_cell(ms) {
+	return ms < 0 ? "-" : sprintf("%.2f", ms)
+}
+function ratio_cell(loop, mine) {
+	return loop >= 0 && mine > 0 ? sprintf("%.0fx", loop / mine) : "-"
+}
+function table(workload, title,   k, part, n, key, loop, loop_block, alone, s, c, f, rows) {
 	for (k = 1; k <= keys; k++) {
 		split(order[k], part, " ")
 		if (part[1] != workload) continue
 		if (!rows++) {
 			print "### " title
 			print ""
-			print "| filesystems | method | spread (ms) | longest last write (ms) | request to all frozen (ms) | slowest filesystem alone (ms) | watchdog lateness (ms) | spread, loop / snapfreeze | all frozen / slowest alone |"
-			print "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+			print "| filesystems | method | spread (ms) | longest last write (ms) | kernel's block spread (ms) | request to all frozen (ms) | slowest filesystem alone (ms) | watchdog lateness (ms) | spread, loop / snapfreeze | kernel's block spread, loop / snapfreeze | all frozen / slowest alone |"
+			print "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 		}
 		n = part[2]; key = order[k]
 		if (part[3] == "fifreeze") {
 			loop[n] = median(spread[key])
+			loop_block[n] = kernel_block(key)
 			alone[n] = slowest[key] ~ /[0-9]/ ? median(slowest[key]) : 0
-			printf "| %d | FIFREEZE loop | %.2f | %s | %.2f | %s | - | | |\n", n, loop[n],
-				last_write_cell(key), median(frozen[key]),
+			printf "| %d | FIFREEZE loop | %.2f | %s | %s | %.2f | %s | - | | | |\n", n, loop[n],
+				last_write_cell(key), ms_cell(loop_block[n]), median(frozen[key]),
 				(alone[n] > 0 ? sprintf("%.2f", alone[n]) : "-")
 		} else {
 			s = median(spread[key])
+			c = kernel_block(key)
 			f = median(frozen[key])
-			printf "| %d | snapfreeze | %.2f (module: %.2f) | %s | %.2f | | %.2f | %s | %s |\n", n, s,
-				median(module[key]), last_write_cell(key), f, median(late[key]),
-				(s > 0 ? sprintf("%.0fx", loop[n] / s) : "-"),
+			printf "| %d | snapfreeze | %.2f (module: %.2f) | %s | %s | %.2f | | %.2f | %s | %s | %s |\n", n, s,
+				median(module[key]), last_write_cell(key), ms_cell(c), f,
+				median(late[key]), ratio_cell(loop[n], s),
+				(c < 0 ? "-" : ratio_cell(loop_block[n], c)),
 				(alone[n] > 0 ? sprintf("%.2f", f / alone[n]) : "-")
 		}
 	}
@@ -68,7 +82,7 @@ function agents_table(   k, part, n, key, s, f, ga_spread, ga_frozen, rows) {
 		} else {
 			printf "| %d | snapfreeze agent | %.2f | %s | %.2f | %s | %s |\n", n, s,
 				last_write_cell(key), f,
-				(s > 0 ? sprintf("%.0fx", ga_spread[n] / s) : "-"),
+				ratio_cell(ga_spread[n], s),
 				(f > 0 ? sprintf("%.2f", ga_frozen[n] / f) : "-")
 		}
 	}
@@ -84,6 +98,7 @@ function agents_table(   k, part, n, key, s, f, ga_spread, ga_frozen, rows) {
 	late[key] = late[key] " " field("lateness_ns")
 	slowest[key] = slowest[key] " " field("slowest_ns")
 	last_write[key] = last_write[key] " " field("last_write_ns")
+	block[key] = block[key] " " field("block_spread_ns")
 }
 END {
 	table("light", "Light writers")

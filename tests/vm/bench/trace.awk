@@ -1,5 +1,5 @@
 # Sums up the trace of one traced snapfreeze measurement (bench.sh's
-# trace_start), in the guest, with busybox awk: one "TRACE" line. -v n=N,
+# probes_start), in the guest, with busybox awk: one "TRACE" line. -v n=N,
 # the number of filesystems. Per freezer thread, in ms:
 # - run: from its last wakeup before freezing (the barrier) to running;
 # - entry: entering freeze_super(), from the first thread let go;
