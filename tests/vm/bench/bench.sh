@@ -125,10 +125,15 @@ stop_writers() {
 tracing=/sys/kernel/tracing
 
 # probes_start TRACED: block.awk's probes, and with TRACED=1 the rest.
+# Only a traced run records the tasks' names: recording them hooks the
+# scheduler's tracepoints, which patches the scheduler's code each time,
+# and under TCG a kernel patching code that another CPU runs very rarely
+# dies of it (an int3 oops in __schedule() was seen; boot-again.sh).
 probes_start() {
 	[ -d "$tracing/events" ] || mount -t tracefs tracefs "$tracing" ||
 		fail "mount tracefs"
 	echo 0 >"$tracing/tracing_on"
+	echo "$1" >"$tracing/options/record-cmd"
 	[ "$1" = 0 ] || echo 16384 >"$tracing/buffer_size_kb"
 	echo >"$tracing/trace"
 	{
