@@ -97,4 +97,18 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 }
 #endif
 
+/*
+ * rcu_expedite_gp() and rcu_unexpedite_gp(): exported by Tree RCU (GPL) on
+ * every kernel snapfreeze builds for, for code about to wait for many
+ * grace periods (suspend uses them), but declared only in RCU's private
+ * header. Tiny RCU, for one CPU, has no expedited grace periods.
+ */
+#ifdef CONFIG_TINY_RCU
+static inline void rcu_expedite_gp(void) { }
+static inline void rcu_unexpedite_gp(void) { }
+#else
+void rcu_expedite_gp(void);
+void rcu_unexpedite_gp(void);
+#endif
+
 #endif /* _SNAPFREEZE_COMPAT_H */

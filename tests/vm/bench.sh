@@ -113,6 +113,12 @@ other_sections() {
 	echo "  longest. Each filesystem stopped taking writes during its writer's last"
 	echo "  write, so the spread the writers see is the filesystems' own to within it:"
 	echo "  the precision of the spread column."
+	echo "- Kernel's block spread: from the first filesystem to stop taking new writes"
+	echo "  to the last, as the kernel blocked them, traced in the guest for either"
+	echo "  method: in each freeze_super(), the return of its first rcu_sync_enter()"
+	echo "  (the first level's RCU grace period over: the freezing task then blocks"
+	echo "  new writes, and lets those in flight finish). The writers see the same"
+	echo "  cut later, and less precisely: once their writes in flight are done."
 	echo "- Request to all frozen: from the FIFREEZE call or the FREEZE request to"
 	echo "  the last filesystem frozen, as the loop and the module measure it."
 	echo "- Slowest filesystem alone: the longest single FIFREEZE of the loop; \"all"
@@ -130,8 +136,8 @@ other_sections() {
 	echo "same for both agents)."
 	echo
 	echo "One section per kernel, newest run first, with a table per workload (a"
-	echo "section from before the heavy workload has one, of light writers); each"
-	echo "figure is the median of three runs."
+	echo "section from before the heavy workload has one, of light writers; \"-\" for"
+	echo "a figure not measured then); each figure is the median of three runs."
 	echo
 	cat "$table"
 	other_sections

@@ -270,3 +270,49 @@ case_self_freezing_filesystem_refused() {
 	expect_writable /mnt/stack/gfs2
 	stack_reset
 }
+
+# Each level's threads are let go with RCU's grace periods expedited for
+# the whole machine, until that level's filesystems stopped taking writes:
+# however a session ends, every rcu_expedite_gp() has its
+# rcu_unexpedite_gp() by the time the request returns, or the machine
+# stays expedited. The kernel counts the calls of each (kprobe_profile).
+# The tasks' names are not recorded: that would patch the scheduler's code
+# (see bench.sh's probes_start).
+expedite_calls() {
+	awk '$1 == "expedite" { e = $2 } $1 == "unexpedite" { u = $2 }
+	     END { print e + 0, u + 0 }' /sys/kernel/tracing/kprobe_profile
+}
+
+case_expedited_grace_periods_end_with_each_level() {
+	load_module
+	mount_disks
+	tracing=/sys/kernel/tracing
+	[ -d "$tracing/events" ] || mount -t tracefs tracefs "$tracing" ||
+		fail "mount tracefs"
+	echo 0 >"$tracing/options/record-cmd"
+	{
+		echo 'p:sfx/expedite rcu_expedite_gp'
+		echo 'p:sfx/unexpedite rcu_unexpedite_gp'
+	} >>"$tracing/kprobe_events" || fail "kprobes on rcu_(un)expedite_gp"
+	echo 1 >"$tracing/events/sfx/enable"
+	freeze_detached /mnt/ext4 /mnt/xfs /mnt/btrfs
+	expect_eq "$(expedite_calls)" "1 1" "after a session of one level"
+	run snapfreeze thaw --all
+	truncate -s 64M /mnt/ext4/image
+	mke2fs -F /mnt/ext4/image >/dev/null || fail "mke2fs"
+	mkdir -p /mnt/loop
+	mount -t ext4 -o loop /mnt/ext4/image /mnt/loop || fail "mount the image"
+	freeze_detached /mnt/ext4 /mnt/loop
+	expect_eq "$(expedite_calls)" "3 3" "after a session of two levels"
+	run snapfreeze thaw --all
+	umount /mnt/loop
+	rm /mnt/ext4/image
+	run snapfreeze freeze --detach --timeout 0.001 /mnt/ext4 /mnt/xfs /mnt/btrfs
+	expect_eq "$status" 1 "freeze with a 1 ms timeout"
+	calls=$(expedite_calls)
+	expect_eq "${calls% *}" "${calls#* }" "expedite and unexpedite calls, ended by the watchdog"
+	echo 0 >"$tracing/events/sfx/enable"
+	echo '-:sfx/expedite' >>"$tracing/kprobe_events"
+	echo '-:sfx/unexpedite' >>"$tracing/kprobe_events"
+	expect_no_sessions
+}
