@@ -271,9 +271,10 @@ case_self_freezing_filesystem_refused() {
 	stack_reset
 }
 
-# Each level's threads are let go with RCU's grace periods expedited for
-# the whole machine, until that level's filesystems stopped taking writes:
-# however a session ends, every rcu_expedite_gp() has its
+# A level of more than 5 threads (as many as the grace-period kthread
+# wakes) is let go with RCU's grace periods expedited for the whole
+# machine, until that level's filesystems stopped taking writes; a smaller
+# one is not. However a session ends, every rcu_expedite_gp() has its
 # rcu_unexpedite_gp() by the time the request returns, or the machine
 # stays expedited. The kernel counts the calls of each (kprobe_profile).
 # The tasks' names are not recorded: that would patch the scheduler's code
@@ -283,9 +284,18 @@ expedite_calls() {
 	     END { print e + 0, u + 0 }' /sys/kernel/tracing/kprobe_profile
 }
 
+# six_loop_filesystems: /mnt/stack/1 to 6, images on /mnt/ext4.
+six_loop_filesystems() {
+	for i in 1 2 3 4 5 6; do
+		truncate -s 16M "/mnt/ext4/$i.img"
+		make_ext4 "$(attach_loop "/mnt/ext4/$i.img")" "/mnt/stack/$i"
+	done
+}
+
 case_expedited_grace_periods_end_with_each_level() {
 	load_module
 	mount_disks
+	stack_reset
 	tracing=/sys/kernel/tracing
 	[ -d "$tracing/events" ] || mount -t tracefs tracefs "$tracing" ||
 		fail "mount tracefs"
@@ -296,18 +306,14 @@ case_expedited_grace_periods_end_with_each_level() {
 	} >>"$tracing/kprobe_events" || fail "kprobes on rcu_(un)expedite_gp"
 	echo 1 >"$tracing/events/sfx/enable"
 	freeze_detached /mnt/ext4 /mnt/xfs /mnt/btrfs
-	expect_eq "$(expedite_calls)" "1 1" "after a session of one level"
+	expect_eq "$(expedite_calls)" "0 0" "after a session of one level of 3"
 	run snapfreeze thaw --all
-	truncate -s 64M /mnt/ext4/image
-	mke2fs -F /mnt/ext4/image >/dev/null || fail "mke2fs"
-	mkdir -p /mnt/loop
-	mount -t ext4 -o loop /mnt/ext4/image /mnt/loop || fail "mount the image"
-	freeze_detached /mnt/ext4 /mnt/loop
-	expect_eq "$(expedite_calls)" "3 3" "after a session of two levels"
+	six_loop_filesystems
+	freeze_detached /mnt/ext4 /mnt/xfs /mnt/btrfs /mnt/stack/[1-6]
+	expect_eq "$(expedite_calls)" "1 1" \
+		"after a session of a level of 6 on one of 3"
 	run snapfreeze thaw --all
-	umount /mnt/loop
-	rm /mnt/ext4/image
-	run snapfreeze freeze --detach --timeout 0.001 /mnt/ext4 /mnt/xfs /mnt/btrfs
+	run snapfreeze freeze --detach --timeout 0.001 /mnt/stack/[1-6]
 	expect_eq "$status" 1 "freeze with a 1 ms timeout"
 	calls=$(expedite_calls)
 	expect_eq "${calls% *}" "${calls#* }" "expedite and unexpedite calls, ended by the watchdog"
@@ -315,4 +321,5 @@ case_expedited_grace_periods_end_with_each_level() {
 	echo '-:sfx/expedite' >>"$tracing/kprobe_events"
 	echo '-:sfx/unexpedite' >>"$tracing/kprobe_events"
 	expect_no_sessions
+	stack_reset
 }
