@@ -17,9 +17,10 @@ passed=0
 failed=0
 
 # run_suite NAME COMMAND...: runs a suite that prints TAP, echoing it, and
-# adds its results to the totals.
+# adds its results to the totals; its figures and how long it took close
+# it, to see where the run's time goes.
 run_suite() {
-	local name=$1 line planned=0 ok=0 not_ok=0 status
+	local name=$1 line planned=0 ok=0 not_ok=0 status start=$SECONDS
 	shift
 	echo "== $name"
 	while IFS= read -r line; do
@@ -40,6 +41,7 @@ run_suite() {
 		echo "# $name: exited with status $status"
 		not_ok=1
 	fi
+	echo "# $name: $ok passed, $not_ok failed, in $((SECONDS - start)) s"
 	passed=$((passed + ok))
 	failed=$((failed + not_ok))
 }
