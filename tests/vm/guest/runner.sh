@@ -11,7 +11,8 @@ tap=$1
 export TAP_DEVICE="$tap"
 
 # Whatever a case left behind (a writer, a freeze holding its session, a
-# detached session) must not reach into the next case.
+# detached session, a filesystem frozen with FIFREEZE) must not reach into
+# the next case.
 clean_up_after_case() {
 	for dir in /proc/[0-9]*; do
 		pid=${dir#/proc/}
@@ -25,6 +26,18 @@ clean_up_after_case() {
 	[ -d /sys/module/snapfreeze ] && snapfreeze thaw --all >/dev/null 2>&1
 }
 
+# A filesystem a case left frozen with FIFREEZE (a process it started,
+# killed between its freeze and its thaw): thawed, lowest first (a loop
+# filesystem's thaw may write to its image), or every later case would wait
+# on it until the boot's timeout. Prints each one it thawed.
+thaw_what_fifreeze_left() {
+	while read -r _ mount_point _; do
+		case "$mount_point" in
+		/mnt/*) fsfreeze --unfreeze "$mount_point" 2>/dev/null && echo "$mount_point" ;;
+		esac
+	done </proc/mounts
+}
+
 while read -r topic name; do
 	echo "runner: $topic/$name" >/dev/kmsg
 	timeout -s KILL "$CASE_TIMEOUT" sh -c \
@@ -32,6 +45,12 @@ while read -r topic name; do
 		</dev/null >/tmp/case.log 2>&1
 	status=$?
 	clean_up_after_case
+	left_frozen=$(thaw_what_fifreeze_left)
+	if [ -n "$left_frozen" ]; then
+		echo "not ok - $topic/$name (left frozen: $(echo $left_frozen))" >"$tap"
+		tail -n 40 /tmp/case.log | sed 's/^/# /' >"$tap"
+		continue
+	fi
 	if [ "$status" = 0 ]; then
 		echo "ok - $topic/$name" >"$tap"
 		[ "$VERBOSE" = 1 ] && sed 's/^/# /' /tmp/case.log >"$tap"
