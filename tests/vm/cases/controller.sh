@@ -395,7 +395,10 @@ case_fifreeze_watchdog_thaws_a_stopped_controller() {
 # A host that, once asked, probes what is frozen (probe.before), sends $1
 # to the FIFREEZE watchdog process (the snapfreeze process whose parent is
 # snapfreeze), then probes again (probe) and answers; "hang" as $2 makes
-# it never answer.
+# it never answer, and probe no more: the probe freezes each filesystem
+# it finds thawed and thaws it again, and the command, which thaws at
+# once when its watchdog dies, would end the host between the two and
+# leave that filesystem frozen.
 make_watchdog_signaller() {
 	make_probing_host
 	cat >/tmp/host/signal.sh <<HOST
@@ -410,7 +413,8 @@ cat "/proc/\$(cat /tmp/host/watchdog)/oom_score_adj" >/tmp/host/oom_score_adj
 echo "\$request" | /tmp/host/probe.sh quiet
 mv /tmp/host/probe /tmp/host/probe.before
 kill -$1 "\$(cat /tmp/host/watchdog)"
-echo "\$request" | exec /tmp/host/probe.sh $2
+[ "$2" = hang ] && exec sleep 600
+echo "\$request" | exec /tmp/host/probe.sh
 HOST
 	chmod 755 /tmp/host/signal.sh
 }
