@@ -77,6 +77,43 @@ case_stuck_freeze_ends_at_its_deadline() {
 	stack_reset
 }
 
+# Another task holds a target's s_umount (a syncfs, waiting on the
+# suspended device): its thread cannot reach the barrier, which holds every
+# thread of the level. The session ends at its deadline with nothing
+# frozen, the other target included; the thread, once it has the lock,
+# freezes nothing and lets the module go.
+case_barrier_held_by_s_umount_freezes_nothing() {
+	load_module
+	mount_disks
+	stack_reset
+	stall_setup
+	echo 1000 >"$PARAMS/stuck_after_ms"
+	start_watcher 1
+	stall_hold
+	sync -f /mnt/stack/stall/dirty &
+	syncer=$!
+	wait_until 10 blocked "$syncer" || fail "the syncfs did not wait on the suspended device"
+	run snapfreeze freeze --detach --json --timeout 2 /mnt/xfs /mnt/stack/stall
+	expect_eq "$status" 1 "freeze with a target whose s_umount is held"
+	expect_match "$err" "/mnt/stack/stall: stuck" "the stuck target named"
+	expect_writable /mnt/xfs
+	expect_no_sessions
+	wait_until 5 gone "$watcher" || fail "no thawed event"
+	events=$(cat /tmp/events)
+	expect_match "$events" '"path":"/mnt/xfs"[^}]*"freeze_ns":0,' \
+		"the target at the barrier never froze"
+	expect_match "$events" '"path":"/mnt/stack/stall"[^}]*"stuck":true' \
+		"the event names the stuck target"
+	module_unused && fail "the thread waiting for s_umount does not hold the module"
+	stall_release
+	wait_until 10 gone "$syncer" || fail "the syncfs did not return once the device resumed"
+	wait_until 10 module_unused || fail "the thread did not exit once it had s_umount"
+	expect_writable /mnt/stack/stall
+	expect_no_sessions
+	unload_module
+	stack_reset
+}
+
 # What is frozen is thawed at once, and the reply waits for the freeze that
 # still runs: then nothing of the session is frozen, nor will be.
 case_thaw_all_while_freezing() {
