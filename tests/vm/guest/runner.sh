@@ -6,7 +6,7 @@
 # timeout, and reports one TAP line per case on TAP_DEVICE, followed by the
 # case's output as diagnostics when it fails (always, when VERBOSE=1).
 tap=$1
-. /tests/env
+. /tests/lib.sh
 # Cases write notes for the host there too (note, in lib.sh).
 export TAP_DEVICE="$tap"
 
@@ -26,16 +26,24 @@ clean_up_after_case() {
 	[ -d /sys/module/snapfreeze ] && snapfreeze thaw --all >/dev/null 2>&1
 }
 
-# A filesystem a case left frozen with FIFREEZE (a process it started,
-# killed between its freeze and its thaw): thawed, lowest first (a loop
-# filesystem's thaw may write to its image), or every later case would wait
-# on it until the boot's timeout. Prints each one it thawed.
+# A test disk (lib.sh's mount_disks) a case left frozen with FIFREEZE (a
+# process it started, killed between its freeze and its thaw): thawed, or
+# every later case would wait on it until the boot's timeout. Prints each
+# one it thawed. A thaw waits for the filesystem's s_umount, which a task
+# stuck in the kernel may hold: one that does not return within 5 s is
+# printed too, and left to finish by itself.
 thaw_what_fifreeze_left() {
-	while read -r _ mount_point _; do
-		case "$mount_point" in
-		/mnt/*) fsfreeze --unfreeze "$mount_point" 2>/dev/null && echo "$mount_point" ;;
-		esac
-	done </proc/mounts
+	for mount_point in /mnt/ext4 /mnt/xfs /mnt/btrfs; do
+		grep -q " $mount_point " /proc/mounts || continue
+		# Its output not ours: $(...) would wait for a thaw that does not end.
+		fsfreeze --unfreeze "$mount_point" >/dev/null 2>&1 &
+		thawer=$!
+		if ! wait_until 5 gone "$thawer"; then
+			echo "$mount_point (its thaw still waits)"
+		elif wait "$thawer"; then
+			echo "$mount_point"
+		fi
+	done
 }
 
 while read -r topic name; do
