@@ -50,22 +50,36 @@ start_freeze() {
 	wait_until 10 session_freezing || fail "the session is not freezing"
 }
 
-case_stuck_freeze_ends_at_its_deadline() {
+# stuck_session_setup: the stalled filesystem, still taking writes, a
+# watcher of one event, and stuck_after_ms 1000.
+stuck_session_setup() {
 	load_module
 	mount_disks
 	stack_reset
 	stall_setup
 	echo 1000 >"$PARAMS/stuck_after_ms"
 	start_watcher 1
-	stall_hold
+}
+
+# expect_session_ends_stuck WHAT: a session of /mnt/xfs and the stalled
+# filesystem, 2 s long, fails naming the latter stuck, and leaves /mnt/xfs
+# writable and no session; its THAWED event in $events.
+expect_session_ends_stuck() {
 	run snapfreeze freeze --detach --json --timeout 2 /mnt/xfs /mnt/stack/stall
-	expect_eq "$status" 1 "freeze with a target that cannot freeze"
+	expect_eq "$status" 1 "$1"
 	expect_match "$err" "/mnt/stack/stall: stuck" "the stuck target named"
 	expect_writable /mnt/xfs
 	expect_no_sessions
 	wait_until 5 gone "$watcher" || fail "no thawed event"
-	expect_match "$(cat /tmp/events)" '"path":"/mnt/stack/stall"[^}]*"stuck":true' \
+	events=$(cat /tmp/events)
+	expect_match "$events" '"path":"/mnt/stack/stall"[^}]*"stuck":true' \
 		"the event names the stuck target"
+}
+
+case_stuck_freeze_ends_at_its_deadline() {
+	stuck_session_setup
+	stall_hold
+	expect_session_ends_stuck "freeze with a target that cannot freeze"
 	# The stuck freeze holds the module: unloading is refused at once.
 	run rmmod snapfreeze
 	[ "$status" != 0 ] || fail "rmmod succeeded while a freeze was stuck"
@@ -83,27 +97,14 @@ case_stuck_freeze_ends_at_its_deadline() {
 # frozen, the other target included; the thread, once it has the lock,
 # freezes nothing and lets the module go.
 case_barrier_held_by_s_umount_freezes_nothing() {
-	load_module
-	mount_disks
-	stack_reset
-	stall_setup
-	echo 1000 >"$PARAMS/stuck_after_ms"
-	start_watcher 1
+	stuck_session_setup
 	stall_hold
 	sync -f /mnt/stack/stall/dirty &
 	syncer=$!
 	wait_until 10 blocked "$syncer" || fail "the syncfs did not wait on the suspended device"
-	run snapfreeze freeze --detach --json --timeout 2 /mnt/xfs /mnt/stack/stall
-	expect_eq "$status" 1 "freeze with a target whose s_umount is held"
-	expect_match "$err" "/mnt/stack/stall: stuck" "the stuck target named"
-	expect_writable /mnt/xfs
-	expect_no_sessions
-	wait_until 5 gone "$watcher" || fail "no thawed event"
-	events=$(cat /tmp/events)
+	expect_session_ends_stuck "freeze with a target whose s_umount is held"
 	expect_match "$events" '"path":"/mnt/xfs"[^}]*"freeze_ns":0,' \
 		"the target at the barrier never froze"
-	expect_match "$events" '"path":"/mnt/stack/stall"[^}]*"stuck":true' \
-		"the event names the stuck target"
 	module_unused && fail "the thread waiting for s_umount does not hold the module"
 	stall_release
 	wait_until 10 gone "$syncer" || fail "the syncfs did not return once the device resumed"
