@@ -7,6 +7,7 @@
 #include "target.h"
 
 #include <linux/namei.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/slab.h>
 
 /*
@@ -113,6 +114,44 @@ int sf_target_freeze(struct sf_target *target)
 {
 	sf_target_unlock_unfrozen(target);
 	return freeze_super(target->sb, FREEZE_HOLDER_KERNEL, NULL);
+}
+
+/*
+ * The writeback gate: a read hold of the target's page-fault level of
+ * freeze protection. freeze_super() blocks new writes, waits for those in
+ * flight, takes s_umount, and then waits for that level's holders before
+ * it writes the filesystem back: the gate holds it there, s_umount held
+ * (background writeback, which try-locks s_umount, skips the filesystem
+ * too), until the gate opens. Page faults are not held: they are blocked
+ * only once the freeze waits for the gate. False if the level could not be
+ * taken at once (another freeze holds it: this freeze then fails).
+ *
+ * The hold belongs to the session, not to the task that took it, which
+ * holds a whole level of targets (more than lockdep lets one task hold:
+ * 48) across a wait: lockdep is told of it only while it is taken and
+ * given back, as freeze_super() and thaw_super() do with theirs.
+ */
+static struct percpu_rw_semaphore *sf_target_gate(struct sf_target *target)
+{
+	return target->sb->s_writers.rw_sem + SB_FREEZE_PAGEFAULT - 1;
+}
+
+bool sf_target_close_writeback_gate(struct sf_target *target)
+{
+	struct percpu_rw_semaphore *gate = sf_target_gate(target);
+
+	if (!percpu_down_read_trylock(gate))
+		return false;
+	percpu_rwsem_release(gate, _THIS_IP_);
+	return true;
+}
+
+void sf_target_open_writeback_gate(struct sf_target *target)
+{
+	struct percpu_rw_semaphore *gate = sf_target_gate(target);
+
+	percpu_rwsem_acquire(gate, true, _THIS_IP_);
+	percpu_up_read(gate);
 }
 
 int sf_target_thaw(struct sf_target *target)

@@ -27,6 +27,8 @@ struct sf_target {
 	 */
 	struct task_struct *freezer;
 	bool thaw_ordered;		/* set once, to wake it for its thaw */
+	/* Only by its level's release, in the FREEZE request. */
+	bool writeback_gated;
 
 	/* Under session->lock. */
 	bool freezer_started;		/* a freezer thread runs or ran for it */
@@ -49,6 +51,8 @@ const char *sf_target_fstype(const struct sf_target *target);
 void sf_target_lock_for_freeze(struct sf_target *target);
 void sf_target_unlock_unfrozen(struct sf_target *target);
 int sf_target_freeze(struct sf_target *target);
+bool sf_target_close_writeback_gate(struct sf_target *target);
+void sf_target_open_writeback_gate(struct sf_target *target);
 int sf_target_thaw(struct sf_target *target);
 
 #endif /* _SNAPFREEZE_TARGET_H */

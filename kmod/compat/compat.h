@@ -13,6 +13,7 @@
 
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/percpu-rwsem.h>
 #include <net/genetlink.h>
 
 /*
@@ -95,6 +96,14 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 	hrtimer_init(timer, clock_id, mode);
 	timer->function = function;
 }
+#endif
+
+/*
+ * percpu_rwsem_release(sem, ip) tells lockdep a hold is no longer the
+ * task's; before 6.12 it took a read flag too, which it ignored.
+ */
+#ifndef HAVE_PERCPU_RWSEM_RELEASE_IP
+#define percpu_rwsem_release(sem, ip) percpu_rwsem_release(sem, true, ip)
 #endif
 
 /*

@@ -34,7 +34,8 @@ dkms_build() {
 # freeze_super(sb) before 6.6, with a holder from 6.6, with an owner from
 # 6.16; the CAP_SYS_ADMIN flag of a multicast group from 6.8 and 6.1.176,
 # its bitfield from 6.1.68 to 6.1.175; NL_SET_ERR_MSG_FMT and pre_doit's
-# split operation from 6.2; hrtimer_setup() from 6.13.
+# split operation from 6.2; percpu_rwsem_release() without a read flag
+# from 6.12; hrtimer_setup() from 6.13.
 check_probes() {
 	local line upstream found a b c expected name verdict=
 	line=$(grep '^probe.sh: [^:]*: found:' "$2/dkms.log" | tail -n 1)
@@ -61,6 +62,7 @@ check_probes() {
 		expected+=" GENL_MCGRP_CAP_SYS_ADMIN"
 	fi
 	((a == 6 && b < 2)) || expected+=" NL_SET_ERR_MSG_FMT GENL_SPLIT_OPS"
+	((a == 6 && b < 12)) || expected+=" PERCPU_RWSEM_RELEASE_IP"
 	((a == 6 && b < 13)) || expected+=" HRTIMER_SETUP"
 	for name in $expected; do
 		[[ $found == *" HAVE_$name "* ]] || verdict+=" HAVE_$name missing"
@@ -68,6 +70,9 @@ check_probes() {
 	# And nothing a kernel of that version cannot have.
 	if ((a == 6 && b < 2)) && [[ $found == *" HAVE_GENL_SPLIT_OPS "* ]]; then
 		verdict+=" HAVE_GENL_SPLIT_OPS found before 6.2"
+	fi
+	if ((a == 6 && b < 12)) && [[ $found == *" HAVE_PERCPU_RWSEM_RELEASE_IP "* ]]; then
+		verdict+=" HAVE_PERCPU_RWSEM_RELEASE_IP found before 6.12"
 	fi
 	if ((a == 6 && b < 13)) && [[ $found == *" HAVE_HRTIMER_SETUP "* ]]; then
 		verdict+=" HAVE_HRTIMER_SETUP found before 6.13"
