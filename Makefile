@@ -112,13 +112,16 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBGUEST) $(LIBCOMMON)
 
 # Test tools run inside the VM.
 VM_TOOLS := $(BUILD)/tests/badmsg $(BUILD)/tests/freezebench $(BUILD)/tests/fakehost \
-	$(BUILD)/tests/qmpgate
+	$(BUILD)/tests/qmpgate $(BUILD)/tests/stallwrite
 
 $(BUILD)/tests/badmsg: $(BUILD)/tests/vm/tools/badmsg.o $(LIBGUEST) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LIBS)
 
 $(BUILD)/tests/freezebench: $(BUILD)/tests/vm/tools/freezebench.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/stallwrite: $(BUILD)/tests/vm/tools/stallwrite.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^
 
 # The host side of the guest channel in the VM tests.
 $(BUILD)/tests/fakehost: $(BUILD)/tests/vm/tools/fakehost.o

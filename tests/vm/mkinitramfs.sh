@@ -54,6 +54,7 @@ copy_program "$top/build/snapfreeze" /usr/bin/snapfreeze
 copy_program "$(command -v setpriv)" /usr/bin/setpriv
 copy_program "$top/build/tests/badmsg" /usr/bin/badmsg
 copy_program "$top/build/tests/freezebench" /usr/bin/freezebench
+copy_program "$top/build/tests/stallwrite" /usr/bin/stallwrite
 copy_program "$top/build/tests/fakehost" /usr/bin/fakehost
 copy_program "$(command -v fsfreeze)" /usr/bin/fsfreeze
 # Stacked storage: partitions, device-mapper, btrfs on loop devices; and

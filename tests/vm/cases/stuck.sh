@@ -115,6 +115,44 @@ case_barrier_held_by_s_umount_freezes_nothing() {
 	stack_reset
 }
 
+# target_frozen PATH: the session's target PATH is frozen (its freeze
+# returned: it has a freeze_ns).
+target_frozen() {
+	snapfreeze status --json | grep -q "\"path\":\"$1\"[^}]*\"freeze_ns\":[1-9]"
+}
+
+# A write in flight that does not finish (stallwrite's: its data is a page
+# userfaultfd has not filled) holds /mnt/ext4 before its cut. The other
+# targets of its level freeze all the same: their writeback waits for
+# /mnt/ext4's writes in flight behind its gates for at most 1 s. Once the
+# write finishes, /mnt/ext4 freezes too, and the session is frozen.
+case_write_in_flight_holds_the_others_writeback_for_at_most_1_s() {
+	load_module
+	mount_disks
+	stallwrite /mnt/ext4/stalled >/tmp/stallwrite.out &
+	stalled=$!
+	wait_until 10 grep -qx "in flight" /tmp/stallwrite.out ||
+		fail "the write never waited on its page"
+	start_freeze 30 /mnt/xfs /mnt/btrfs /mnt/ext4
+	for mount_point in /mnt/xfs /mnt/btrfs; do
+		wait_until 10 target_frozen "$mount_point" ||
+			fail "$mount_point did not freeze while a write in flight held /mnt/ext4"
+	done
+	session_freezing || fail "the session froze with a write in flight on /mnt/ext4"
+	kill "$stalled"
+	wait "$stalled"
+	expect_eq "$?" 0 "stallwrite, once its page was filled"
+	wait "$freezer"
+	expect_eq "$?" 0 "the freeze, once the write in flight finished"
+	run snapfreeze thaw --all
+	expect_eq "$status" 0 "thaw --all"
+	for mount_point in /mnt/xfs /mnt/btrfs /mnt/ext4; do
+		expect_writable "$mount_point"
+	done
+	rm -f /mnt/ext4/stalled
+	expect_no_sessions
+}
+
 # What is frozen is thawed at once, and the reply waits for the freeze that
 # still runs: then nothing of the session is frozen, nor will be.
 case_thaw_all_while_freezing() {
