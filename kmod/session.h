@@ -64,6 +64,8 @@ struct sf_session {
 	struct work_struct watchdog;
 	atomic_t teardown_reason;	/* 0: the deadline passed */
 	struct work_struct release_work;
+	/* Starts an expedited grace period before a level is let go. */
+	struct work_struct expedited_gp;
 	atomic_t freezers_starting;	/* threads not yet at the barrier */
 	struct completion freezers_go;	/* the barrier */
 	/* Sent FROZEN: THAWED waits for it, never comes before it. */

@@ -107,17 +107,20 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #endif
 
 /*
- * rcu_expedite_gp() and rcu_unexpedite_gp(): exported by Tree RCU (GPL) on
- * every kernel snapfreeze builds for, for code about to wait for many
- * grace periods (suspend uses them), but declared only in RCU's private
+ * rcu_expedite_gp() and rcu_unexpedite_gp(), for code about to wait for
+ * many grace periods (suspend uses them), and rcu_exp_batches_completed(),
+ * the expedited grace periods' sequence: exported by Tree RCU (GPL) on
+ * every kernel snapfreeze builds for, but declared only in RCU's private
  * header. Tiny RCU, for one CPU, has no expedited grace periods.
  */
 #ifdef CONFIG_TINY_RCU
 static inline void rcu_expedite_gp(void) { }
 static inline void rcu_unexpedite_gp(void) { }
+static inline unsigned long rcu_exp_batches_completed(void) { return 1; }
 #else
 void rcu_expedite_gp(void);
 void rcu_unexpedite_gp(void);
+unsigned long rcu_exp_batches_completed(void);
 #endif
 
 #endif /* _SNAPFREEZE_COMPAT_H */
