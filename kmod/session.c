@@ -730,13 +730,13 @@ static bool sf_session_level_writes_blocked(struct sf_session *session,
  * CPUs, 11 threads were woken 6 to 49 ms after the first 5, and their
  * filesystems stopped taking writes that much later. An expedited grace
  * period wakes all its waiters at once (traced: within 0.4 to 2.5 ms, 13
- * once when the threads straddled two of them), but it is short: the
- * threads let go while none runs start one with the first of them, and
- * those a moment later need the next (measured with 4 light writers on
- * 7.3: new writes blocked 2.13 ms apart expedited, median of 5, against
- * 0.52 ms when all waited for the same normal grace period). So a level
- * of more threads than the kthread wakes is let go with grace periods
- * expedited, and a smaller one is not.
+ * once when the threads straddled two of them, which letting them go
+ * while one runs now avoids: sf_session_wait_expedited_gp_running()).
+ * Before that, with 4 light writers on 7.3, new writes were blocked
+ * 2.13 ms apart expedited, median of 5, against 0.52 ms when all waited
+ * for the same normal grace period. So a level of more threads than the
+ * kthread wakes is let go with grace periods expedited, and a smaller one
+ * is not.
  */
 #define SF_GP_KTHREAD_WAKES 5
 
