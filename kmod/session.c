@@ -826,8 +826,10 @@ static void sf_session_wait_writes_blocked(struct sf_session *session,
  * go once an expedited grace period runs, started if none does by a work
  * item of high priority: every thread then waits for the same next one.
  * Returns once one runs or has ended since the call (the threads then
- * start the next together, mostly), or the session was told to end;
- * polls, for at most the time the work item takes to be scheduled.
+ * start the next together, mostly), the work item has returned (a kernel
+ * booted with rcupdate.rcu_normal has no expedited grace periods), or the
+ * session was told to end; polls, for at most the time the work item
+ * takes to be scheduled.
  * rcu_exp_batches_completed() is the expedited grace periods' sequence,
  * odd while one runs (its low bits, RCU_SEQ_STATE_MASK, are its state).
  */
@@ -840,6 +842,7 @@ static void sf_session_wait_expedited_gp_running(struct sf_session *session)
 
 	queue_work(system_highpri_wq, &session->expedited_gp);
 	while (!(now & SF_RCU_SEQ_STATE_MASK) && now == seq &&
+	       work_busy(&session->expedited_gp) &&
 	       !READ_ONCE(session->end_reason)) {
 		usleep_range(20, 50);
 		now = rcu_exp_batches_completed();
