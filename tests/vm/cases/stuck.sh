@@ -115,10 +115,14 @@ case_barrier_held_by_s_umount_freezes_nothing() {
 	stack_reset
 }
 
-# target_frozen PATH: the session's target PATH is frozen (its freeze
-# returned: it has a freeze_ns).
-target_frozen() {
-	snapfreeze status --json | grep -q "\"path\":\"$1\"[^}]*\"freeze_ns\":[1-9]"
+# frozen_while_freezing PATH: the session, still freezing and not told to
+# end (no reason: its deadline has not passed), has frozen its target PATH
+# (its freeze returned: it has a freeze_ns).
+frozen_while_freezing() {
+	sessions=$(snapfreeze status --json)
+	printf '%s\n' "$sessions" | grep -q '"state":"freezing"' &&
+		! printf '%s\n' "$sessions" | grep -q '"reason":' &&
+		printf '%s\n' "$sessions" | grep -q "\"path\":\"$1\"[^}]*\"freeze_ns\":[1-9]"
 }
 
 # A write in flight that does not finish (stallwrite's: its data is a page
@@ -135,7 +139,7 @@ case_write_in_flight_holds_the_others_writeback_for_at_most_1_s() {
 		fail "the write never waited on its page"
 	start_freeze 30 /mnt/xfs /mnt/btrfs /mnt/ext4
 	for mount_point in /mnt/xfs /mnt/btrfs; do
-		wait_until 10 target_frozen "$mount_point" ||
+		wait_until 10 frozen_while_freezing "$mount_point" ||
 			fail "$mount_point did not freeze while a write in flight held /mnt/ext4"
 	done
 	session_freezing || fail "the session froze with a write in flight on /mnt/ext4"
