@@ -760,9 +760,10 @@ static bool sf_session_level_needs_expedited(struct sf_session *session,
 /*
  * Under heavy writers, a freeze that stopped taking writes early goes on to
  * write its filesystem back while the others still wait for their writes
- * in flight, and its writeback takes the CPUs those writes need: traced
- * with 64 busy writers on 2 CPUs, the last write in flight took up to
- * 1.4 s to finish, and the writers saw the cut spread that much. So the
+ * in flight, and its writeback takes the CPUs those writes need: with 64
+ * busy writers on 2 CPUs (make bench), the last write in flight took up
+ * to 1.4 s to finish, and the writers saw the cut spread that much (0.4 s
+ * with the writeback gated, the CPU time of the writes in flight). So the
  * level's writeback waits behind its gates until every target of the level
  * stopped taking writes and the writes in flight are done, its freezes
  * returned (a failure), or the session was told to end; for at most

@@ -10,7 +10,8 @@
 #   instant the filesystem stops taking writes: those in flight go on);
 #   the spread of those instants;
 # - cut: the write cut, from the first thread let go; its spread;
-# - sync: from the cut to sync_filesystem() (the page-fault level);
+# - sync: from the cut to sync_filesystem() (the page-fault level: its
+#   grace period, and the module's writeback gate);
 # - frozen: freeze_super() returning, from the cut;
 # who woke the threads past their grace period: RCU's grace-period
 # kthread, a kworker (past the fifth waiter, on kernels that wake
