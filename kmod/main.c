@@ -8,6 +8,7 @@
 
 #include "netlink.h"
 #include "session.h"
+#include "spare.h"
 
 static int __init snapfreeze_init(void)
 {
@@ -16,6 +17,7 @@ static int __init snapfreeze_init(void)
 	ret = sf_sessions_init();
 	if (ret)
 		return ret;
+	sf_spares_init();
 	ret = snapfreeze_genl_init();
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
@@ -27,6 +29,7 @@ static int __init snapfreeze_init(void)
 
 err_sessions:
 	sf_sessions_exit();
+	sf_spares_exit();
 	return ret;
 }
 
@@ -36,6 +39,7 @@ static void __exit snapfreeze_exit(void)
 	sf_sessions_shutdown();
 	snapfreeze_genl_exit();
 	sf_sessions_exit();
+	sf_spares_exit();
 	pr_info("unloaded\n");
 }
 

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "netlink.h"
+#include "spare.h"
 
 unsigned int sf_default_timeout_ms = 60000;
 unsigned int sf_max_timeout_ms = 600000;
@@ -202,11 +203,12 @@ static void sf_note_frozen_ns(u64 ns)
 }
 
 /*
- * A target's thread holds a reference to its session until it exits, and
- * one to the module while it freezes or thaws: a freeze or a thaw that
- * never returns keeps the module loaded (rmmod fails with EBUSY) instead
- * of making anything wait for it. The last module reference is dropped by
- * the kernel, once our code has run.
+ * A target's thread, a spare (spare.c) not yet woken, with a task
+ * reference. It holds a reference to its session until it exits, and one
+ * to the module while it freezes or thaws: a freeze or a thaw that never
+ * returns keeps the module loaded (rmmod fails with EBUSY) instead of
+ * making anything wait for it. The last module reference is dropped by the
+ * kernel, once our code has run.
  */
 static struct task_struct *sf_thread_create(int (*fn)(void *),
 					    struct sf_target *target)
@@ -216,7 +218,7 @@ static struct task_struct *sf_thread_create(int (*fn)(void *),
 
 	__module_get(THIS_MODULE);
 	kref_get(&session->ref);
-	thread = kthread_create(fn, target, "snapfreeze/%llu", session->id);
+	thread = sf_spare_thread_get(fn, target);
 	if (IS_ERR(thread)) {
 		sf_session_put(session);
 		module_put(THIS_MODULE);
@@ -376,6 +378,7 @@ static void sf_session_end(struct sf_session *session)
 	snapfreeze_genl_notify(session, SNAPFREEZE_EVENT_THAWED);
 	hrtimer_try_to_cancel(&session->watchdog_timer);
 	wake_up_all(&session->changed);
+	sf_spares_refill();
 	sf_session_put(session);	/* the list's reference */
 }
 
@@ -522,9 +525,10 @@ static void sf_target_park_until_thaw(struct sf_target *target)
 }
 
 /*
- * One thread per target, all created before any is let go: a workqueue
+ * One thread per target, all started before any is let go: a workqueue
  * would start them one after another, each freeze that sleeps making it
- * create the next worker, and the spread would be the sum of those starts.
+ * create the next worker, and the spread would be the sum of those starts;
+ * spares, so that starting them waits for no thread to be made.
  * A session ended at the barrier or between levels freezes nothing more;
  * one ended while this freeze ran has it thawed at once. A target frozen
  * is thawed by this same thread when the session ends.
@@ -914,7 +918,7 @@ static void sf_session_freeze_level(struct sf_session *session,
 			atomic_dec(&session->freezers_starting);
 			atomic_dec(&session->freezes_running);
 		} else {
-			target->freezer = get_task_struct(thread);
+			target->freezer = thread;
 			wake_up_process(thread);
 		}
 	}

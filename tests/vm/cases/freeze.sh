@@ -323,3 +323,37 @@ case_expedited_grace_periods_end_with_each_level() {
 	expect_no_sessions
 	stack_reset
 }
+
+# freezer_pids: the pids of the module's threads ("snapfreeze/N"), sorted.
+freezer_pids() {
+	grep -l '^snapfreeze/' /proc/[0-9]*/comm 2>/dev/null |
+		sed 's|/proc/\([0-9]*\)/comm|\1|' | sort -n
+}
+
+freezer_count_is() {
+	[ "$(freezer_pids | wc -l)" = "$1" ]
+}
+
+# A session's freezes run on spare threads, made when the module loads
+# (as many as a session may have targets) and made again once a session
+# has ended: none is made while the session waits for it.
+case_freezes_run_on_spare_threads() {
+	unload_module
+	load_module
+	mount_disks
+	spares=$(cat /sys/module/snapfreeze/parameters/max_targets)
+	wait_until 30 freezer_count_is "$spares" ||
+		fail "the module keeps $(freezer_pids | wc -l) threads ready, not $spares"
+	before=$(freezer_pids)
+	freeze_detached /mnt/ext4 /mnt/xfs /mnt/btrfs
+	expect_eq "$(freezer_pids)" "$before" \
+		"the module's threads while frozen (the session's three among them)"
+	run snapfreeze thaw "$id"
+	expect_eq "$status" 0 "thaw session $id"
+	wait_until 30 freezer_count_is "$spares" ||
+		fail "the stock was not made again after the session: $(freezer_pids | wc -l) threads"
+	expect_eq "$(printf '%s\n' "$before" "$(freezer_pids)" | sort -n | uniq -u | wc -l)" 6 \
+		"threads changed by the session (its three gone, three new spares)"
+	unload_module
+	expect_eq "$(freezer_pids)" "" "threads left after rmmod"
+}
