@@ -119,7 +119,8 @@ stop_writers() {
 # wakeups and runs; in each freeze_super(), the first level's RCU grace
 # period (rcu_sync_enter() returning), its write cut (percpu_down_write()
 # returning: new writes blocked and those in flight done), the sync
-# (sync_filesystem()) and the return; the writers' dirty throttling.
+# (sync_filesystem()) and the return; the writers' dirty throttling; and
+# the FREEZE request's start (sf_session_freeze()).
 # probes_report sums it up. The return probes allow 64 threads at once
 # (the default, 2 per CPU, would miss most of them).
 tracing=/sys/kernel/tracing
@@ -142,6 +143,7 @@ probes_start() {
 	} >"$tracing/kprobe_events" || fail "kprobe events"
 	if [ "$1" = 1 ]; then
 		{
+			echo 'p:sf/request sf_session_freeze'
 			echo 'p:sf/freeze freeze_super'
 			echo 'r64:sf/gp rcu_sync_enter'
 			echo 'r64:sf/blocked percpu_down_write'

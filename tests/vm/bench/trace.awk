@@ -1,6 +1,8 @@
 # Sums up the trace of one traced snapfreeze measurement (bench.sh's
 # probes_start), in the guest, with busybox awk: one "TRACE" line. -v n=N,
-# the number of filesystems. Per freezer thread, in ms:
+# the number of filesystems. From the FREEZE request to the first thread
+# let go (start: its threads taken and at the barrier, their filesystems'
+# s_umount held); per freezer thread, in ms:
 # - run: from its last wakeup before freezing (the barrier) to running;
 # - entry: entering freeze_super(), from the first thread let go;
 # - gp: the first level's RCU grace period (rcu_sync_enter()), from entry;
@@ -86,6 +88,7 @@ function both(name, list) {
 	next
 }
 
+/ request: / { if (request == "") request = t; next }
 / freeze: / { entry[pid] = t; next }
 / gp: / {
 	if ((pid in entry) && !(pid in gp)) {
@@ -155,8 +158,9 @@ END {
 				remaining = end_at - go
 		}
 	}
-	printf "TRACE n %d threads %d%s%s%s block_spread_ms %.2f%s%s cut_spread_ms %.2f%s%s",
-		n, threads, both("run", runs), both("entry", entries),
+	printf "TRACE n %d threads %d start_ms %.2f%s%s%s block_spread_ms %.2f%s%s cut_spread_ms %.2f%s%s",
+		n, threads, request == "" ? -1 : go - request,
+		both("run", runs), both("entry", entries),
 		both("gp", gps), last_block - first_block, both("drain", drains),
 		both("cut", cuts), last_cut - first_cut,
 		both("sync", syncs), both("frozen", to_frozen)
