@@ -66,6 +66,8 @@ struct sf_session {
 	struct work_struct release_work;
 	/* Starts an expedited grace period before a level is let go. */
 	struct work_struct expedited_gp;
+	/* The levels frozen, by sf_session_levels_thread(), or not. */
+	struct completion levels_done;
 	atomic_t freezers_starting;	/* threads not yet at the barrier */
 	struct completion freezers_go;	/* the barrier */
 	/* Sent FROZEN: THAWED waits for it, never comes before it. */

@@ -9,8 +9,9 @@
  * is taken under: traced with 64 writers on 2 CPUs, making a session's 64
  * threads took 5.8 s (70 to 90 ms each, one after another) and its
  * filesystems then froze in 1.1 s. A spare is only woken: the stock holds
- * as many as a session may have targets (max_targets), and is filled
- * again in the background once a session has ended. A session that finds
+ * as many as a session may use (one per target, up to max_targets, and
+ * one that runs its request's steps), and is filled again in the
+ * background once a session has ended. A session that finds
  * it empty (another session took it, or it is not filled yet) makes the
  * threads it lacks.
  */
@@ -99,7 +100,7 @@ static void sf_spares_fill(struct work_struct *work)
 	for (;;) {
 		spin_lock(&sf_spares_lock);
 		listed = !sf_spares_stopping &&
-			 sf_spares_count < READ_ONCE(sf_max_targets);
+			 sf_spares_count < READ_ONCE(sf_max_targets) + 1;
 		spin_unlock(&sf_spares_lock);
 		if (!listed)
 			return;

@@ -334,26 +334,30 @@ freezer_count_is() {
 	[ "$(freezer_pids | wc -l)" = "$1" ]
 }
 
-# A session's freezes run on spare threads, made when the module loads
-# (as many as a session may have targets) and made again once a session
+# A session's freezes, and its request's steps, run on spare threads, made
+# when the module loads (as many as a session may use: one per target, up
+# to max_targets, and one for the request) and made again once a session
 # has ended: none is made while the session waits for it.
 case_freezes_run_on_spare_threads() {
 	unload_module
 	load_module
 	mount_disks
-	spares=$(cat /sys/module/snapfreeze/parameters/max_targets)
+	spares=$(($(cat /sys/module/snapfreeze/parameters/max_targets) + 1))
 	wait_until 30 freezer_count_is "$spares" ||
 		fail "the module keeps $(freezer_pids | wc -l) threads ready, not $spares"
 	before=$(freezer_pids)
 	freeze_detached /mnt/ext4 /mnt/xfs /mnt/btrfs
-	expect_eq "$(freezer_pids)" "$before" \
-		"the module's threads while frozen (the session's three among them)"
+	# Listed twice, the threads from before drop out: what is left is new.
+	expect_eq "$(printf '%s\n' "$before" "$before" "$(freezer_pids)" | sort -n | uniq -u)" "" \
+		"threads made while the session froze"
+	expect_eq "$(freezer_pids | wc -l)" $((spares - 1)) \
+		"the module's threads while frozen (the request's has ended)"
 	run snapfreeze thaw "$id"
 	expect_eq "$status" 0 "thaw session $id"
 	wait_until 30 freezer_count_is "$spares" ||
 		fail "the stock was not made again after the session: $(freezer_pids | wc -l) threads"
-	expect_eq "$(printf '%s\n' "$before" "$(freezer_pids)" | sort -n | uniq -u | wc -l)" 6 \
-		"threads changed by the session (its three gone, three new spares)"
+	expect_eq "$(printf '%s\n' "$before" "$(freezer_pids)" | sort -n | uniq -u | wc -l)" 8 \
+		"threads changed by the session (its four gone, four new spares)"
 	unload_module
 	expect_eq "$(freezer_pids)" "" "threads left after rmmod"
 }
