@@ -326,8 +326,8 @@ case_expedited_grace_periods_end_with_each_level() {
 
 # freezer_pids: the pids of the module's threads ("snapfreeze/N"), sorted.
 freezer_pids() {
-	grep -l '^snapfreeze/' /proc/[0-9]*/comm 2>/dev/null |
-		sed 's|/proc/\([0-9]*\)/comm|\1|' | sort -n
+	awk '/^snapfreeze\// { split(FILENAME, path, "/"); print path[3] }' \
+		/proc/[0-9]*/comm 2>/dev/null | sort -n
 }
 
 freezer_count_is() {
@@ -343,7 +343,7 @@ case_freezes_run_on_spare_threads() {
 	load_module
 	mount_disks
 	spares=$(($(cat /sys/module/snapfreeze/parameters/max_targets) + 1))
-	wait_until 30 freezer_count_is "$spares" ||
+	wait_until 10 freezer_count_is "$spares" ||
 		fail "the module keeps $(freezer_pids | wc -l) threads ready, not $spares"
 	before=$(freezer_pids)
 	freeze_detached /mnt/ext4 /mnt/xfs /mnt/btrfs
@@ -354,7 +354,7 @@ case_freezes_run_on_spare_threads() {
 		"the module's threads while frozen (the request's has ended)"
 	run snapfreeze thaw "$id"
 	expect_eq "$status" 0 "thaw session $id"
-	wait_until 30 freezer_count_is "$spares" ||
+	wait_until 10 freezer_count_is "$spares" ||
 		fail "the stock was not made again after the session: $(freezer_pids | wc -l) threads"
 	expect_eq "$(printf '%s\n' "$before" "$(freezer_pids)" | sort -n | uniq -u | wc -l)" 8 \
 		"threads changed by the session (its four gone, four new spares)"
