@@ -1047,7 +1047,7 @@ static void sf_session_freeze_levels(struct sf_session *session)
  * The levels are frozen from a real-time thread, not from the request's
  * own task: of normal priority, under busy writers it waited for a CPU at
  * each step, as each thread it woke took its CPU and each wait gave it up
- * (traced with 64 writers on 2 CPUs: 0.1 to 0.8 s from waking the first
+ * (traced with 64 writers on 2 CPUs: 0.1 to 0.6 s from waking the first
  * thread to the last, and 60 to 80 ms more before the level was let go).
  * The request holds the session and the module meanwhile: the thread
  * tells it from the kernel's code, once ours has run.
