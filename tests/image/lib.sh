@@ -5,13 +5,16 @@
 #                                (default 1800: apt and DKMS under TCG)
 
 image_cache=$kenv_cache/images
+# As every test boot (kenv.sh): a WARN or an oops fails the run. GRUB's
+# command line in the image.
+image_kernel_args=$kenv_kernel_args
 # Named by its recipe, so that a changed recipe makes a new image.
-image_recipe=$(cat "$kenv_top/tests/image/mkimage.sh" "$kenv_top"/tests/image/guest/* |
-	sha256sum | cut -c1-12)
+image_recipe=$({
+	cat "$kenv_top/tests/image/mkimage.sh" "$kenv_top"/tests/image/guest/*
+	echo "$image_kernel_args"
+} | sha256sum | cut -c1-12)
 image_base=$image_cache/bookworm-$image_recipe.img
 image_size_mib=4096
-# As every test boot: a WARN or an oops fails the run.
-image_kernel_args="panic_on_warn=1 oops=panic panic=-1"
 
 # image_job_disk DIR IMAGE: a small ext4 disk labelled SFJOB holding DIR
 # and jobs/run-job.sh, which the image's sf-image-job runs (and which runs

@@ -3,7 +3,8 @@
 #
 # Makes, once, the Debian 12 disk image the package tests boot
 # (CACHE/images/bookworm-RECIPE.img, raw, 4 GiB sparse; RECIPE: a hash of
-# this script and guest/, so that changing them makes a new image): debootstrap's minimal base
+# this script, guest/ and the kernel command line, so that changing them
+# makes a new image): debootstrap's minimal base
 # with systemd as init, Debian 12's kernel (the 6.1 line) and its headers,
 # GRUB on the disk's MBR, systemd-networkd (DHCP on QEMU's user network),
 # the archive of this machine's apt, and the test runner of guest/ (a unit

@@ -15,6 +15,15 @@ kenv_top=${top:?}
 kenv_cache=${SNAPFREEZE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/snapfreeze}
 kenv_newer_root=$kenv_cache/roots/trixie
 
+# The kernel command line of every test boot, after console=: a WARN or an
+# oops panics the guest, and its panic ends the VM. tsc=unstable keeps the
+# kernel from switching its scheduler clock to "stable" at the end of boot:
+# that switch rewrites sched_clock_cpu(), which every interrupt calls, and
+# under TCG with two CPUs it once left the other CPU at a stale breakpoint
+# (6.12: "Oops: int3" in sched_clock_cpu, in the idle task, 2 s into boot).
+# The 6.1 line finds the TSC unsynchronized under TCG and never switches.
+kenv_kernel_args="panic_on_warn=1 oops=panic panic=-1 tsc=unstable"
+
 # kenv_root RELEASE: prints the root folder holding RELEASE's headers, "/"
 # for this machine; fails, saying what to run, when no root has them.
 kenv_root() {

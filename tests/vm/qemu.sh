@@ -10,6 +10,8 @@
 # boots with KVM instead of TCG.
 release=$1 kroot=$2 initramfs=$3 logs=$4
 shift 4
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/vm/kenv.sh"
 if [ "${SNAPFREEZE_VM_KVM:-0}" = 1 ]; then
 	set -- -accel kvm -cpu host "$@"
 else
@@ -18,6 +20,6 @@ fi
 exec timeout -k 10 "${SNAPFREEZE_VM_BOOT_TIMEOUT:-900}" qemu-system-x86_64 \
 	-nodefaults -no-user-config -display none -no-reboot -m 1024 -smp 2 \
 	-kernel "$kroot/boot/vmlinuz-$release" -initrd "$initramfs" \
-	-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1" \
+	-append "console=ttyS0 $kenv_kernel_args" \
 	-serial "file:$logs/console.log" -serial "file:$logs/tap.log" \
 	"$@" >"$logs/qemu.log" 2>&1

@@ -19,6 +19,8 @@
 set -uo pipefail
 release=$1 kroot=$2 work=$3 initramfs=$4 logs=$5 agent=$6
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+. "$top/tests/vm/kenv.sh"
 . "$here/daemons.sh"
 bound=${SNAPFREEZE_VM_BOOT_TIMEOUT:-300}
 domain=snapfreeze-test-${release//[^A-Za-z0-9.-]/-}
@@ -64,7 +66,7 @@ domain_xml() {
 	    <type arch='x86_64' machine='pc'>hvm</type>
 	    <kernel>$files/vmlinuz</kernel>
 	    <initrd>$files/initramfs.cpio</initrd>
-	    <cmdline>console=ttyS0 panic_on_warn=1 oops=panic panic=-1</cmdline>
+	    <cmdline>console=ttyS0 $kenv_kernel_args</cmdline>
 	  </os>
 	  <features>
 	    <acpi/>
