@@ -9,11 +9,15 @@
 PARAMS=/sys/module/snapfreeze/parameters
 
 # stall_setup [IMAGE]: /mnt/stack/stall, on the device "stall", its image
-# at IMAGE (default in /tmp, on no target).
+# at IMAGE (default in /tmp, on no target). Its inode tables are written by
+# mke2fs, not by ext4lazyinit once mounted: that thread holds s_umount
+# while it writes, and on the suspended device it would hold it until the
+# device resumed, the freeze waiting at its barrier all the while.
 stall_setup() {
 	image=${1:-/tmp/stall.img}
 	truncate -s 64M "$image"
-	make_ext4 "$(make_dm stall "$(attach_loop "$image")" 131072)" /mnt/stack/stall
+	make_ext4 "$(make_dm stall "$(attach_loop "$image")" 131072)" /mnt/stack/stall \
+		-E lazy_itable_init=0
 }
 
 stall_hold() {
@@ -32,6 +36,24 @@ session_freezing() {
 # A session still freezing that a THAW request told to end.
 session_ending() {
 	snapfreeze status --json | grep -q '"state":"freezing".*"reason":"request"'
+}
+
+# in_freeze_super: a thread of the module is inside freeze_super(), past
+# its level's barrier (7.3's compiler splits it: freeze_super.part.0).
+in_freeze_super() {
+	for stack in $(grep -Els ' freeze_super[+.]' /proc/[0-9]*/stack); do
+		grep -qs '^snapfreeze' "${stack%stack}comm" && return 0
+	done
+	return 1
+}
+
+# module_stacks: the kernel stacks of the module's threads, on one line.
+module_stacks() {
+	for comm in /proc/[0-9]*/comm; do
+		grep -qs '^snapfreeze' "$comm" &&
+			! grep -qs sf_spare_thread "${comm%comm}stack" &&
+			echo "$(cat "$comm"): $(tr '\n' ' ' <"${comm%comm}stack")"
+	done
 }
 
 module_unused() {
@@ -197,6 +219,12 @@ case_thaw_between_levels_freezes_nothing_more() {
 	stall_hold
 	start_freeze 30 /mnt/ext4 /mnt/stack/stall
 	id=$(json_number "$(snapfreeze status --json)" id)
+	# The session shows before its first level is let go.
+	wait_until 10 in_freeze_super || {
+		stacks=$(module_stacks)
+		stall_release
+		fail "the first level did not begin its freeze: $stacks"
+	}
 	expect_writable /mnt/ext4
 	snapfreeze thaw "$id" >/tmp/thaw.out 2>&1 &
 	thawer=$!

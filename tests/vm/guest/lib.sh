@@ -184,11 +184,15 @@ attach_loop() {
 	echo "$dev"
 }
 
-# make_ext4 DEVICE MOUNT: a new filesystem on DEVICE, mounted at MOUNT.
+# make_ext4 DEVICE MOUNT [MKE2FS_OPTION...]: a new filesystem on DEVICE,
+# mounted at MOUNT.
 make_ext4() {
-	mke2fs -q -F "$1" >/dev/null 2>&1 || fail "mke2fs $1"
-	mkdir -p "$2"
-	mount -t ext4 "$1" "$2" || fail "mount $1 on $2"
+	make_ext4_dev=$1 make_ext4_mount=$2
+	shift 2
+	mke2fs -q -F "$@" "$make_ext4_dev" >/dev/null 2>&1 || fail "mke2fs $make_ext4_dev"
+	mkdir -p "$make_ext4_mount"
+	mount -t ext4 "$make_ext4_dev" "$make_ext4_mount" ||
+		fail "mount $make_ext4_dev on $make_ext4_mount"
 }
 
 # make_dm NAME DEVICE SECTORS: a linear device-mapper device over DEVICE,
